@@ -1,0 +1,169 @@
+//! Accounts use cases: signup, login, token refresh and logout, authentication of a bearer
+//! token, the caller's own profile, and user administration.
+
+mod admin_users;
+mod authenticate;
+mod login;
+mod logout;
+mod profile;
+mod refresh;
+mod signup;
+#[cfg(test)]
+mod test_support;
+
+pub use admin_users::{AdminUserChanges, AdminUserError, ListUsersCommand, UserPage};
+pub use authenticate::{AuthenticationError, Principal};
+pub use login::{LoginCommand, LoginError};
+pub use logout::LogoutError;
+pub use profile::{ProfileChanges, ProfileError};
+pub use refresh::RefreshError;
+pub use signup::{SignupCommand, SignupError};
+
+use crate::DependencyError;
+use crate::ports::accounts::{NewSession, SessionRepository, UserRepository};
+use crate::ports::security::{AccessClaims, AccessTokenCodec, PasswordHasher, RefreshTokenMinter};
+use crate::ports::shared_state::{RateLimiter, SessionRevocations};
+use crate::ports::system::Clock;
+use chrono::{DateTime, Utc};
+use reserva_domain::accounts::{SessionId, User, UserId};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Token lifetimes and login throttling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountPolicy {
+    /// Lifetime of an access token (15 minutes by default).
+    pub access_token_ttl: Duration,
+    /// Lifetime of a refresh token (14 days by default); each rotation starts a new one.
+    pub refresh_token_ttl: Duration,
+    /// Failed logins allowed per account within one window before logins answer 429.
+    pub login_failure_limit: u32,
+    /// Length of that window.
+    pub login_failure_window: Duration,
+}
+
+impl Default for AccountPolicy {
+    fn default() -> Self {
+        Self {
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(14 * 24 * 3600),
+            login_failure_limit: 5,
+            login_failure_window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// Everything the accounts use cases talk to.
+#[derive(Clone)]
+pub struct AccountsPorts {
+    /// Users.
+    pub users: Arc<dyn UserRepository>,
+    /// Login sessions.
+    pub sessions: Arc<dyn SessionRepository>,
+    /// Password hashing.
+    pub passwords: Arc<dyn PasswordHasher>,
+    /// Access tokens.
+    pub access_tokens: Arc<dyn AccessTokenCodec>,
+    /// Refresh tokens.
+    pub refresh_tokens: Arc<dyn RefreshTokenMinter>,
+    /// Revoked sessions (shared state).
+    pub revocations: Arc<dyn SessionRevocations>,
+    /// Login throttling (shared state).
+    pub rate_limiter: Arc<dyn RateLimiter>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The accounts use cases, ready to call from any adapter.
+#[derive(Clone)]
+pub struct Accounts {
+    ports: AccountsPorts,
+    policy: AccountPolicy,
+}
+
+/// A successful login or refresh.
+#[derive(Debug, Clone)]
+pub struct IssuedTokens {
+    /// Signed JWT.
+    pub access_token: String,
+    /// Opaque; shown once.
+    pub refresh_token: String,
+    /// Access token lifetime in seconds.
+    pub expires_in: u64,
+    /// The user logged in.
+    pub user: User,
+}
+
+impl Accounts {
+    /// Builds the use cases over their ports.
+    #[must_use]
+    pub fn new(ports: AccountsPorts, policy: AccountPolicy) -> Self {
+        Self { ports, policy }
+    }
+
+    /// The policy in force.
+    #[must_use]
+    pub fn policy(&self) -> AccountPolicy {
+        self.policy
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.ports.clock.now()
+    }
+
+    fn after(&self, now: DateTime<Utc>, ttl: Duration) -> DateTime<Utc> {
+        now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX)
+    }
+
+    /// Signs an access token for `user` in `session_id`.
+    fn access_token_for(
+        &self,
+        user: &User,
+        session_id: SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<String, DependencyError> {
+        self.ports.access_tokens.issue(&AccessClaims {
+            user_id: user.id,
+            session_id,
+            role: user.role,
+            issued_at: now,
+            expires_at: self.after(now, self.policy.access_token_ttl),
+        })
+    }
+
+    /// Starts a session for `user` and returns its first token pair.
+    async fn start_session(&self, user: User) -> Result<IssuedTokens, DependencyError> {
+        let now = self.now();
+        let minted = self.ports.refresh_tokens.mint()?;
+        let session_id = SessionId::from_uuid(uuid::Uuid::now_v7());
+        self.ports
+            .sessions
+            .start_session(NewSession {
+                id: session_id,
+                user_id: user.id,
+                refresh_token: minted.hash,
+                refresh_expires_at: self.after(now, self.policy.refresh_token_ttl),
+                now,
+            })
+            .await?;
+        Ok(IssuedTokens {
+            access_token: self.access_token_for(&user, session_id, now)?,
+            refresh_token: minted.plain,
+            expires_in: self.policy.access_token_ttl.as_secs(),
+            user,
+        })
+    }
+
+    /// Makes the access tokens of `sessions` unusable at once, for as long as any could live.
+    async fn revoke_access(&self, sessions: &[SessionId]) -> Result<(), DependencyError> {
+        let until = self.after(self.now(), self.policy.access_token_ttl);
+        for session in sessions {
+            self.ports.revocations.revoke(*session, until).await?;
+        }
+        Ok(())
+    }
+}
+
+fn new_user_id() -> UserId {
+    UserId::from_uuid(uuid::Uuid::now_v7())
+}

@@ -1,0 +1,369 @@
+//! The caller's own account: read, change username or password, deactivate.
+
+use super::{Accounts, Principal};
+use crate::ports::accounts::{RevokeSessions, UserChanges, UserWriteError};
+use crate::{DependencyError, ErrorClass, FieldViolation, UseCaseError};
+use reserva_domain::accounts::{PlainPassword, User, Username};
+use thiserror::Error;
+
+/// Requested changes to one's own account; `None` keeps a field.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileChanges {
+    /// New username.
+    pub username: Option<String>,
+    /// New password.
+    pub password: Option<String>,
+    /// Required with `password`: the password in use now.
+    pub current_password: Option<String>,
+}
+
+/// Why a profile operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ProfileError {
+    /// A field breaks a rule (including a wrong or missing current password).
+    #[error("invalid profile change")]
+    Invalid(Vec<FieldViolation>),
+    /// The username is taken.
+    #[error("username already taken")]
+    UsernameTaken,
+    /// The account no longer exists.
+    #[error("account not found")]
+    NotFound,
+    /// A dependency failed.
+    #[error(transparent)]
+    Dependency(#[from] DependencyError),
+}
+
+impl UseCaseError for ProfileError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            Self::Invalid(_) => ErrorClass::InvalidInput,
+            Self::UsernameTaken => ErrorClass::Conflict,
+            Self::NotFound => ErrorClass::NotFound,
+            Self::Dependency(error) => error.class(),
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "validation_failed",
+            Self::UsernameTaken => "username_taken",
+            Self::NotFound => "not_found",
+            Self::Dependency(error) => error.code(),
+        }
+    }
+    fn violations(&self) -> &[FieldViolation] {
+        match self {
+            Self::Invalid(violations) => violations,
+            _ => &[],
+        }
+    }
+}
+
+impl From<UserWriteError> for ProfileError {
+    fn from(error: UserWriteError) -> Self {
+        match error {
+            UserWriteError::UsernameTaken => Self::UsernameTaken,
+            UserWriteError::NotFound => Self::NotFound,
+            UserWriteError::EmailTaken => Self::Dependency(DependencyError::Failed(
+                "e-mail changed unexpectedly".into(),
+            )),
+            UserWriteError::Dependency(error) => Self::Dependency(error),
+        }
+    }
+}
+
+impl Accounts {
+    /// The caller's account.
+    ///
+    /// # Errors
+    /// `NotFound` if it vanished, `Dependency` on failure.
+    pub async fn profile(&self, principal: &Principal) -> Result<User, ProfileError> {
+        self.ports
+            .users
+            .find_user(principal.user_id)
+            .await?
+            .ok_or(ProfileError::NotFound)
+    }
+
+    /// Changes the caller's username and/or password. A password change needs the current
+    /// password and ends every other session of the user (this one stays logged in).
+    ///
+    /// # Errors
+    /// `Invalid` (rules, wrong current password, nothing to change), `UsernameTaken`, `NotFound`,
+    /// `Dependency`.
+    #[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
+    pub async fn update_profile(
+        &self,
+        principal: &Principal,
+        changes: ProfileChanges,
+    ) -> Result<User, ProfileError> {
+        let mut violations = Vec::new();
+        let username = changes.username.as_deref().and_then(|raw| {
+            Username::parse(raw)
+                .map_err(|rule| {
+                    violations.push(FieldViolation::new("username", "invalid_username", rule));
+                })
+                .ok()
+        });
+        let password = changes.password.as_deref().and_then(|raw| {
+            PlainPassword::new(raw)
+                .map_err(|rule| violations.push(FieldViolation::new("password", rule.code(), rule)))
+                .ok()
+        });
+        if changes.username.is_none() && changes.password.is_none() {
+            violations.push(FieldViolation::new(
+                "username",
+                "nothing_to_change",
+                "give username or password",
+            ));
+        }
+        if !violations.is_empty() {
+            return Err(ProfileError::Invalid(violations));
+        }
+        let mut update = UserChanges {
+            username,
+            ..UserChanges::default()
+        };
+        let mut revoke = RevokeSessions::None;
+        if let Some(password) = password {
+            self.check_current_password(principal, changes.current_password.as_deref())
+                .await?;
+            update.password_hash = Some(self.ports.passwords.hash(&password).await?);
+            revoke = RevokeSessions::AllExcept(principal.session_id);
+        }
+        let updated = self
+            .ports
+            .users
+            .update_user(principal.user_id, &update, revoke, self.now())
+            .await?;
+        self.revoke_access(&updated.revoked_sessions).await?;
+        Ok(updated.user)
+    }
+
+    async fn check_current_password(
+        &self,
+        principal: &Principal,
+        current: Option<&str>,
+    ) -> Result<(), ProfileError> {
+        let wrong = || {
+            ProfileError::Invalid(vec![FieldViolation::new(
+                "current_password",
+                "current_password_incorrect",
+                "must be the password in use now",
+            )])
+        };
+        let current = current.ok_or_else(wrong)?;
+        let credentials = self.ports.users.find_credentials(principal.user_id).await?;
+        let credentials = credentials.ok_or(ProfileError::NotFound)?;
+        let typed = PlainPassword::for_login(current);
+        if self
+            .ports
+            .passwords
+            .verify(&typed, &credentials.password_hash)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(wrong())
+        }
+    }
+
+    /// Deactivates the caller's account and ends all its sessions at once.
+    ///
+    /// # Errors
+    /// `NotFound`, `Dependency`.
+    #[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
+    pub async fn deactivate_own_account(&self, principal: &Principal) -> Result<(), ProfileError> {
+        let changes = UserChanges {
+            is_active: Some(false),
+            ..UserChanges::default()
+        };
+        let updated = self
+            .ports
+            .users
+            .update_user(principal.user_id, &changes, RevokeSessions::All, self.now())
+            .await?;
+        self.revoke_access(&updated.revoked_sessions).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::test_support::{Fixture, member};
+    use crate::ports::accounts::{UpdatedUser, UserCredentials};
+    use reserva_domain::accounts::{PasswordHash, Role, SessionId, UserId};
+
+    fn principal() -> Principal {
+        Principal {
+            user_id: UserId::from_uuid(uuid::Uuid::now_v7()),
+            session_id: SessionId::from_uuid(uuid::Uuid::now_v7()),
+            role: Role::Member,
+        }
+    }
+
+    fn password_change(current: Option<&str>) -> ProfileChanges {
+        ProfileChanges {
+            username: None,
+            password: Some("newsecret1".into()),
+            current_password: current.map(Into::into),
+        }
+    }
+
+    fn with_credentials(fixture: &mut Fixture, current_ok: bool) {
+        fixture.users.expect_find_credentials().returning(|id| {
+            Ok(Some(UserCredentials {
+                user: member(id, "a@b.co"),
+                password_hash: PasswordHash::from_phc("$h".into()),
+            }))
+        });
+        fixture
+            .passwords
+            .expect_verify()
+            .returning(move |_, _| Ok(current_ok));
+    }
+
+    #[tokio::test]
+    async fn password_change_keeps_this_session_and_revokes_the_others() {
+        let caller = principal();
+        let other = SessionId::from_uuid(uuid::Uuid::now_v7());
+        let mut fixture = Fixture::new();
+        with_credentials(&mut fixture, true);
+        fixture
+            .passwords
+            .expect_hash()
+            .returning(|_| Ok(PasswordHash::from_phc("$new".into())));
+        fixture
+            .users
+            .expect_update_user()
+            .withf(move |_, changes, revoke, _| {
+                *revoke == RevokeSessions::AllExcept(caller.session_id)
+                    && changes.password_hash.as_ref().map(PasswordHash::as_phc) == Some("$new")
+            })
+            .returning(move |id, _, _, _| {
+                Ok(UpdatedUser {
+                    user: member(id, "a@b.co"),
+                    revoked_sessions: vec![other],
+                })
+            });
+        fixture
+            .revocations
+            .expect_revoke()
+            .withf(move |session, _| *session == other)
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let result = fixture
+            .accounts()
+            .update_profile(&caller, password_change(Some("old1pass")))
+            .await;
+        assert!(result.is_ok(), "{result:?}");
+    }
+
+    #[tokio::test]
+    async fn password_change_needs_the_right_current_password() {
+        for (current, verifies) in [(None, true), (Some("wrong1pass"), false)] {
+            let mut fixture = Fixture::new();
+            with_credentials(&mut fixture, verifies);
+            let result = fixture
+                .accounts()
+                .update_profile(&principal(), password_change(current))
+                .await;
+            let codes: Vec<_> = result
+                .err()
+                .map(|e| e.violations().iter().map(|v| v.code).collect())
+                .unwrap_or_default();
+            assert_eq!(codes, ["current_password_incorrect"]);
+        }
+    }
+
+    #[tokio::test]
+    async fn rejects_empty_or_invalid_changes() {
+        let fixture = Fixture::new();
+        let result = fixture
+            .accounts()
+            .update_profile(&principal(), ProfileChanges::default())
+            .await;
+        assert_eq!(
+            result.map_err(|e| e.code()).err(),
+            Some("validation_failed")
+        );
+        let fixture = Fixture::new();
+        let changes = ProfileChanges {
+            username: Some("x".into()),
+            ..ProfileChanges::default()
+        };
+        let result = fixture
+            .accounts()
+            .update_profile(&principal(), changes)
+            .await;
+        assert!(matches!(result, Err(ProfileError::Invalid(v)) if v[0].field == "username"));
+    }
+
+    #[tokio::test]
+    async fn username_conflicts_and_missing_accounts_are_mapped() {
+        for (store, expected) in [
+            (UserWriteError::UsernameTaken, ProfileError::UsernameTaken),
+            (UserWriteError::NotFound, ProfileError::NotFound),
+        ] {
+            let mut fixture = Fixture::new();
+            fixture
+                .users
+                .expect_update_user()
+                .return_once(move |_, _, _, _| Err(store));
+            let changes = ProfileChanges {
+                username: Some("newname".into()),
+                ..ProfileChanges::default()
+            };
+            let result = fixture
+                .accounts()
+                .update_profile(&principal(), changes)
+                .await;
+            assert_eq!(result.err(), Some(expected));
+        }
+    }
+
+    #[tokio::test]
+    async fn deactivation_revokes_every_session() {
+        let sessions = vec![
+            SessionId::from_uuid(uuid::Uuid::now_v7()),
+            SessionId::from_uuid(uuid::Uuid::now_v7()),
+        ];
+        let returned = sessions.clone();
+        let mut fixture = Fixture::new();
+        fixture
+            .users
+            .expect_update_user()
+            .withf(|_, changes, revoke, _| {
+                changes.is_active == Some(false) && *revoke == RevokeSessions::All
+            })
+            .return_once(move |id, _, _, _| {
+                Ok(UpdatedUser {
+                    user: member(id, "a@b.co"),
+                    revoked_sessions: returned,
+                })
+            });
+        fixture
+            .revocations
+            .expect_revoke()
+            .times(2)
+            .returning(|_, _| Ok(()));
+        assert_eq!(
+            fixture
+                .accounts()
+                .deactivate_own_account(&principal())
+                .await,
+            Ok(())
+        );
+    }
+
+    #[tokio::test]
+    async fn profile_of_a_vanished_user_is_not_found() {
+        let mut fixture = Fixture::new();
+        fixture.users.expect_find_user().returning(|_| Ok(None));
+        assert_eq!(
+            fixture.accounts().profile(&principal()).await,
+            Err(ProfileError::NotFound)
+        );
+    }
+}

@@ -1,0 +1,93 @@
+//! The vocabulary shared by every use case's error enum.
+
+use thiserror::Error;
+
+/// A dependency (database, shared state, hasher) failed. Adapters decide which variant applies.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DependencyError {
+    /// The dependency cannot be reached or is saturated (pool exhausted, timeout): try again later.
+    #[error("dependency unavailable: {0}")]
+    Unavailable(String),
+    /// The dependency answered with something that should never happen: a bug or a broken schema.
+    #[error("dependency failed: {0}")]
+    Failed(String),
+}
+
+/// What kind of failure an error is, independent of transport. The HTTP adapter maps these to
+/// status codes; a CLI maps them to exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The input breaks a rule; [`UseCaseError::violations`] says which.
+    InvalidInput,
+    /// No valid credentials or token.
+    Unauthenticated,
+    /// Authenticated, but the role does not allow it.
+    Forbidden,
+    /// Absent, or not visible to the caller.
+    NotFound,
+    /// Conflicts with the current state (duplicate, wrong status, capacity).
+    Conflict,
+    /// Too many attempts; try again after this many seconds.
+    RateLimited {
+        /// Seconds until the limit resets.
+        retry_after_seconds: u64,
+    },
+    /// A dependency is down; try again later.
+    Unavailable,
+    /// A bug or broken dependency; details are logged, not shown.
+    Internal,
+}
+
+impl DependencyError {
+    /// [`ErrorClass::Unavailable`] or [`ErrorClass::Internal`].
+    #[must_use]
+    pub const fn class(&self) -> ErrorClass {
+        match self {
+            Self::Unavailable(_) => ErrorClass::Unavailable,
+            Self::Failed(_) => ErrorClass::Internal,
+        }
+    }
+
+    /// `service_unavailable` or `internal_error`.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Unavailable(_) => "service_unavailable",
+            Self::Failed(_) => "internal_error",
+        }
+    }
+}
+
+/// One broken input rule, named by the request field it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    /// The request field, as the client spelled it (`password_confirm`).
+    pub field: &'static str,
+    /// A stable snake_case code (`password_too_short`).
+    pub code: &'static str,
+    /// A human-readable explanation.
+    pub message: String,
+}
+
+impl FieldViolation {
+    /// Builds a violation from a rule error that can be displayed.
+    pub fn new(field: &'static str, code: &'static str, rule: impl std::fmt::Display) -> Self {
+        Self {
+            field,
+            code,
+            message: rule.to_string(),
+        }
+    }
+}
+
+/// Implemented by every use case's error enum.
+pub trait UseCaseError: std::error::Error + Send + Sync + 'static {
+    /// The kind of failure.
+    fn class(&self) -> ErrorClass;
+    /// A stable snake_case code clients can branch on (`email_taken`).
+    fn code(&self) -> &'static str;
+    /// The broken input rules, for [`ErrorClass::InvalidInput`].
+    fn violations(&self) -> &[FieldViolation] {
+        &[]
+    }
+}

@@ -1,0 +1,11 @@
+//! Use cases of Reserva and the ports they need.
+//!
+//! A use case takes a command made of domain values, talks to the outside world only through the
+//! traits in [`ports`], and returns either a result or its own error enum. Every error enum says
+//! which [`ErrorClass`] it belongs to, so the HTTP adapter maps errors to status codes in one place.
+
+pub mod accounts;
+mod error;
+pub mod ports;
+
+pub use error::{DependencyError, ErrorClass, FieldViolation, UseCaseError};

@@ -1,0 +1,236 @@
+//! Storage of users and login sessions.
+
+use crate::DependencyError;
+use crate::ports::security::RefreshTokenHash;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use reserva_domain::accounts::{Email, PasswordHash, Role, SessionId, User, UserId, Username};
+use reserva_domain::paging::PageLimit;
+use thiserror::Error;
+
+/// A user to insert.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Pre-generated time-ordered id.
+    pub id: UserId,
+    /// Normalised e-mail.
+    pub email: Email,
+    /// Username.
+    pub username: Username,
+    /// Argon2id PHC string.
+    pub password_hash: PasswordHash,
+    /// Initial role.
+    pub role: Role,
+    /// Creation instant (both timestamps).
+    pub now: DateTime<Utc>,
+}
+
+/// A user with the hash needed to check their password.
+#[derive(Debug, Clone)]
+pub struct UserCredentials {
+    /// The user.
+    pub user: User,
+    /// Their password hash.
+    pub password_hash: PasswordHash,
+}
+
+/// Fields to change on a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserChanges {
+    /// New username.
+    pub username: Option<Username>,
+    /// New password hash.
+    pub password_hash: Option<PasswordHash>,
+    /// New role.
+    pub role: Option<Role>,
+    /// Activate or deactivate.
+    pub is_active: Option<bool>,
+}
+
+/// Which of the user's sessions an update revokes in the same transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokeSessions {
+    /// None.
+    None,
+    /// Every live session except this one (password change keeps the current login).
+    AllExcept(SessionId),
+    /// Every live session (deactivation).
+    All,
+}
+
+/// The result of an update: the user as stored and the sessions it revoked.
+#[derive(Debug, Clone)]
+pub struct UpdatedUser {
+    /// The user after the change.
+    pub user: User,
+    /// Sessions that were live and are now revoked.
+    pub revoked_sessions: Vec<SessionId>,
+}
+
+/// Why a user could not be written.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum UserWriteError {
+    /// Another user has this e-mail.
+    #[error("e-mail already registered")]
+    EmailTaken,
+    /// Another user has this username (compared case-insensitively).
+    #[error("username already taken")]
+    UsernameTaken,
+    /// No user with this id.
+    #[error("user not found")]
+    NotFound,
+    /// The store failed.
+    #[error(transparent)]
+    Dependency(#[from] DependencyError),
+}
+
+/// A page request over users, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserQuery {
+    /// Only this role.
+    pub role: Option<Role>,
+    /// Case-insensitive substring of e-mail or username.
+    pub search: Option<String>,
+    /// Only users with a smaller (older) id than this one: the keyset cursor.
+    pub before: Option<UserId>,
+    /// Page size.
+    pub limit: PageLimit,
+}
+
+/// Users and their credentials.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Inserts a user.
+    ///
+    /// # Errors
+    /// MUST return [`UserWriteError::EmailTaken`] / [`UserWriteError::UsernameTaken`] when the
+    /// e-mail / username (case-insensitive) belongs to another user, even under concurrent inserts.
+    async fn insert_user(&self, new_user: NewUser) -> Result<User, UserWriteError>;
+
+    /// The user with this id, active or not.
+    ///
+    /// # Errors
+    /// [`DependencyError`] when the store fails.
+    async fn find_user(&self, id: UserId) -> Result<Option<User>, DependencyError>;
+
+    /// The user with this e-mail and their password hash.
+    ///
+    /// # Errors
+    /// [`DependencyError`] when the store fails.
+    async fn find_credentials_by_email(
+        &self,
+        email: &Email,
+    ) -> Result<Option<UserCredentials>, DependencyError>;
+
+    /// The user with this id and their password hash.
+    ///
+    /// # Errors
+    /// [`DependencyError`] when the store fails.
+    async fn find_credentials(
+        &self,
+        id: UserId,
+    ) -> Result<Option<UserCredentials>, DependencyError>;
+
+    /// Users matching `query`, newest first: at most `query.limit + 1` of them, so the caller can
+    /// tell whether another page exists.
+    ///
+    /// # Errors
+    /// [`DependencyError`] when the store fails.
+    async fn list_users(&self, query: &UserQuery) -> Result<Vec<User>, DependencyError>;
+
+    /// Applies `changes` (setting `updated_at` to `now`) and revokes the chosen sessions, in one
+    /// transaction.
+    ///
+    /// # Errors
+    /// MUST return [`UserWriteError::NotFound`] for an unknown id and
+    /// [`UserWriteError::UsernameTaken`] for a username another user has; nothing changes then.
+    async fn update_user(
+        &self,
+        id: UserId,
+        changes: &UserChanges,
+        revoke: RevokeSessions,
+        now: DateTime<Utc>,
+    ) -> Result<UpdatedUser, UserWriteError>;
+}
+
+/// A login session to start, with its first refresh token.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// Pre-generated id.
+    pub id: SessionId,
+    /// Owner.
+    pub user_id: UserId,
+    /// Hash of the first refresh token.
+    pub refresh_token: RefreshTokenHash,
+    /// When that token (and the session, unless refreshed) expires.
+    pub refresh_expires_at: DateTime<Utc>,
+    /// Start instant.
+    pub now: DateTime<Utc>,
+}
+
+/// The outcome of presenting a refresh token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshRotation {
+    /// The token was live: it is now used up and the new one replaces it.
+    Rotated {
+        /// The session's owner.
+        user_id: UserId,
+        /// The session, unchanged.
+        session_id: SessionId,
+    },
+    /// The token had already been rotated: someone replayed it. The whole session is revoked.
+    ReuseDetected {
+        /// The session now revoked.
+        session_id: SessionId,
+    },
+    /// Unknown, expired, or its session revoked or its user deactivated.
+    Rejected,
+}
+
+/// Picks one session of a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionSelector {
+    /// By id (the session of the access token).
+    Id(SessionId),
+    /// By any refresh token ever issued in it.
+    RefreshToken(RefreshTokenHash),
+}
+
+/// Login sessions: families of refresh tokens descending from one login.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait SessionRepository: Send + Sync {
+    /// Stores a new session and its first refresh token.
+    ///
+    /// # Errors
+    /// [`DependencyError`] when the store fails.
+    async fn start_session(&self, session: NewSession) -> Result<(), DependencyError>;
+
+    /// Rotates a refresh token atomically: if `presented` is unused, unexpired at `now`, its
+    /// session unrevoked and its user active, marks it used and stores `next` (expiring at
+    /// `next_expires_at`) in the same session. If `presented` was already used, revokes the session.
+    /// Of `n` concurrent rotations of one token, exactly one MUST return `Rotated`.
+    ///
+    /// # Errors
+    /// [`DependencyError`] when the store fails; nothing changes then.
+    async fn rotate_refresh_token(
+        &self,
+        presented: &RefreshTokenHash,
+        next: &RefreshTokenHash,
+        next_expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<RefreshRotation, DependencyError>;
+
+    /// Revokes the selected session if it belongs to `user_id`; returns its id when it does
+    /// (whether or not it was already revoked), `None` when it is not the user's.
+    ///
+    /// # Errors
+    /// [`DependencyError`] when the store fails.
+    async fn revoke_session(
+        &self,
+        user_id: UserId,
+        selector: &SessionSelector,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SessionId>, DependencyError>;
+}

@@ -1,0 +1,9 @@
+//! The traits use cases need from the outside world. Adapters implement them.
+//!
+//! Each port method is a unit of atomicity: when a method's contract says several things happen,
+//! the adapter makes them happen together or not at all.
+
+pub mod accounts;
+pub mod security;
+pub mod shared_state;
+pub mod system;

@@ -1,0 +1,102 @@
+//! State shared by every instance of the service: a lock, rate-limit counters and revoked sessions.
+//!
+//! Two adapters exist: Redis (several instances) and memory (one instance). No business invariant
+//! depends on these alone; the database stays the source of truth.
+
+use crate::DependencyError;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use reserva_domain::accounts::SessionId;
+use std::time::Duration;
+
+/// Proof of holding a lock; only its holder can release it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockToken(String);
+
+impl LockToken {
+    /// Wraps the random value the adapter stored with the lock.
+    #[must_use]
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// The stored value.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A named mutual-exclusion lock with a time-to-live, across instances.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait DistributedLock: Send + Sync {
+    /// Takes the lock if nobody holds it (or the holder's TTL ran out). Never waits.
+    ///
+    /// # Errors
+    /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached.
+    async fn try_acquire(
+        &self,
+        name: &str,
+        ttl: Duration,
+    ) -> Result<Option<LockToken>, DependencyError>;
+
+    /// Releases the lock only if `token` still holds it (compare-and-delete). Returns whether it
+    /// was released; `false` means the TTL ran out and maybe someone else holds it now.
+    ///
+    /// # Errors
+    /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached.
+    async fn release(&self, name: &str, token: &LockToken) -> Result<bool, DependencyError>;
+}
+
+/// Hits counted in a fixed window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowCount {
+    /// Hits so far in the current window (0 if none).
+    pub hits: u32,
+    /// Time until the window ends and the count restarts (zero if there is no window).
+    pub resets_in: Duration,
+}
+
+/// Fixed-window counters for rate limits (failed logins per account, for example).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// The current count for `key`, without counting a hit.
+    ///
+    /// # Errors
+    /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached.
+    async fn peek(&self, key: &str) -> Result<WindowCount, DependencyError>;
+
+    /// Counts one hit for `key`; the first hit starts a window of length `window`. Atomic across
+    /// instances: `n` concurrent hits raise the count by exactly `n`.
+    ///
+    /// # Errors
+    /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached.
+    async fn hit(&self, key: &str, window: Duration) -> Result<WindowCount, DependencyError>;
+
+    /// Forgets `key`'s count.
+    ///
+    /// # Errors
+    /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached.
+    async fn reset(&self, key: &str) -> Result<(), DependencyError>;
+}
+
+/// Sessions whose access tokens must be refused before they expire (logout, password change,
+/// deactivation). Entries only need to live as long as the longest access token.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait SessionRevocations: Send + Sync {
+    /// Marks the session revoked until `until` (after which its access tokens have expired anyway).
+    ///
+    /// # Errors
+    /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached.
+    async fn revoke(&self, session: SessionId, until: DateTime<Utc>)
+    -> Result<(), DependencyError>;
+
+    /// Whether the session was revoked (and the mark has not yet lapsed).
+    ///
+    /// # Errors
+    /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached.
+    async fn is_revoked(&self, session: SessionId) -> Result<bool, DependencyError>;
+}

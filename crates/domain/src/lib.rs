@@ -1,0 +1,7 @@
+//! Pure business rules of Reserva.
+//!
+//! Everything here is a value or a function over values: no I/O, no async, no clock. Constructors
+//! validate and return `Result`, so a value of a domain type is always a legal one.
+
+pub mod accounts;
+pub mod paging;
