@@ -1,0 +1,152 @@
+//! Contracts of `DistributedLock`, `RateLimiter` and `SessionRevocations`.
+
+use crate::support::{session_id, tag};
+use futures_util::future::join_all;
+use reserva_application::ports::shared_state::{
+    DistributedLock, LockToken, RateLimiter, SessionRevocations,
+};
+use std::time::Duration;
+
+/// What a shared-state adapter is.
+pub trait SharedState: DistributedLock + RateLimiter + SessionRevocations {}
+impl<T: DistributedLock + RateLimiter + SessionRevocations + ?Sized> SharedState for T {}
+
+const LONG: Duration = Duration::from_secs(30);
+const SHORT: Duration = Duration::from_millis(300);
+
+async fn acquire<S: SharedState>(state: &S, name: &str, ttl: Duration) -> Option<LockToken> {
+    state
+        .try_acquire(name, ttl)
+        .await
+        .unwrap_or_else(|error| panic!("try_acquire: {error}"))
+}
+
+/// A held lock cannot be taken again or released with a foreign token; its holder can release it.
+pub async fn lock_is_exclusive_until_released_by_its_holder<S: SharedState>(state: &S) {
+    let name = format!("lock-{}", tag());
+    let Some(token) = acquire(state, &name, LONG).await else {
+        panic!("free lock not acquired")
+    };
+    assert_eq!(acquire(state, &name, LONG).await, None);
+    let foreign = LockToken::new("not-the-holder".into());
+    assert_eq!(state.release(&name, &foreign).await, Ok(false));
+    assert_eq!(acquire(state, &name, LONG).await, None);
+    assert_eq!(state.release(&name, &token).await, Ok(true));
+    assert_eq!(state.release(&name, &token).await, Ok(false));
+    let again = acquire(state, &name, LONG).await;
+    assert!(
+        again.is_some_and(|new| new != token),
+        "a new holder gets a new token"
+    );
+    let other = format!("lock-{}", tag());
+    assert!(
+        acquire(state, &other, LONG).await.is_some(),
+        "locks are independent by name"
+    );
+}
+
+/// After its TTL a lock is free again, and the old holder can no longer release the new one.
+pub async fn lock_can_be_retaken_after_its_ttl<S: SharedState>(state: &S) {
+    let name = format!("lock-{}", tag());
+    let Some(old) = acquire(state, &name, SHORT).await else {
+        panic!("free lock not acquired")
+    };
+    tokio::time::sleep(SHORT * 2).await;
+    let Some(new) = acquire(state, &name, LONG).await else {
+        panic!("expired lock not retaken")
+    };
+    assert_eq!(state.release(&name, &old).await, Ok(false));
+    assert_eq!(acquire(state, &name, LONG).await, None);
+    assert_eq!(state.release(&name, &new).await, Ok(true));
+}
+
+/// Twenty simultaneous attempts on a free lock: exactly one wins.
+pub async fn concurrent_lock_attempts_let_exactly_one_in<S: SharedState>(state: &S) {
+    let name = format!("lock-{}", tag());
+    let results = join_all((0..20).map(|_| state.try_acquire(&name, LONG))).await;
+    let winners = results
+        .iter()
+        .filter(|result| matches!(result, Ok(Some(_))))
+        .count();
+    assert_eq!(winners, 1, "{results:?}");
+}
+
+/// Hits are counted within a window; `peek` does not count; `reset` clears.
+pub async fn rate_limiter_counts_hits_in_a_window<S: SharedState>(state: &S) {
+    let key = format!("rate-{}", tag());
+    let empty = state.peek(&key).await.map(|count| count.hits);
+    assert_eq!(empty, Ok(0));
+    for expected in 1..=3 {
+        let count = state.hit(&key, LONG).await.map(|count| count.hits);
+        assert_eq!(count, Ok(expected));
+    }
+    let Ok(count) = state.peek(&key).await else {
+        panic!("peek failed")
+    };
+    assert_eq!(count.hits, 3);
+    assert!(
+        count.resets_in > Duration::ZERO && count.resets_in <= LONG,
+        "{count:?}"
+    );
+    assert_eq!(state.reset(&key).await, Ok(()));
+    assert_eq!(state.peek(&key).await.map(|count| count.hits), Ok(0));
+}
+
+/// Fifty simultaneous hits raise the count by exactly fifty.
+pub async fn rate_limiter_counts_concurrent_hits_exactly<S: SharedState>(state: &S) {
+    let key = format!("rate-{}", tag());
+    let results = join_all((0..50).map(|_| state.hit(&key, LONG))).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let mut seen: Vec<u32> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|c| c.hits)
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        (1..=50).collect::<Vec<u32>>(),
+        "every hit sees a distinct count"
+    );
+    assert_eq!(state.peek(&key).await.map(|count| count.hits), Ok(50));
+}
+
+/// When the window ends the count starts again from zero.
+pub async fn rate_limiter_window_expires<S: SharedState>(state: &S) {
+    let key = format!("rate-{}", tag());
+    assert_eq!(state.hit(&key, SHORT).await.map(|count| count.hits), Ok(1));
+    tokio::time::sleep(SHORT * 2).await;
+    assert_eq!(state.peek(&key).await.map(|count| count.hits), Ok(0));
+    assert_eq!(state.hit(&key, SHORT).await.map(|count| count.hits), Ok(1));
+}
+
+/// A revoked session reads revoked until the given instant, then the mark lapses.
+pub async fn revoked_sessions_stay_revoked_until_the_given_instant<S: SharedState>(state: &S) {
+    let (lasting, lapsing, untouched) = (session_id(), session_id(), session_id());
+    let now = chrono::Utc::now();
+    assert_eq!(
+        state
+            .revoke(lasting, now + chrono::Duration::minutes(15))
+            .await,
+        Ok(())
+    );
+    assert_eq!(
+        state
+            .revoke(lapsing, now + chrono::Duration::milliseconds(300))
+            .await,
+        Ok(())
+    );
+    assert_eq!(state.is_revoked(lasting).await, Ok(true));
+    assert_eq!(state.is_revoked(lapsing).await, Ok(true));
+    assert_eq!(state.is_revoked(untouched).await, Ok(false));
+    tokio::time::sleep(SHORT * 2).await;
+    assert_eq!(state.is_revoked(lapsing).await, Ok(false));
+    assert_eq!(state.is_revoked(lasting).await, Ok(true));
+    let past = now - chrono::Duration::seconds(1);
+    assert_eq!(state.revoke(untouched, past).await, Ok(()));
+    assert_eq!(
+        state.is_revoked(untouched).await,
+        Ok(false),
+        "a mark in the past is no mark"
+    );
+}
