@@ -1,1 +1,13 @@
-//! placeholder
+//! Cryptography behind the application's security ports: argon2id password hashing, HS256 JWT
+//! access tokens, and random refresh tokens stored as SHA-256 hashes.
+//!
+//! It is an adapter of its own because the architecture keeps `argon2` and `jsonwebtoken` out of
+//! the application layer, and none of this is specific to HTTP or storage.
+
+mod access_tokens;
+mod passwords;
+mod refresh_tokens;
+
+pub use access_tokens::{JwtAccessTokens, WeakSigningSecret};
+pub use passwords::Argon2PasswordHasher;
+pub use refresh_tokens::RandomRefreshTokens;

@@ -1,1 +1,22 @@
-//! placeholder
+//! The HTTP API on actix-web.
+//!
+//! Handlers are thin: parse a DTO, validate its shape, build a command, call a use case, map the
+//! result to a response DTO. [`errors::ApiError`] is the only place that knows status codes. The
+//! OpenAPI document is generated from the handlers' annotations, and Swagger UI is served from
+//! assets compiled into the binary. actix types stay inside this crate: the server binary sees
+//! [`HttpApi`] and [`StopHandle`] only.
+
+mod auth;
+pub mod errors;
+mod metrics;
+mod middleware;
+mod openapi;
+mod pagination;
+mod routes;
+mod server;
+mod state;
+mod time;
+
+pub use openapi::openapi_json;
+pub use server::{HttpApi, HttpSettings, StopHandle};
+pub use state::ApiState;

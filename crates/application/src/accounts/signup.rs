@@ -68,6 +68,20 @@ impl Accounts {
     /// for duplicates (also under concurrent signups); `Dependency` when storage fails.
     #[tracing::instrument(skip_all)]
     pub async fn signup(&self, command: SignupCommand) -> Result<User, SignupError> {
+        self.register(command, Role::Member).await
+    }
+
+    /// Registers an administrator, with the same rules as signup. Only operators reach this
+    /// (through the `reserva admin create` command), never the HTTP API.
+    ///
+    /// # Errors
+    /// As [`Accounts::signup`].
+    #[tracing::instrument(skip_all)]
+    pub async fn create_administrator(&self, command: SignupCommand) -> Result<User, SignupError> {
+        self.register(command, Role::Admin).await
+    }
+
+    async fn register(&self, command: SignupCommand, role: Role) -> Result<User, SignupError> {
         let mut violations = Vec::new();
         let email = Email::parse(&command.email)
             .map_err(|rule| violations.push(FieldViolation::new("email", "invalid_email", rule)))
@@ -98,7 +112,7 @@ impl Accounts {
             email,
             username,
             password_hash,
-            role: Role::Member,
+            role,
             now: self.now(),
         };
         self.ports
@@ -152,6 +166,25 @@ mod tests {
             .signup(form("Ann@Example.com", "ann", "secret123", "secret123"))
             .await;
         assert_eq!(user.map(|u| u.role), Ok(Role::Member));
+    }
+
+    #[tokio::test]
+    async fn administrators_are_created_with_the_admin_role() {
+        let mut fixture = Fixture::new();
+        fixture
+            .passwords
+            .expect_hash()
+            .returning(|_| Ok(PasswordHash::from_phc("$hash".into())));
+        fixture
+            .users
+            .expect_insert_user()
+            .withf(|new| new.role == Role::Admin)
+            .returning(|new| Ok(member(new.id, new.email.as_str())));
+        let result = fixture
+            .accounts()
+            .create_administrator(form("root@example.com", "root", "secret123", "secret123"))
+            .await;
+        assert!(result.is_ok());
     }
 
     #[tokio::test]

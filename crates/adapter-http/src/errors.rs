@@ -1,0 +1,315 @@
+//! RFC 9457 problem details: the one place where failures become status codes.
+//!
+//! Every error response is `application/problem+json` with `type`, `title`, `status`, `detail`,
+//! a stable snake_case `code`, and for validation failures `errors: [{field, code, message}]`.
+//! Internal errors are logged once with their cause and answered with an opaque 500.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, error};
+use reserva_application::{ErrorClass, FieldViolation, UseCaseError};
+use serde::Serialize;
+use std::fmt;
+use utoipa::ToSchema;
+
+/// One broken field rule in a 400 answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The request field (`password`), or the query/path parameter.
+    pub field: String,
+    /// Stable code (`password_too_short`).
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+/// The problem+json body.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type: `urn:reserva:problem:<code>`.
+    #[serde(rename = "type")]
+    #[schema(example = "urn:reserva:problem:validation_failed")]
+    pub problem_type: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// Explanation of this occurrence.
+    pub detail: String,
+    /// Stable snake_case code clients can branch on.
+    pub code: String,
+    /// Broken field rules (validation failures only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// An error on its way to becoming a problem+json response.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    status: StatusCode,
+    code: String,
+    detail: String,
+    errors: Vec<FieldError>,
+    retry_after_seconds: Option<u64>,
+}
+
+impl ApiError {
+    /// An error with a status, code and detail.
+    pub fn new(status: StatusCode, code: &str, detail: impl fmt::Display) -> Self {
+        Self {
+            status,
+            code: code.to_owned(),
+            detail: detail.to_string(),
+            errors: Vec::new(),
+            retry_after_seconds: None,
+        }
+    }
+
+    /// A 400 naming one field.
+    pub fn invalid_field(field: &str, code: &str, message: impl fmt::Display) -> Self {
+        let mut error = Self::new(
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+            "the request is invalid",
+        );
+        error.errors.push(FieldError {
+            field: field.to_owned(),
+            code: code.to_owned(),
+            message: message.to_string(),
+        });
+        error
+    }
+
+    /// A 404 that reveals nothing about whether the resource exists for someone else.
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
+    }
+
+    /// Adds a `Retry-After` header.
+    #[must_use]
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_seconds = Some(seconds);
+        self
+    }
+
+    /// The status code.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The stable code.
+    #[must_use]
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    fn problem(&self) -> Problem {
+        Problem {
+            problem_type: format!("urn:reserva:problem:{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.clone(),
+            errors: self.errors.clone(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            formatter,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.detail
+        )
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.content_type("application/problem+json");
+        if let Some(seconds) = self.retry_after_seconds {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        response.json(self.problem())
+    }
+}
+
+fn status_of(class: ErrorClass) -> StatusCode {
+    match class {
+        ErrorClass::InvalidInput => StatusCode::BAD_REQUEST,
+        ErrorClass::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorClass::Forbidden => StatusCode::FORBIDDEN,
+        ErrorClass::NotFound => StatusCode::NOT_FOUND,
+        ErrorClass::Conflict => StatusCode::CONFLICT,
+        ErrorClass::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        ErrorClass::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorClass::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn field_error(violation: &FieldViolation) -> FieldError {
+    FieldError {
+        field: violation.field.to_owned(),
+        code: violation.code.to_owned(),
+        message: violation.message.clone(),
+    }
+}
+
+impl<E: UseCaseError> From<E> for ApiError {
+    fn from(error: E) -> Self {
+        let class = error.class();
+        let status = status_of(class);
+        let detail = match class {
+            ErrorClass::Internal => {
+                tracing::error!(error = %error, source = ?std::error::Error::source(&error), "request failed");
+                "an internal error occurred".to_owned()
+            }
+            ErrorClass::Unavailable => {
+                tracing::warn!(error = %error, "dependency unavailable");
+                "a dependency is unavailable; try again shortly".to_owned()
+            }
+            _ => error.to_string(),
+        };
+        let mut api_error = Self::new(status, error.code(), detail);
+        api_error.errors = error.violations().iter().map(field_error).collect();
+        api_error.retry_after_seconds = match class {
+            ErrorClass::RateLimited {
+                retry_after_seconds,
+            } => Some(retry_after_seconds),
+            ErrorClass::Unavailable => Some(1),
+            _ => None,
+        };
+        api_error
+    }
+}
+
+/// Turns `validator` failures into a 400 listing every field.
+pub(crate) fn from_validation(errors: &validator::ValidationErrors) -> ApiError {
+    let mut api_error = ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+        "the request is invalid",
+    );
+    for (field, failures) in errors.field_errors() {
+        for failure in failures {
+            api_error.errors.push(FieldError {
+                field: field.to_string(),
+                code: failure.code.to_string(),
+                message: failure
+                    .message
+                    .as_ref()
+                    .map_or_else(|| failure.code.to_string(), ToString::to_string),
+            });
+        }
+    }
+    api_error.errors.sort_by(|a, b| a.field.cmp(&b.field));
+    api_error
+}
+
+/// Malformed, oversized or wrongly typed JSON bodies.
+pub(crate) fn json_error(error: error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    use error::JsonPayloadError as Json;
+    let api_error = match &error {
+        Json::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/json",
+        ),
+        Json::Overflow { limit } | Json::OverflowKnownLength { limit, .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body is larger than {limit} bytes"),
+        ),
+        Json::Deserialize(cause) if cause.is_data() => {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", cause.to_string())
+        }
+        Json::Deserialize(cause) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", cause.to_string())
+        }
+        other => ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", other.to_string()),
+    };
+    api_error.into()
+}
+
+/// Query strings that do not fit the endpoint's parameters.
+pub(crate) fn query_error(error: error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", error.to_string()).into()
+}
+
+/// Path segments that do not parse (an id that is not a UUID names no resource).
+pub(crate) fn path_error(_: error::PathError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::not_found().into()
+}
+
+/// Any request no route matches.
+pub(crate) async fn no_route() -> HttpResponse {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint").error_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reserva_application::DependencyError;
+    use reserva_application::accounts::LoginError;
+
+    #[test]
+    fn use_case_errors_map_to_status_code_and_headers() {
+        let limited: ApiError = LoginError::TooManyAttempts {
+            retry_after_seconds: 30,
+        }
+        .into();
+        assert_eq!(
+            (limited.status().as_u16(), limited.code()),
+            (429, "too_many_login_attempts")
+        );
+        let response = limited.error_response();
+        assert_eq!(
+            response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .map(|v| v.as_bytes()),
+            Some(&b"30"[..])
+        );
+
+        let down: ApiError =
+            LoginError::Dependency(DependencyError::Unavailable("db".into())).into();
+        assert_eq!(down.status().as_u16(), 503);
+        assert!(
+            down.error_response()
+                .headers()
+                .contains_key(header::RETRY_AFTER)
+        );
+
+        let broken: ApiError =
+            LoginError::Dependency(DependencyError::Failed("SELECT secret".into())).into();
+        assert_eq!(broken.status().as_u16(), 500);
+        assert!(
+            !broken.detail.contains("SELECT"),
+            "internal details never leak"
+        );
+
+        let unauthenticated: ApiError = LoginError::InvalidCredentials.into();
+        let response = unauthenticated.error_response();
+        assert_eq!(response.status().as_u16(), 401);
+        assert!(response.headers().contains_key(header::WWW_AUTHENTICATE));
+        assert_eq!(
+            response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .map(|v| v.as_bytes()),
+            Some(&b"application/problem+json"[..])
+        );
+    }
+}

@@ -1,0 +1,58 @@
+//! Opaque keyset cursors: the last item's id, base64url-encoded so clients do not build them.
+
+use crate::errors::ApiError;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reserva_domain::paging::PageLimit;
+use uuid::Uuid;
+
+/// Encodes the id the next page starts after.
+pub(crate) fn encode_cursor(id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(id.as_bytes())
+}
+
+/// Decodes a cursor from `?cursor=`.
+pub(crate) fn decode_cursor(cursor: Option<&str>) -> Result<Option<Uuid>, ApiError> {
+    cursor
+        .map(|text| {
+            URL_SAFE_NO_PAD
+                .decode(text)
+                .ok()
+                .and_then(|bytes| Uuid::from_slice(&bytes).ok())
+                .ok_or_else(|| {
+                    ApiError::invalid_field(
+                        "cursor",
+                        "invalid_cursor",
+                        "is not a cursor this API issued",
+                    )
+                })
+        })
+        .transpose()
+}
+
+/// Validates `?limit=` (default 20, 1..=100).
+pub(crate) fn page_limit(limit: Option<i64>) -> Result<PageLimit, ApiError> {
+    limit.map_or(Ok(PageLimit::DEFAULT), |requested| {
+        PageLimit::new(requested)
+            .map_err(|rule| ApiError::invalid_field("limit", "invalid_limit", rule))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_a_400() {
+        let id = Uuid::now_v7();
+        let cursor = encode_cursor(id);
+        assert_eq!(decode_cursor(Some(&cursor)).ok().flatten(), Some(id));
+        assert_eq!(decode_cursor(None).ok().flatten(), None);
+        let error = decode_cursor(Some("not a cursor"))
+            .err()
+            .map(|e| e.status().as_u16());
+        assert_eq!(error, Some(400));
+        assert_eq!(page_limit(None).map(PageLimit::get).ok(), Some(20));
+        assert!(page_limit(Some(0)).is_err() && page_limit(Some(101)).is_err());
+    }
+}

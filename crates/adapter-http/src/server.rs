@@ -1,0 +1,185 @@
+//! The HTTP server: app assembly, middleware order, extractor limits, binding and shutdown.
+
+use crate::errors::{json_error, no_route, path_error, query_error};
+use crate::metrics::Metrics;
+use crate::middleware::request_context;
+use crate::openapi::ApiDoc;
+use crate::routes;
+use crate::state::ApiState;
+use actix_cors::Cors;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+use utoipa::OpenApi as _;
+use utoipa_actix_web::AppExt as _;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_swagger_ui::{Config, SwaggerUi};
+
+/// How the HTTP server behaves.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Largest accepted JSON body; larger ones get 413.
+    pub body_limit_bytes: usize,
+    /// Origins allowed by CORS (`*` for any); empty allows no cross-origin calls.
+    pub cors_allowed_origins: Vec<String>,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Time a client has to send its request headers.
+    pub client_request_timeout: Duration,
+    /// Idle keep-alive time.
+    pub keep_alive: Duration,
+    /// Graceful shutdown waits this long for in-flight requests.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            body_limit_bytes: 64 * 1024,
+            cors_allowed_origins: Vec::new(),
+            workers: 0,
+            client_request_timeout: Duration::from_secs(5),
+            keep_alive: Duration::from_secs(30),
+            shutdown_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A bound, not yet running, HTTP server.
+pub struct HttpApi {
+    server: Server,
+    address: SocketAddr,
+}
+
+/// Stops a running [`HttpApi`] from elsewhere (a signal handler, a test).
+#[derive(Clone)]
+pub struct StopHandle(ServerHandle);
+
+impl StopHandle {
+    /// Stops accepting connections; with `graceful`, waits for in-flight requests first.
+    pub async fn stop(&self, graceful: bool) {
+        self.0.stop(graceful).await;
+    }
+}
+
+fn configure_v1(config: &mut web::ServiceConfig) {
+    routes::api_v1(&mut ServiceConfig::new(config));
+}
+
+fn configure_operations(config: &mut web::ServiceConfig) {
+    routes::operations::configure(&mut ServiceConfig::new(config));
+}
+
+/// The OpenAPI document, collected from the same registrations the server uses.
+pub(crate) fn build_openapi() -> utoipa::openapi::OpenApi {
+    let (_, openapi) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(utoipa_actix_web::scope("/api/v1").configure(routes::api_v1))
+        .configure(routes::operations::configure)
+        .split_for_parts();
+    openapi
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "idempotency-key",
+            "queue-token",
+        ])
+        .expose_headers(["x-request-id", "retry-after"])
+        .max_age(3600);
+    if origins.iter().any(|origin| origin == "*") {
+        return cors.allow_any_origin();
+    }
+    origins
+        .iter()
+        .fold(cors, |cors, origin| cors.allowed_origin(origin))
+}
+
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("Cache-Control", "no-store"))
+}
+
+impl HttpApi {
+    /// Binds `listener` (port 0 picks a free port) and prepares the server.
+    ///
+    /// # Errors
+    /// When the listener cannot be used.
+    pub fn bind(
+        listener: TcpListener,
+        state: ApiState,
+        settings: &HttpSettings,
+    ) -> std::io::Result<Self> {
+        let address = listener.local_addr()?;
+        let state = web::Data::new(state);
+        let metrics = web::Data::new(Metrics::new());
+        let openapi = build_openapi();
+        let http = settings.clone();
+        let factory = move || {
+            let json = web::JsonConfig::default()
+                .limit(http.body_limit_bytes)
+                .error_handler(json_error);
+            let docs = SwaggerUi::new("/docs/{_:.*}")
+                .url("/api/openapi.json", openapi.clone())
+                .config(
+                    Config::default()
+                        .persist_authorization(true)
+                        .try_it_out_enabled(true),
+                );
+            App::new()
+                .app_data(state.clone())
+                .app_data(metrics.clone())
+                .app_data(json)
+                .app_data(web::QueryConfig::default().error_handler(query_error))
+                .app_data(web::PathConfig::default().error_handler(path_error))
+                .service(web::scope("/api/v1").configure(configure_v1))
+                .configure(configure_operations)
+                .service(docs)
+                .service(web::redirect("/docs", "/docs/"))
+                .default_service(web::to(no_route))
+                .wrap(cors(&http.cors_allowed_origins))
+                .wrap(security_headers())
+                .wrap(from_fn(request_context))
+        };
+        let mut server = HttpServer::new(factory)
+            .client_request_timeout(settings.client_request_timeout)
+            .keep_alive(settings.keep_alive)
+            .shutdown_timeout(settings.shutdown_timeout.as_secs())
+            .disable_signals();
+        if settings.workers > 0 {
+            server = server.workers(settings.workers);
+        }
+        let server = server.listen(listener)?.run();
+        Ok(Self { server, address })
+    }
+
+    /// The bound address (useful with port 0).
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// A handle to stop the server.
+    #[must_use]
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle(self.server.handle())
+    }
+
+    /// Serves until stopped.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,17 @@
+//! What every handler can reach: the use cases and the health probes.
+
+use chrono_tz::Tz;
+use reserva_application::accounts::Accounts;
+use reserva_application::ports::system::HealthProbe;
+use std::sync::Arc;
+
+/// Shared, cheaply cloned application state handed to every worker.
+#[derive(Clone)]
+pub struct ApiState {
+    /// Accounts use cases.
+    pub accounts: Accounts,
+    /// Dependencies `/readyz` checks.
+    pub health_probes: Vec<Arc<dyn HealthProbe>>,
+    /// Time zone in which timestamps are shown.
+    pub time_zone: Tz,
+}
