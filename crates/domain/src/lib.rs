@@ -4,4 +4,5 @@
 //! validate and return `Result`, so a value of a domain type is always a legal one.
 
 pub mod accounts;
+pub mod exams;
 pub mod paging;
