@@ -6,6 +6,7 @@
 
 pub mod accounts;
 mod error;
+pub mod exams;
 pub mod ports;
 
 pub use error::{DependencyError, ErrorClass, FieldViolation, UseCaseError};

@@ -4,6 +4,7 @@
 //! the adapter makes them happen together or not at all.
 
 pub mod accounts;
+pub mod exams;
 pub mod security;
 pub mod shared_state;
 pub mod system;

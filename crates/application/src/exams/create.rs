@@ -1,0 +1,288 @@
+//! Creating a reservation: shape and window rules, then an advisory capacity check (pending
+//! reservations use no capacity; the binding check happens at confirmation).
+
+use super::{ExamError, Exams};
+use crate::FieldViolation;
+use crate::accounts::Principal;
+use crate::ports::exams::NewReservation;
+use chrono::{DateTime, Utc};
+use reserva_domain::exams::{
+    Headcount, HourRange, HourRangeError, Reservation, ReservationId, fits,
+};
+
+/// The request as parsed from the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreateReservationCommand {
+    /// First hour.
+    pub starts_at: DateTime<Utc>,
+    /// End (exclusive).
+    pub ends_at: DateTime<Utc>,
+    /// People.
+    pub headcount: i64,
+}
+
+pub(super) fn range_violation(error: HourRangeError) -> FieldViolation {
+    match error {
+        HourRangeError::StartNotOnTheHour => {
+            FieldViolation::new("starts_at", "not_on_the_hour", error)
+        }
+        HourRangeError::EndNotOnTheHour => FieldViolation::new("ends_at", "not_on_the_hour", error),
+        HourRangeError::EndsBeforeStart => {
+            FieldViolation::new("ends_at", "ends_before_start", error)
+        }
+    }
+}
+
+impl Exams {
+    /// Validates range and headcount against the policy at `now`.
+    pub(super) fn validate(
+        &self,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        headcount: i64,
+    ) -> Result<(HourRange, Headcount), ExamError> {
+        let mut violations = Vec::new();
+        let range = HourRange::new(starts_at, ends_at, self.zone)
+            .map_err(|e| violations.push(range_violation(e)))
+            .ok();
+        let headcount = Headcount::new(headcount)
+            .map_err(|rule| {
+                violations.push(FieldViolation::new("headcount", "invalid_headcount", rule))
+            })
+            .ok();
+        let (Some(range), Some(headcount)) = (range, headcount) else {
+            return Err(ExamError::Invalid(violations));
+        };
+        self.policy
+            .check(&range, headcount, self.now())
+            .map_err(|violation| {
+                let field = if violation.code() == "headcount_too_large" {
+                    "headcount"
+                } else {
+                    "starts_at"
+                };
+                ExamError::Invalid(vec![FieldViolation::new(
+                    field,
+                    violation.code(),
+                    violation,
+                )])
+            })?;
+        Ok((range, headcount))
+    }
+
+    /// Refuses a range if any covered hour lacks a slot or room for `headcount` more confirmed
+    /// people. Advisory: the binding check is at confirmation, under locks.
+    pub(super) async fn check_room(
+        &self,
+        range: &HourRange,
+        headcount: Headcount,
+    ) -> Result<(), ExamError> {
+        let slots = self
+            .ports
+            .slots
+            .slots_between(range.starts_at(), range.ends_at())
+            .await?;
+        for hour in range.hours() {
+            match slots.iter().find(|slot| slot.starts_at == hour) {
+                None => {
+                    return Err(ExamError::SlotUnavailable {
+                        hour: self.local(hour),
+                    });
+                }
+                Some(slot) if !fits(slot.confirmed, headcount, slot.capacity) => {
+                    return Err(ExamError::CapacityExceeded {
+                        hour: self.local(hour),
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates a pending reservation for the caller.
+    ///
+    /// # Errors
+    /// `Invalid` (hours, window, headcount), `CapacityExceeded` / `SlotUnavailable` naming the
+    /// hour, `Dependency`.
+    #[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
+    pub async fn create_reservation(
+        &self,
+        principal: &Principal,
+        command: CreateReservationCommand,
+    ) -> Result<Reservation, ExamError> {
+        let (range, headcount) =
+            self.validate(command.starts_at, command.ends_at, command.headcount)?;
+        self.check_room(&range, headcount).await?;
+        let new = NewReservation {
+            id: ReservationId::from_uuid(uuid::Uuid::now_v7()),
+            user_id: principal.user_id,
+            range,
+            headcount,
+            now: self.now(),
+        };
+        Ok(self.ports.reservations.insert_reservation(new).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exams::test_support::{Fixture, now, principal, reservation};
+    use crate::ports::exams::Slot;
+    use chrono::Duration;
+    use reserva_domain::accounts::Role;
+    use reserva_domain::exams::ReservationStatus;
+
+    fn hours_from(start: DateTime<Utc>, count: i64) -> (DateTime<Utc>, DateTime<Utc>) {
+        (start, start + Duration::hours(count))
+    }
+
+    fn command(start: DateTime<Utc>, hours: i64, headcount: i64) -> CreateReservationCommand {
+        let (starts_at, ends_at) = hours_from(start, hours);
+        CreateReservationCommand {
+            starts_at,
+            ends_at,
+            headcount,
+        }
+    }
+
+    fn slots_with(
+        confirmed: u32,
+    ) -> impl Fn(DateTime<Utc>, DateTime<Utc>) -> Result<Vec<Slot>, crate::DependencyError> {
+        move |from, to| {
+            let mut slots = Vec::new();
+            let mut hour = from;
+            while hour < to {
+                slots.push(Slot {
+                    starts_at: hour,
+                    capacity: 50_000,
+                    confirmed,
+                });
+                hour += Duration::hours(1);
+            }
+            Ok(slots)
+        }
+    }
+
+    #[tokio::test]
+    async fn creates_a_pending_reservation_when_every_hour_has_room() {
+        let caller = principal(Role::Member);
+        let mut fixture = Fixture::new();
+        fixture
+            .slots
+            .expect_slots_between()
+            .returning(slots_with(30_000));
+        fixture
+            .reservations
+            .expect_insert_reservation()
+            .withf(move |new| {
+                new.user_id == caller.user_id
+                    && new.headcount.get() == 20_000
+                    && new.range.hours().len() == 3
+            })
+            .returning(|new| {
+                let mut stored = reservation(new.user_id, ReservationStatus::Pending);
+                stored.id = new.id;
+                Ok(stored)
+            });
+        let result = fixture
+            .exams()
+            .create_reservation(&caller, command(now() + Duration::days(5), 3, 20_000))
+            .await;
+        assert_eq!(result.map(|r| r.status), Ok(ReservationStatus::Pending));
+    }
+
+    #[tokio::test]
+    async fn one_full_or_missing_hour_refuses_the_whole_range() {
+        let start = now() + Duration::days(5);
+        let mut fixture = Fixture::new();
+        fixture
+            .slots
+            .expect_slots_between()
+            .returning(slots_with(30_001));
+        let result = fixture
+            .exams()
+            .create_reservation(&principal(Role::Member), command(start, 3, 20_000))
+            .await;
+        assert_eq!(
+            result.err().map(|e| e.to_string()),
+            Some(format!(
+                "capacity exceeded for the hour starting {}",
+                "2026-11-30T12:00:00+09:00"
+            ))
+        );
+
+        let mut fixture = Fixture::new();
+        fixture
+            .slots
+            .expect_slots_between()
+            .returning(move |from, to| {
+                let mut slots = slots_with(0)(from, to)?;
+                slots.remove(1);
+                Ok(slots)
+            });
+        let result = fixture
+            .exams()
+            .create_reservation(&principal(Role::Member), command(start, 3, 1))
+            .await;
+        assert!(
+            matches!(result, Err(ExamError::SlotUnavailable { .. })),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn shape_window_and_headcount_rules_are_400s_with_fields() {
+        let exams = Fixture::new().exams();
+        let member = principal(Role::Member);
+        let cases = [
+            (
+                command(now() + Duration::days(5) + Duration::minutes(30), 1, 1),
+                "starts_at",
+                "not_on_the_hour",
+            ),
+            (
+                CreateReservationCommand {
+                    starts_at: now() + Duration::days(5),
+                    ends_at: now() + Duration::days(5),
+                    headcount: 1,
+                },
+                "ends_at",
+                "ends_before_start",
+            ),
+            (
+                command(now() + Duration::days(5), 1, 0),
+                "headcount",
+                "invalid_headcount",
+            ),
+            (
+                command(now() + Duration::days(5), 1, 50_001),
+                "headcount",
+                "headcount_too_large",
+            ),
+            (
+                command(now() + Duration::hours(71), 1, 1),
+                "starts_at",
+                "outside_booking_window",
+            ),
+            (
+                command(now() + Duration::days(90), 2, 1),
+                "starts_at",
+                "outside_booking_window",
+            ),
+        ];
+        for (command, field, code) in cases {
+            let error = exams
+                .create_reservation(&member, command)
+                .await
+                .expect_err("invalid");
+            let violations = crate::UseCaseError::violations(&error);
+            assert_eq!(
+                (violations[0].field, violations[0].code),
+                (field, code),
+                "{command:?}"
+            );
+        }
+    }
+}

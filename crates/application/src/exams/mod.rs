@@ -1,0 +1,125 @@
+//! Exams use cases: the slot query, creating, reading, editing, confirming and cancelling
+//! reservations, and keeping slots generated across the booking horizon.
+
+mod cancel;
+mod confirm;
+mod create;
+mod edit;
+mod error;
+mod read;
+mod slots;
+#[cfg(test)]
+mod test_support;
+
+pub use create::CreateReservationCommand;
+pub use edit::EditReservationCommand;
+pub use error::{ExamError, SlotQueryError};
+pub use read::{ListReservationsCommand, ReservationPage};
+pub use slots::DaySlots;
+
+use crate::accounts::Principal;
+use crate::ports::exams::{ExamSlotRepository, ReservationRepository, ReservationWriteError};
+use crate::ports::system::Clock;
+use chrono::{DateTime, SecondsFormat, Utc};
+use reserva_domain::exams::{Actor, BookingPolicy, BusinessZone, Reservation, ReservationId};
+use std::sync::Arc;
+
+/// Everything the exams use cases talk to.
+#[derive(Clone)]
+pub struct ExamsPorts {
+    /// Hourly slots.
+    pub slots: Arc<dyn ExamSlotRepository>,
+    /// Reservations.
+    pub reservations: Arc<dyn ReservationRepository>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The exams use cases.
+#[derive(Clone)]
+pub struct Exams {
+    ports: ExamsPorts,
+    policy: BookingPolicy,
+    zone: BusinessZone,
+}
+
+impl Exams {
+    /// Builds the use cases.
+    #[must_use]
+    pub fn new(ports: ExamsPorts, policy: BookingPolicy, zone: BusinessZone) -> Self {
+        Self {
+            ports,
+            policy,
+            zone,
+        }
+    }
+
+    /// The policy in force.
+    #[must_use]
+    pub const fn policy(&self) -> BookingPolicy {
+        self.policy
+    }
+
+    /// The business time zone.
+    #[must_use]
+    pub const fn zone(&self) -> BusinessZone {
+        self.zone
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.ports.clock.now()
+    }
+
+    fn local(&self, instant: DateTime<Utc>) -> String {
+        instant
+            .with_timezone(&self.zone.tz())
+            .to_rfc3339_opts(SecondsFormat::Secs, false)
+    }
+
+    /// Loads a reservation the caller may see: its owner or an admin. Others get `NotFound`, so
+    /// the existence of other users' reservations is never revealed.
+    async fn visible(
+        &self,
+        principal: &Principal,
+        id: ReservationId,
+    ) -> Result<(Reservation, Actor), ExamError> {
+        let reservation = self
+            .ports
+            .reservations
+            .find_reservation(id)
+            .await?
+            .ok_or(ExamError::NotFound)?;
+        if principal.is_admin() {
+            Ok((reservation, Actor::Admin))
+        } else if reservation.user_id == principal.user_id {
+            Ok((reservation, Actor::Owner))
+        } else {
+            Err(ExamError::NotFound)
+        }
+    }
+
+    fn write_error(
+        &self,
+        error: ReservationWriteError,
+        attempted: reserva_domain::exams::ReservationAction,
+        actor: Actor,
+    ) -> ExamError {
+        match error {
+            ReservationWriteError::NotFound => ExamError::NotFound,
+            ReservationWriteError::StatusChanged { current } => {
+                ExamError::Transition(reserva_domain::exams::TransitionError {
+                    from: current,
+                    action: attempted,
+                    actor,
+                })
+            }
+            ReservationWriteError::CapacityExceeded { hour } => ExamError::CapacityExceeded {
+                hour: self.local(hour),
+            },
+            ReservationWriteError::MissingSlot { hour } => ExamError::SlotUnavailable {
+                hour: self.local(hour),
+            },
+            ReservationWriteError::Dependency(error) => ExamError::Dependency(error),
+        }
+    }
+}
