@@ -12,6 +12,7 @@
 //! names the contract it broke. Cases never rely on running alone: they use fresh random keys.
 
 pub mod accounts;
+pub mod exams;
 pub mod shared_state;
 mod support;
 
@@ -40,6 +41,29 @@ macro_rules! account_store_tests {
                 concurrent_rotations_of_one_token_let_exactly_one_through,
                 expired_unknown_and_deactivated_refresh_tokens_are_rejected,
                 sessions_are_revoked_by_id_or_token_only_for_their_owner,
+            ]
+        );
+    };
+}
+
+/// Generates one `#[tokio::test]` per exam-store contract ([`exams`]), races included.
+/// `$make` yields a value implementing the account-store traits and `ExamSlotRepository` +
+/// `ReservationRepository`.
+#[macro_export]
+macro_rules! exam_store_tests {
+    ($make:expr) => {
+        $crate::__conformance_cases!(
+            exams,
+            $make,
+            [
+                ensure_slots_is_idempotent_and_keeps_counts,
+                reservations_round_trip_and_filter,
+                confirm_takes_capacity_in_every_hour_or_none,
+                confirm_refuses_hours_without_slots,
+                cancel_releases_confirmed_capacity,
+                editing_a_confirmed_reservation_moves_its_capacity,
+                concurrent_confirms_never_oversell,
+                mixed_races_keep_counts_equal_to_confirmed_sums,
             ]
         );
     };

@@ -16,6 +16,8 @@ impl PageLimit {
     pub const DEFAULT: Self = Self(20);
     /// The largest page a client may ask for.
     pub const MAX: u16 = 100;
+    /// A page of [`PageLimit::MAX`] items.
+    pub const MAX_PAGE: Self = Self(Self::MAX);
 
     /// Validates a requested page size.
     ///
