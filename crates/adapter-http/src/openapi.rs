@@ -19,6 +19,7 @@ pub(crate) const BEARER: &str = "bearer_auth";
         (name = "auth", description = "Signup, login, token refresh and logout"),
         (name = "users", description = "The caller's own account"),
         (name = "admin-users", description = "User administration (admins only)"),
+        (name = "exams", description = "Hourly exam slots and reservations"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

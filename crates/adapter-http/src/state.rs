@@ -2,6 +2,7 @@
 
 use chrono_tz::Tz;
 use reserva_application::accounts::Accounts;
+use reserva_application::exams::Exams;
 use reserva_application::ports::system::HealthProbe;
 use std::sync::Arc;
 
@@ -10,6 +11,8 @@ use std::sync::Arc;
 pub struct ApiState {
     /// Accounts use cases.
     pub accounts: Accounts,
+    /// Exams use cases.
+    pub exams: Exams,
     /// Dependencies `/readyz` checks.
     pub health_probes: Vec<Arc<dyn HealthProbe>>,
     /// Time zone in which timestamps are shown.

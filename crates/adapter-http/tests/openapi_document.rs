@@ -24,9 +24,16 @@ fn committed_openapi_document_matches_the_code() {
 fn document_is_openapi_3_1_with_the_bearer_scheme() {
     let document: serde_json::Value =
         serde_json::from_str(&reserva_adapter_http::openapi_json().expect("json")).expect("valid");
-    assert!(document["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")));
+    assert!(
+        document["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1"))
+    );
     assert_eq!(document["info"]["license"]["name"], "MIT OR Apache-2.0");
-    assert_eq!(document["components"]["securitySchemes"]["bearer_auth"]["bearerFormat"], "JWT");
+    assert_eq!(
+        document["components"]["securitySchemes"]["bearer_auth"]["bearerFormat"],
+        "JWT"
+    );
     let me = &document["paths"]["/api/v1/users/me"]["get"];
     assert_eq!(me["security"][0]["bearer_auth"], serde_json::json!([]));
 }
