@@ -1,1 +1,3 @@
-//! Black-box test support.
+//! Black-box tests of the whole service live in `tests/`: each starts the real server on port 0
+//! (on SQLite + memory, and on PostgreSQL + Redis) and drives it over HTTP. This library is empty;
+//! the shared harness is `tests/support/mod.rs`.

@@ -1,0 +1,176 @@
+//! Start-up: connect the adapters, wire them to the use cases, bind the HTTP server.
+
+use crate::settings::Settings;
+use crate::stores::{self, SharedStatePorts, StorePorts};
+use reserva_adapter_crypto::{Argon2PasswordHasher, JwtAccessTokens, RandomRefreshTokens};
+use reserva_adapter_http::{ApiState, HttpApi, HttpSettings, StopHandle};
+use reserva_application::DependencyError;
+use reserva_application::accounts::{AccountPolicy, Accounts, AccountsPorts};
+use reserva_application::exams::{Exams, ExamsPorts};
+use reserva_domain::exams::BusinessZone;
+use reserva_application::ports::system::SystemClock;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+use thiserror::Error;
+
+/// Why the service could not start.
+#[derive(Debug, Error)]
+pub enum StartupError {
+    /// A dependency is unreachable or broken.
+    #[error("{0}")]
+    Dependency(#[from] DependencyError),
+    /// The address cannot be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// host:port.
+        address: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// A setting is unusable.
+    #[error("configuration: {0}")]
+    Settings(String),
+}
+
+/// The wired, bound service.
+pub struct Application {
+    api: HttpApi,
+}
+
+fn signing_secret(settings: &Settings) -> Vec<u8> {
+    if let Some(secret) = &settings.auth.jwt_secret {
+        return secret.expose().as_bytes().to_vec();
+    }
+    tracing::warn!(
+        "no auth.jwt_secret configured (RESERVA_AUTH__JWT_SECRET): generated a random development \
+         secret. Tokens will not survive a restart and instances will not accept each other's \
+         tokens. Set a secret of at least 32 bytes in production."
+    );
+    let random = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    random.into_bytes()
+}
+
+/// Builds the accounts use cases over connected adapters.
+pub(crate) fn accounts(
+    settings: &Settings,
+    store: &StorePorts,
+    shared: &SharedStatePorts,
+) -> Result<Accounts, StartupError> {
+    let auth = &settings.auth;
+    let access_tokens = JwtAccessTokens::new(&signing_secret(settings))
+        .map_err(|error| StartupError::Settings(error.to_string()))?;
+    let ports = AccountsPorts {
+        users: store.users.clone(),
+        sessions: store.sessions.clone(),
+        passwords: Arc::new(Argon2PasswordHasher::default()),
+        access_tokens: Arc::new(access_tokens),
+        refresh_tokens: Arc::new(RandomRefreshTokens),
+        revocations: shared.revocations.clone(),
+        rate_limiter: shared.rate_limiter.clone(),
+        clock: Arc::new(SystemClock),
+    };
+    let policy = AccountPolicy {
+        access_token_ttl: Duration::from_secs(auth.access_token_ttl_seconds),
+        refresh_token_ttl: Duration::from_secs(auth.refresh_token_ttl_days * 24 * 3600),
+        login_failure_limit: auth.login_failure_limit,
+        login_failure_window: Duration::from_secs(auth.login_failure_window_seconds),
+    };
+    Ok(Accounts::new(ports, policy))
+}
+
+/// Builds the exams use cases over the connected store.
+pub(crate) fn exams(settings: &Settings, store: &StorePorts) -> Result<Exams, StartupError> {
+    let policy = settings.exams.policy().map_err(|error| StartupError::Settings(error.to_string()))?;
+    let zone = settings
+        .business
+        .time_zone
+        .parse()
+        .map_err(|_| StartupError::Settings("business.time_zone is invalid".into()))?;
+    let ports = ExamsPorts {
+        slots: store.slots.clone(),
+        reservations: store.reservations.clone(),
+        clock: Arc::new(SystemClock),
+    };
+    Ok(Exams::new(ports, policy, BusinessZone::new(zone)))
+}
+
+/// Connects the store (migrating it first when configured) and the shared state.
+pub(crate) async fn connect(
+    settings: &Settings,
+) -> Result<(StorePorts, SharedStatePorts), StartupError> {
+    if settings.database.migrate_on_start {
+        let applied = stores::migrate(settings).await?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "applied migrations");
+        }
+    }
+    let store = stores::connect_store(settings).await?;
+    let shared = stores::connect_shared_state(settings).await?;
+    tracing::info!(store = store.kind, shared_state = shared.kind, "adapters connected");
+    if shared.kind == "memory" {
+        tracing::info!("REDIS_URL is not set: shared state is in-process, run one instance only");
+    }
+    Ok((store, shared))
+}
+
+impl Application {
+    /// Connects everything and binds the listener (port 0 picks a free port).
+    ///
+    /// # Errors
+    /// [`StartupError`] when a dependency, the address or a setting is unusable.
+    pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let time_zone = settings
+            .business
+            .time_zone
+            .parse()
+            .map_err(|_| StartupError::Settings("business.time_zone is invalid".into()))?;
+        let (store, shared) = connect(settings).await?;
+        let exams = exams(settings, &store)?;
+        // Slots must exist before the first booking; the job then keeps the horizon rolling.
+        let created = exams.ensure_slots().await?;
+        tracing::info!(created, "exam slots ensured across the booking horizon");
+        let interval = Duration::from_secs(settings.exams.slot_job_interval_minutes * 60);
+        crate::jobs::spawn_slot_roller(exams.clone(), shared.lock.clone(), interval);
+        let state = ApiState {
+            accounts: accounts(settings, &store, &shared)?,
+            exams,
+            health_probes: vec![store.probe.clone(), shared.probe.clone()],
+            time_zone,
+        };
+        let server = &settings.server;
+        let address = format!("{}:{}", server.host, server.port);
+        let bind_error = |source| StartupError::Bind { address: address.clone(), source };
+        let listener = TcpListener::bind(&address).map_err(bind_error)?;
+        let http = HttpSettings {
+            body_limit_bytes: server.body_limit_bytes,
+            cors_allowed_origins: server.cors_allowed_origins.clone(),
+            workers: server.workers,
+            client_request_timeout: Duration::from_millis(server.client_request_timeout_ms),
+            keep_alive: Duration::from_secs(server.keep_alive_seconds),
+            shutdown_timeout: Duration::from_secs(server.shutdown_timeout_seconds),
+        };
+        let api = HttpApi::bind(listener, state, &http).map_err(bind_error)?;
+        Ok(Self { api })
+    }
+
+    /// Where the server listens.
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.api.local_addr()
+    }
+
+    /// A handle to stop the server.
+    #[must_use]
+    pub fn stop_handle(&self) -> StopHandle {
+        self.api.stop_handle()
+    }
+
+    /// Serves until stopped.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.api.run().await
+    }
+}

@@ -1,0 +1,369 @@
+//! Typed configuration: defaults, then an optional TOML file, then `RESERVA_…` environment
+//! variables (`RESERVA_SERVER__PORT=9000`), then `DATABASE_URL` / `REDIS_URL`. Secrets are wrapped
+//! so they never print.
+
+use serde::{Deserialize, Serialize, Serializer};
+use std::fmt;
+use std::path::Path;
+use thiserror::Error;
+
+/// A secret value (URL with password, signing key). Its `Debug` and `Serialize` never reveal it.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    #[must_use]
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// The secret itself, for the one place that needs it.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("\"[redacted]\"")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str("[redacted]")
+    }
+}
+
+/// Everything configurable.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// HTTP server.
+    pub server: ServerSettings,
+    /// The store.
+    pub database: DatabaseSettings,
+    /// Shared state.
+    pub redis: RedisSettings,
+    /// Tokens and login throttling.
+    pub auth: AuthSettings,
+    /// Business rules' settings.
+    pub business: BusinessSettings,
+    /// Exam slot policy.
+    pub exams: ExamSettings,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Interface to listen on.
+    pub host: String,
+    /// Port; 0 picks a free one.
+    pub port: u16,
+    /// Worker threads; 0 = one per core.
+    pub workers: usize,
+    /// Largest JSON body accepted (413 above).
+    pub body_limit_bytes: usize,
+    /// Time a client has to send its request headers.
+    pub client_request_timeout_ms: u64,
+    /// Idle keep-alive.
+    pub keep_alive_seconds: u64,
+    /// Graceful shutdown waits this long for in-flight requests.
+    pub shutdown_timeout_seconds: u64,
+    /// CORS origins (`*` for any); empty: no cross-origin calls.
+    pub cors_allowed_origins: Vec<String>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            workers: 0,
+            body_limit_bytes: 64 * 1024,
+            client_request_timeout_ms: 5_000,
+            keep_alive_seconds: 30,
+            shutdown_timeout_seconds: 10,
+            cors_allowed_origins: Vec::new(),
+        }
+    }
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://./reserva.db` (default) or `postgres://user@host/db`; also read from `DATABASE_URL`.
+    pub url: Secret,
+    /// Pool size.
+    pub max_connections: usize,
+    /// Waiting longer than this for a pooled connection answers 503.
+    pub acquire_timeout_ms: u64,
+    /// PostgreSQL `statement_timeout` on every connection.
+    pub statement_timeout_ms: u64,
+    /// Apply pending migrations when the server starts.
+    pub migrate_on_start: bool,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: Secret::new("sqlite://./reserva.db".into()),
+            max_connections: 16,
+            acquire_timeout_ms: 2_000,
+            statement_timeout_ms: 5_000,
+            migrate_on_start: true,
+        }
+    }
+}
+
+/// `[redis]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisSettings {
+    /// Unset: in-process shared state (one instance only). Also read from `REDIS_URL`.
+    pub url: Option<Secret>,
+    /// Prefix of every key, so deployments can share a Redis.
+    pub key_prefix: String,
+    /// Pool size.
+    pub max_connections: usize,
+    /// Connect / wait / command timeout.
+    pub timeout_ms: u64,
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        Self { url: None, key_prefix: "reserva:".into(), max_connections: 32, timeout_ms: 1_000 }
+    }
+}
+
+/// `[auth]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// HS256 key, at least 32 bytes. Unset: a random one per start (development only).
+    pub jwt_secret: Option<Secret>,
+    /// Access-token lifetime.
+    pub access_token_ttl_seconds: u64,
+    /// Refresh-token lifetime.
+    pub refresh_token_ttl_days: u64,
+    /// Failed logins per account per window before 429.
+    pub login_failure_limit: u32,
+    /// That window.
+    pub login_failure_window_seconds: u64,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            access_token_ttl_seconds: 15 * 60,
+            refresh_token_ttl_days: 14,
+            login_failure_limit: 5,
+            login_failure_window_seconds: 15 * 60,
+        }
+    }
+}
+
+/// `[business]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BusinessSettings {
+    /// IANA zone that defines "a date" and "an hour", and the offset of returned timestamps.
+    pub time_zone: String,
+}
+
+impl Default for BusinessSettings {
+    fn default() -> Self {
+        Self { time_zone: "Asia/Seoul".into() }
+    }
+}
+
+/// `[exams]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExamSettings {
+    /// People per hourly slot.
+    pub capacity_per_hour: u32,
+    /// A reservation must start at least this many hours from now.
+    pub lead_time_hours: i64,
+    /// ... and at most this many days from now (every covered hour).
+    pub horizon_days: i64,
+    /// Largest headcount of one reservation.
+    pub max_headcount: u32,
+    /// How often the slot generator rolls the horizon forward.
+    pub slot_job_interval_minutes: u64,
+}
+
+impl Default for ExamSettings {
+    fn default() -> Self {
+        Self {
+            capacity_per_hour: 50_000,
+            lead_time_hours: 72,
+            horizon_days: 90,
+            max_headcount: 50_000,
+            slot_job_interval_minutes: 60,
+        }
+    }
+}
+
+impl ExamSettings {
+    /// The validated policy.
+    ///
+    /// # Errors
+    /// [`SettingsError::Invalid`] naming the rule.
+    pub fn policy(&self) -> Result<reserva_domain::exams::BookingPolicy, SettingsError> {
+        reserva_domain::exams::BookingPolicy::new(
+            self.capacity_per_hour,
+            chrono::Duration::hours(self.lead_time_hours),
+            chrono::Duration::days(self.horizon_days),
+            self.max_headcount,
+        )
+        .map_err(|error| SettingsError::Invalid { field: "exams", problem: error.to_string() })
+    }
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// `text` or `json`.
+    pub format: LogFormat,
+    /// `tracing` filter; `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self { format: LogFormat::Text, filter: "info".into() }
+    }
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Configuration that cannot be loaded or is invalid.
+#[derive(Debug, Error)]
+pub enum SettingsError {
+    /// File or environment unreadable, or a value of the wrong type.
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    /// A value breaks a rule.
+    #[error("configuration: {field} {problem}")]
+    Invalid {
+        /// Dotted name of the setting.
+        field: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl Settings {
+    /// Loads defaults → `file` (or `./reserva.toml` if present) → environment, and validates.
+    ///
+    /// # Errors
+    /// [`SettingsError`] naming the offending setting.
+    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        let mut builder = config::Config::builder();
+        builder = match file {
+            Some(path) => builder.add_source(config::File::from(path).required(true)),
+            None => builder.add_source(config::File::with_name("reserva.toml").required(false)),
+        };
+        builder = builder.add_source(
+            config::Environment::with_prefix("RESERVA")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("server.cors_allowed_origins"),
+        );
+        for (variable, key) in [("DATABASE_URL", "database.url"), ("REDIS_URL", "redis.url")] {
+            let value = std::env::var(variable).ok().filter(|value| !value.is_empty());
+            builder = builder.set_override_option(key, value)?;
+        }
+        let settings: Self = builder.build()?.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks rules serde cannot express.
+    ///
+    /// # Errors
+    /// [`SettingsError::Invalid`].
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let invalid = |field, problem: &str| Err(SettingsError::Invalid { field, problem: problem.into() });
+        self.exams.policy()?;
+        if self.exams.slot_job_interval_minutes == 0 {
+            return invalid("exams.slot_job_interval_minutes", "must be positive");
+        }
+        if self.business.time_zone.parse::<chrono_tz::Tz>().is_err() {
+            return invalid("business.time_zone", "is not an IANA time zone like Asia/Seoul");
+        }
+        if self.auth.jwt_secret.as_ref().is_some_and(|secret| secret.expose().len() < 32) {
+            return invalid("auth.jwt_secret", "must be at least 32 bytes");
+        }
+        if self.auth.access_token_ttl_seconds == 0 || self.auth.refresh_token_ttl_days == 0 {
+            return invalid("auth.*_ttl", "must be positive");
+        }
+        if self.auth.login_failure_limit == 0 || self.auth.login_failure_window_seconds == 0 {
+            return invalid("auth.login_failure_*", "must be positive");
+        }
+        if self.database.max_connections == 0 || self.redis.max_connections == 0 {
+            return invalid("*.max_connections", "must be positive");
+        }
+        if self.server.body_limit_bytes < 1024 {
+            return invalid("server.body_limit_bytes", "must be at least 1024");
+        }
+        let url = self.database.url.expose();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return invalid("database.url", "must start with sqlite:, postgres:// or postgresql://");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_secrets_never_print() {
+        let mut settings = Settings::default();
+        assert!(settings.validate().is_ok());
+        settings.auth.jwt_secret = Some(Secret::new("x".repeat(40)));
+        settings.database.url = Secret::new("postgres://app:hunter2@db/reserva".into());
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("hunter2") && !printed.contains("xxxx"), "{printed}");
+    }
+
+    #[test]
+    fn invalid_values_name_their_setting() {
+        let mut settings = Settings::default();
+        settings.business.time_zone = "Mars/Olympus".into();
+        let error = settings.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("business.time_zone"), "{error}");
+        let mut settings = Settings::default();
+        settings.auth.jwt_secret = Some(Secret::new("short".into()));
+        assert!(settings.validate().is_err());
+        let mut settings = Settings::default();
+        settings.database.url = Secret::new("mysql://x".into());
+        assert!(settings.validate().is_err());
+        let mut settings = Settings::default();
+        settings.exams.horizon_days = 2;
+        let error = settings.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("exams"), "{error}");
+    }
+}

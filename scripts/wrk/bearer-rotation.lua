@@ -1,0 +1,26 @@
+-- wrk script: every request carries one of the bearer tokens listed (one per line) in the file
+-- named by the TOKENS environment variable, rotating through them; prints p50/p99 at the end.
+local tokens = {}
+local index = 0
+
+function init(args)
+  for line in io.lines(os.getenv("TOKENS")) do
+    if #line > 0 then tokens[#tokens + 1] = line end
+  end
+  index = math.random(#tokens)
+end
+
+function request()
+  index = index % #tokens + 1
+  local headers = { ["Authorization"] = "Bearer " .. tokens[index] }
+  if os.getenv("CLOSE") == "1" then headers["Connection"] = "close" end
+  return wrk.format("GET", nil, headers)
+end
+
+function done(summary, latency, requests)
+  io.write(string.format("RESULT requests=%d errors=%d non2xx=%d rps=%.0f p50_ms=%.2f p99_ms=%.2f\n",
+    summary.requests, summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.timeout, summary.errors.status,
+    summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
