@@ -1,1 +1,255 @@
-//! placeholder
+//! The PostgreSQL store: every repository port on diesel-async with a deadpool pool.
+//!
+//! - Every connection gets a `statement_timeout`, so a stuck query ends as a 503, not a hang.
+//! - A pool that stays exhausted for `acquire_timeout` answers [`DependencyError::Unavailable`].
+//! - Capacity changes lock the affected `exam_slots` rows in ascending order (`FOR UPDATE`), so
+//!   concurrent confirms serialise per hour and never deadlock; a `CHECK` constraint backs it up.
+//! - Migrations are embedded in the binary ([`run_migrations`], [`revert_all_migrations`]).
+
+mod accounts;
+mod exams;
+mod schema;
+#[cfg(feature = "test-support")]
+pub mod test_support;
+
+use async_trait::async_trait;
+use diesel::ConnectionError;
+use diesel::result::{DatabaseErrorKind, Error as QueryError};
+use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::{
+    AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection,
+};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use reserva_application::DependencyError;
+use reserva_application::ports::system::HealthProbe;
+use std::fmt;
+use std::time::Duration;
+
+/// The schema migrations, compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// How to reach PostgreSQL and how much of it to use.
+#[derive(Clone)]
+pub struct PostgresSettings {
+    /// `postgres://user:password@host:port/database`.
+    pub url: String,
+    /// Pool size.
+    pub max_connections: usize,
+    /// How long a request waits for a pooled connection before it gets a 503.
+    pub acquire_timeout: Duration,
+    /// `statement_timeout` set on every connection.
+    pub statement_timeout: Duration,
+}
+
+impl fmt::Debug for PostgresSettings {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("PostgresSettings")
+            .field("url", &redact(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("statement_timeout", &self.statement_timeout)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`: URLs may carry passwords.
+#[must_use]
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// The store. Cheap to clone: clones share the pool.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool<AsyncPgConnection>,
+    /// Something that must live as long as the store (a test's throwaway database).
+    keep_alive: Option<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
+}
+
+impl fmt::Debug for PostgresStore {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("PostgresStore")
+            .field("pool", &self.pool.status())
+            .field("keeps_alive", &self.keep_alive.is_some())
+            .finish()
+    }
+}
+
+impl PostgresStore {
+    /// Builds the pool and checks that the database answers.
+    ///
+    /// # Errors
+    /// [`DependencyError::Unavailable`] when PostgreSQL cannot be reached;
+    /// [`DependencyError::Failed`] for an unusable configuration.
+    pub async fn connect(settings: &PostgresSettings) -> Result<Self, DependencyError> {
+        let timeout_ms = settings.statement_timeout.as_millis().max(1);
+        let mut config = ManagerConfig::<AsyncPgConnection>::default();
+        config.custom_setup = Box::new(move |url| {
+            Box::pin(async move {
+                let mut connection = AsyncPgConnection::establish(url).await?;
+                connection
+                    .batch_execute(&format!(
+                        "SET statement_timeout = {timeout_ms}; SET TIME ZONE 'UTC'"
+                    ))
+                    .await
+                    .map_err(|error| {
+                        ConnectionError::BadConnection(format!("session setup failed: {error}"))
+                    })?;
+                Ok(connection)
+            })
+        });
+        let manager = AsyncDieselConnectionManager::new_with_config(&settings.url, config);
+        let pool = Pool::builder(manager)
+            .max_size(settings.max_connections.max(1))
+            .wait_timeout(Some(settings.acquire_timeout))
+            .create_timeout(Some(settings.acquire_timeout))
+            .recycle_timeout(Some(settings.acquire_timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .map_err(|error| DependencyError::Failed(format!("database pool: {error}")))?;
+        let store = Self {
+            pool,
+            keep_alive: None,
+        };
+        store.ping().await?;
+        Ok(store)
+    }
+
+    /// A pooled connection, or `Unavailable` once `acquire_timeout` has passed.
+    pub(crate) async fn connection(&self) -> Result<Object<AsyncPgConnection>, DependencyError> {
+        self.pool.get().await.map_err(pool_error)
+    }
+}
+
+#[async_trait]
+impl HealthProbe for PostgresStore {
+    fn component(&self) -> &'static str {
+        "database"
+    }
+
+    async fn ping(&self) -> Result<(), DependencyError> {
+        let mut connection = self.connection().await?;
+        connection
+            .batch_execute("SELECT 1")
+            .await
+            .map_err(query_error)
+    }
+}
+
+fn pool_error(error: PoolError) -> DependencyError {
+    match error {
+        PoolError::Timeout(_) => {
+            DependencyError::Unavailable("database: no connection free in time".into())
+        }
+        PoolError::Backend(error) => {
+            DependencyError::Unavailable(format!("database unreachable: {error}"))
+        }
+        other => DependencyError::Unavailable(format!("database pool: {other}")),
+    }
+}
+
+/// Classifies a query error: what a retry may fix is `Unavailable`, the rest `Failed`.
+pub(crate) fn query_error(error: QueryError) -> DependencyError {
+    let transient = match &error {
+        QueryError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection
+            | DatabaseErrorKind::UnableToSendCommand
+            | DatabaseErrorKind::SerializationFailure,
+            _,
+        ) => true,
+        QueryError::DatabaseError(_, info) => {
+            let message = info.message();
+            [
+                "statement timeout",
+                "deadlock detected",
+                "terminating connection",
+                "lock timeout",
+            ]
+            .iter()
+            .any(|needle| message.contains(needle))
+        }
+        _ => false,
+    };
+    if transient {
+        DependencyError::Unavailable(format!("database: {error}"))
+    } else {
+        DependencyError::Failed(format!("database: {error}"))
+    }
+}
+
+async fn connect_once(url: &str) -> Result<AsyncPgConnection, DependencyError> {
+    AsyncPgConnection::establish(url)
+        .await
+        .map_err(|error| DependencyError::Unavailable(format!("database unreachable: {error}")))
+}
+
+/// Applies every pending migration; returns the versions applied, oldest first.
+///
+/// # Errors
+/// `Unavailable` when PostgreSQL cannot be reached, `Failed` when a migration fails (it is rolled
+/// back).
+pub async fn run_migrations(url: &str) -> Result<Vec<String>, DependencyError> {
+    let connection = connect_once(url).await?;
+    tokio::task::spawn_blocking(move || {
+        let mut harness = AsyncMigrationHarness::new(connection);
+        harness
+            .run_pending_migrations(MIGRATIONS)
+            .map(|versions| versions.iter().map(ToString::to_string).collect())
+            .map_err(|error| DependencyError::Failed(format!("migration failed: {error}")))
+    })
+    .await
+    .map_err(|error| DependencyError::Failed(format!("migration task: {error}")))?
+}
+
+/// Reverts every applied migration; returns the versions reverted, newest first.
+///
+/// # Errors
+/// As [`run_migrations`].
+pub async fn revert_all_migrations(url: &str) -> Result<Vec<String>, DependencyError> {
+    let connection = connect_once(url).await?;
+    tokio::task::spawn_blocking(move || {
+        let mut harness = AsyncMigrationHarness::new(connection);
+        harness
+            .revert_all_migrations(MIGRATIONS)
+            .map(|versions| versions.iter().map(ToString::to_string).collect())
+            .map_err(|error| DependencyError::Failed(format!("revert failed: {error}")))
+    })
+    .await
+    .map_err(|error| DependencyError::Failed(format!("migration task: {error}")))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_redacted() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/reserva"),
+            "postgres://app:***@db:5432/reserva"
+        );
+        assert_eq!(
+            redact("postgres://app@db/reserva"),
+            "postgres://app@db/reserva"
+        );
+        let settings = PostgresSettings {
+            url: "postgres://app:s3cret@db/reserva".into(),
+            max_connections: 1,
+            acquire_timeout: Duration::from_secs(1),
+            statement_timeout: Duration::from_secs(1),
+        };
+        assert!(!format!("{settings:?}").contains("s3cret"));
+    }
+}

@@ -120,6 +120,24 @@ impl HourRange {
         Ok(Self { starts_at, ends_at })
     }
 
+    /// Rebuilds a range read back from storage, where it was validated when written. Checks only
+    /// what holds in every zone: it is non-empty and a whole number of hours long.
+    ///
+    /// # Errors
+    /// [`HourRangeError::EndsBeforeStart`] or [`HourRangeError::EndNotOnTheHour`].
+    pub fn from_stored(
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+    ) -> Result<Self, HourRangeError> {
+        if ends_at <= starts_at {
+            return Err(HourRangeError::EndsBeforeStart);
+        }
+        if (ends_at - starts_at).num_seconds() % 3_600 != 0 {
+            return Err(HourRangeError::EndNotOnTheHour);
+        }
+        Ok(Self { starts_at, ends_at })
+    }
+
     /// First instant.
     #[must_use]
     pub const fn starts_at(&self) -> DateTime<Utc> {

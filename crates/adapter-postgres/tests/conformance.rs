@@ -1,0 +1,15 @@
+//! The port conformance suite against the real PostgreSQL: each test gets its own database.
+
+use reserva_adapter_postgres::test_support::TemporaryDatabase;
+
+mod accounts {
+    reserva_conformance::account_store_tests!(async {
+        super::TemporaryDatabase::create().await.into_store().await
+    });
+}
+
+mod exams {
+    reserva_conformance::exam_store_tests!(async {
+        super::TemporaryDatabase::create().await.into_store().await
+    });
+}

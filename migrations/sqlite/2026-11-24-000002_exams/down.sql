@@ -1,0 +1,2 @@
+DROP TABLE exam_reservations;
+DROP TABLE exam_slots;
