@@ -1,0 +1,11 @@
+//! The port conformance suite against SQLite files: each test gets its own file.
+
+mod support;
+
+mod accounts {
+    reserva_conformance::account_store_tests!(super::support::fresh());
+}
+
+mod exams {
+    reserva_conformance::exam_store_tests!(super::support::fresh());
+}
