@@ -1,7 +1,10 @@
 //! The embedded SQLite store, the default: the service runs with nothing installed.
 //!
-//! Queries run on diesel's synchronous SQLite connection inside tokio's blocking pool (through
-//! diesel-async's `SyncConnectionWrapper` and a deadpool pool). Every connection uses WAL,
+//! Queries run on diesel's synchronous SQLite connection inside tokio's blocking pool, with
+//! connections pooled by deadpool. (diesel-async's `SyncConnectionWrapper` is not used: when a
+//! request is cancelled mid-query it calls `block_in_place`, which panics on actix-web's
+//! current-thread workers. Here a cancelled request's query just finishes in the blocking pool and
+//! its connection goes back to the pool.) Every connection uses WAL,
 //! `busy_timeout` and foreign keys; every write runs in a `BEGIN IMMEDIATE` transaction, so writers
 //! queue on the database lock instead of failing on a lock upgrade, and capacity checks and their
 //! writes happen with no other writer in between.
@@ -14,12 +17,10 @@ mod schema;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use deadpool::managed::{Metrics, Object, Pool, PoolError, RecycleResult};
 use diesel::connection::SimpleConnection;
 use diesel::result::{DatabaseErrorKind, Error as QueryError};
 use diesel::{Connection, SqliteConnection};
-use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
-use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use reserva_application::DependencyError;
 use reserva_application::ports::system::HealthProbe;
@@ -30,7 +31,36 @@ use std::time::Duration;
 /// The schema migrations, compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
-type Wrapped = SyncConnectionWrapper<SqliteConnection>;
+/// Opens connections to one file for the pool.
+struct Connections {
+    path: String,
+    busy_timeout: Duration,
+}
+
+impl deadpool::managed::Manager for Connections {
+    type Type = SqliteConnection;
+    type Error = DependencyError;
+
+    async fn create(&self) -> Result<SqliteConnection, DependencyError> {
+        let (path, busy_timeout) = (self.path.clone(), self.busy_timeout);
+        tokio::task::spawn_blocking(move || open(&path, busy_timeout))
+            .await
+            .map_err(|error| DependencyError::Failed(format!("connection task: {error}")))?
+            .map_err(|error| {
+                DependencyError::Unavailable(format!("cannot open the SQLite file: {error}"))
+            })
+    }
+
+    async fn recycle(
+        &self,
+        _connection: &mut SqliteConnection,
+        _metrics: &Metrics,
+    ) -> RecycleResult<DependencyError> {
+        // Every use ends its transaction inside the blocking task, so a returned connection is
+        // always idle and usable.
+        Ok(())
+    }
+}
 
 /// Where the database file is and how to use it.
 #[derive(Debug, Clone)]
@@ -46,7 +76,7 @@ pub struct SqliteSettings {
 /// The store. Cheap to clone: clones share the pool.
 #[derive(Clone)]
 pub struct SqliteStore {
-    pool: Pool<Wrapped>,
+    pool: Pool<Connections>,
     /// Something that must live as long as the store (a test's temporary file).
     keep_alive: Option<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
 }
@@ -114,16 +144,7 @@ impl SqliteStore {
             .ok_or_else(|| DependencyError::Failed("the SQLite path is not UTF-8".into()))?
             .to_owned();
         let busy_timeout = settings.busy_timeout;
-        let mut config = ManagerConfig::<Wrapped>::default();
-        config.custom_setup = Box::new(move |url| {
-            let url = url.to_owned();
-            Box::pin(async move {
-                tokio::task::spawn_blocking(move || open(&url, busy_timeout).map(Wrapped::new))
-                    .await
-                    .map_err(|error| diesel::ConnectionError::BadConnection(error.to_string()))?
-            })
-        });
-        let manager = AsyncDieselConnectionManager::new_with_config(path, config);
+        let manager = Connections { path, busy_timeout };
         let pool = Pool::builder(manager)
             .max_size(settings.max_connections.max(1))
             .wait_timeout(Some(busy_timeout))
@@ -148,13 +169,27 @@ impl SqliteStore {
         self
     }
 
-    async fn connection(&self) -> Result<Object<Wrapped>, DependencyError> {
+    async fn connection(&self) -> Result<Object<Connections>, DependencyError> {
         self.pool.get().await.map_err(|error| match error {
             PoolError::Timeout(_) => {
                 DependencyError::Unavailable("database: no connection free in time".into())
             }
+            PoolError::Backend(error) => error,
             other => DependencyError::Unavailable(format!("database: {other}")),
         })
+    }
+
+    /// Runs `task` on a pooled connection in tokio's blocking pool. If the caller is cancelled the
+    /// task still runs to its end (committing or rolling back) before the connection is reused.
+    async fn blocking<R, F>(&self, task: F) -> Result<R, DependencyError>
+    where
+        F: FnOnce(&mut SqliteConnection) -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let mut connection = self.connection().await?;
+        tokio::task::spawn_blocking(move || task(&mut connection))
+            .await
+            .map_err(|error| DependencyError::Failed(format!("database task: {error}")))
     }
 
     /// Runs `task` on a pooled connection in the blocking pool.
@@ -163,8 +198,7 @@ impl SqliteStore {
         F: FnOnce(&mut SqliteConnection) -> Result<R, QueryError> + Send + 'static,
         R: Send + 'static,
     {
-        let mut connection = self.connection().await?;
-        connection.spawn_blocking(task).await.map_err(query_error)
+        self.blocking(task).await?.map_err(query_error)
     }
 
     /// Runs `task` in a `BEGIN IMMEDIATE` transaction; an `Err` rolls it back.
@@ -174,11 +208,8 @@ impl SqliteStore {
         R: Send + 'static,
         E: From<QueryError> + From<DependencyError> + Send + 'static,
     {
-        let mut connection = self.connection().await?;
-        connection
-            .spawn_blocking(move |connection| Ok(connection.immediate_transaction(task)))
-            .await
-            .map_err(|error| E::from(query_error(error)))?
+        self.blocking(move |connection| connection.immediate_transaction(task))
+            .await?
     }
 }
 

@@ -7,8 +7,8 @@ use reserva_adapter_http::{ApiState, HttpApi, HttpSettings, StopHandle};
 use reserva_application::DependencyError;
 use reserva_application::accounts::{AccountPolicy, Accounts, AccountsPorts};
 use reserva_application::exams::{Exams, ExamsPorts};
-use reserva_domain::exams::BusinessZone;
 use reserva_application::ports::system::SystemClock;
+use reserva_domain::exams::BusinessZone;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,7 +47,11 @@ fn signing_secret(settings: &Settings) -> Vec<u8> {
          secret. Tokens will not survive a restart and instances will not accept each other's \
          tokens. Set a secret of at least 32 bytes in production."
     );
-    let random = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let random = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
     random.into_bytes()
 }
 
@@ -81,7 +85,10 @@ pub(crate) fn accounts(
 
 /// Builds the exams use cases over the connected store.
 pub(crate) fn exams(settings: &Settings, store: &StorePorts) -> Result<Exams, StartupError> {
-    let policy = settings.exams.policy().map_err(|error| StartupError::Settings(error.to_string()))?;
+    let policy = settings
+        .exams
+        .policy()
+        .map_err(|error| StartupError::Settings(error.to_string()))?;
     let zone = settings
         .business
         .time_zone
@@ -107,7 +114,11 @@ pub(crate) async fn connect(
     }
     let store = stores::connect_store(settings).await?;
     let shared = stores::connect_shared_state(settings).await?;
-    tracing::info!(store = store.kind, shared_state = shared.kind, "adapters connected");
+    tracing::info!(
+        store = store.kind,
+        shared_state = shared.kind,
+        "adapters connected"
+    );
     if shared.kind == "memory" {
         tracing::info!("REDIS_URL is not set: shared state is in-process, run one instance only");
     }
@@ -140,7 +151,10 @@ impl Application {
         };
         let server = &settings.server;
         let address = format!("{}:{}", server.host, server.port);
-        let bind_error = |source| StartupError::Bind { address: address.clone(), source };
+        let bind_error = |source| StartupError::Bind {
+            address: address.clone(),
+            source,
+        };
         let listener = TcpListener::bind(&address).map_err(bind_error)?;
         let http = HttpSettings {
             body_limit_bytes: server.body_limit_bytes,

@@ -80,7 +80,9 @@ pub enum ExamsCommand {
 /// # Errors
 /// A message for the operator.
 pub async fn exams(settings: &Settings, command: ExamsCommand) -> Result<(), String> {
-    let (store, _) = application::connect(settings).await.map_err(|e| e.to_string())?;
+    let (store, _) = application::connect(settings)
+        .await
+        .map_err(|e| e.to_string())?;
     let exams = application::exams(settings, &store).map_err(|e| e.to_string())?;
     match command {
         ExamsCommand::EnsureSlots => {
@@ -90,11 +92,19 @@ pub async fn exams(settings: &Settings, command: ExamsCommand) -> Result<(), Str
         ExamsCommand::Slots { date } => {
             let slots = exams.fill_levels(date).await.map_err(|e| e.to_string())?;
             let zone = exams.zone().tz();
-            println!("{date} ({})\nhour   capacity  confirmed  remaining  fill", exams.zone());
+            println!(
+                "{date} ({})\nhour   capacity  confirmed  remaining  fill",
+                exams.zone()
+            );
             for slot in &slots {
                 let local = slot.starts_at.with_timezone(&zone).format("%H:%M");
                 let fill = f64::from(slot.confirmed) * 100.0 / f64::from(slot.capacity.max(1));
-                println!("{local}  {:>8}  {:>9}  {:>9}  {fill:>5.1}%", slot.capacity, slot.confirmed, slot.remaining());
+                println!(
+                    "{local}  {:>8}  {:>9}  {:>9}  {fill:>5.1}%",
+                    slot.capacity,
+                    slot.confirmed,
+                    slot.remaining()
+                );
             }
             if slots.is_empty() {
                 println!("no slots on this date (outside the generated horizon)");
@@ -108,17 +118,26 @@ fn read_password() -> Result<String, String> {
     if let Ok(password) = std::env::var("RESERVA_ADMIN_PASSWORD") {
         return Ok(password);
     }
-    let first = rpassword::prompt_password("Password: ").map_err(|e| format!("reading password: {e}"))?;
+    let first =
+        rpassword::prompt_password("Password: ").map_err(|e| format!("reading password: {e}"))?;
     let second = rpassword::prompt_password("Password (again): ")
         .map_err(|e| format!("reading password: {e}"))?;
-    if first == second { Ok(first) } else { Err("the passwords differ".into()) }
+    if first == second {
+        Ok(first)
+    } else {
+        Err("the passwords differ".into())
+    }
 }
 
 /// Runs `reserva admin create`.
 ///
 /// # Errors
 /// A message for the operator.
-pub async fn create_admin(settings: &Settings, email: String, username: String) -> Result<(), String> {
+pub async fn create_admin(
+    settings: &Settings,
+    email: String,
+    username: String,
+) -> Result<(), String> {
     let password = read_password()?;
     create_administrator(settings, email, username, password).await
 }
@@ -133,13 +152,22 @@ pub async fn create_administrator(
     username: String,
     password: String,
 ) -> Result<(), String> {
-    let (store, shared) = application::connect(settings).await.map_err(|e| e.to_string())?;
+    let (store, shared) = application::connect(settings)
+        .await
+        .map_err(|e| e.to_string())?;
     let accounts = application::accounts(settings, &store, &shared).map_err(|e| e.to_string())?;
-    let command =
-        SignupCommand { email, username, password: password.clone(), password_confirm: password };
+    let command = SignupCommand {
+        email,
+        username,
+        password: password.clone(),
+        password_confirm: password,
+    };
     match accounts.create_administrator(command).await {
         Ok(user) => {
-            println!("created administrator {} <{}> ({})", user.username, user.email, user.id);
+            println!(
+                "created administrator {} <{}> ({})",
+                user.username, user.email, user.id
+            );
             Ok(())
         }
         Err(error) => {
@@ -149,7 +177,12 @@ pub async fn create_administrator(
                 .iter()
                 .map(|v| format!("{}: {}", v.field, v.message))
                 .collect();
-            Err(format!("{} ({}) {}", error, error.code(), details.join("; ")))
+            Err(format!(
+                "{} ({}) {}",
+                error,
+                error.code(),
+                details.join("; ")
+            ))
         }
     }
 }
@@ -167,7 +200,10 @@ pub async fn migrate(settings: &Settings, revert_all: bool) -> Result<(), String
     .map_err(|error| error.to_string())?;
     let verb = if revert_all { "reverted" } else { "applied" };
     if versions.is_empty() {
-        println!("nothing to do: {} migrations", if revert_all { "no" } else { "no pending" });
+        println!(
+            "nothing to do: {} migrations",
+            if revert_all { "no" } else { "no pending" }
+        );
     }
     for version in versions {
         println!("{verb} {version}");
@@ -184,7 +220,9 @@ pub async fn serve(settings: &Settings) -> Result<(), StartupError> {
     let address = application.local_addr();
     tracing::info!(%address, "listening");
     println!("Reserva listening on http://{address}");
-    println!("API docs (Swagger UI): http://{address}/docs/  ·  OpenAPI: http://{address}/api/openapi.json");
+    println!(
+        "API docs (Swagger UI): http://{address}/docs/  ·  OpenAPI: http://{address}/api/openapi.json"
+    );
     let stop = application.stop_handle();
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -194,7 +232,10 @@ pub async fn serve(settings: &Settings) -> Result<(), StartupError> {
     application
         .run_until_stopped()
         .await
-        .map_err(|source| StartupError::Bind { address: address.to_string(), source })?;
+        .map_err(|source| StartupError::Bind {
+            address: address.to_string(),
+            source,
+        })?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -17,11 +17,13 @@ async fn main() -> ExitCode {
     };
     telemetry::init(&settings.log);
     let outcome = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => cli::serve(&settings).await.map_err(|error| error.to_string()),
+        Command::Serve => cli::serve(&settings)
+            .await
+            .map_err(|error| error.to_string()),
         Command::Migrate { revert_all } => cli::migrate(&settings, revert_all).await,
-        Command::Admin { command: AdminCommand::Create { email, username } } => {
-            cli::create_admin(&settings, email, username).await
-        }
+        Command::Admin {
+            command: AdminCommand::Create { email, username },
+        } => cli::create_admin(&settings, email, username).await,
         Command::Exams { command } => cli::exams(&settings, command).await,
         Command::Config => serde_json::to_string_pretty(&settings)
             .map(|text| println!("{text}"))

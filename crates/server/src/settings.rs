@@ -139,7 +139,12 @@ pub struct RedisSettings {
 
 impl Default for RedisSettings {
     fn default() -> Self {
-        Self { url: None, key_prefix: "reserva:".into(), max_connections: 32, timeout_ms: 1_000 }
+        Self {
+            url: None,
+            key_prefix: "reserva:".into(),
+            max_connections: 32,
+            timeout_ms: 1_000,
+        }
     }
 }
 
@@ -181,7 +186,9 @@ pub struct BusinessSettings {
 
 impl Default for BusinessSettings {
     fn default() -> Self {
-        Self { time_zone: "Asia/Seoul".into() }
+        Self {
+            time_zone: "Asia/Seoul".into(),
+        }
     }
 }
 
@@ -225,7 +232,10 @@ impl ExamSettings {
             chrono::Duration::days(self.horizon_days),
             self.max_headcount,
         )
-        .map_err(|error| SettingsError::Invalid { field: "exams", problem: error.to_string() })
+        .map_err(|error| SettingsError::Invalid {
+            field: "exams",
+            problem: error.to_string(),
+        })
     }
 }
 
@@ -241,7 +251,10 @@ pub struct LogSettings {
 
 impl Default for LogSettings {
     fn default() -> Self {
-        Self { format: LogFormat::Text, filter: "info".into() }
+        Self {
+            format: LogFormat::Text,
+            filter: "info".into(),
+        }
     }
 }
 
@@ -291,7 +304,9 @@ impl Settings {
                 .with_list_parse_key("server.cors_allowed_origins"),
         );
         for (variable, key) in [("DATABASE_URL", "database.url"), ("REDIS_URL", "redis.url")] {
-            let value = std::env::var(variable).ok().filter(|value| !value.is_empty());
+            let value = std::env::var(variable)
+                .ok()
+                .filter(|value| !value.is_empty());
             builder = builder.set_override_option(key, value)?;
         }
         let settings: Self = builder.build()?.try_deserialize()?;
@@ -304,15 +319,28 @@ impl Settings {
     /// # Errors
     /// [`SettingsError::Invalid`].
     pub fn validate(&self) -> Result<(), SettingsError> {
-        let invalid = |field, problem: &str| Err(SettingsError::Invalid { field, problem: problem.into() });
+        let invalid = |field, problem: &str| {
+            Err(SettingsError::Invalid {
+                field,
+                problem: problem.into(),
+            })
+        };
         self.exams.policy()?;
         if self.exams.slot_job_interval_minutes == 0 {
             return invalid("exams.slot_job_interval_minutes", "must be positive");
         }
         if self.business.time_zone.parse::<chrono_tz::Tz>().is_err() {
-            return invalid("business.time_zone", "is not an IANA time zone like Asia/Seoul");
+            return invalid(
+                "business.time_zone",
+                "is not an IANA time zone like Asia/Seoul",
+            );
         }
-        if self.auth.jwt_secret.as_ref().is_some_and(|secret| secret.expose().len() < 32) {
+        if self
+            .auth
+            .jwt_secret
+            .as_ref()
+            .is_some_and(|secret| secret.expose().len() < 32)
+        {
             return invalid("auth.jwt_secret", "must be at least 32 bytes");
         }
         if self.auth.access_token_ttl_seconds == 0 || self.auth.refresh_token_ttl_days == 0 {
@@ -328,8 +356,14 @@ impl Settings {
             return invalid("server.body_limit_bytes", "must be at least 1024");
         }
         let url = self.database.url.expose();
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            return invalid("database.url", "must start with sqlite:, postgres:// or postgresql://");
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return invalid(
+                "database.url",
+                "must start with sqlite:, postgres:// or postgresql://",
+            );
         }
         Ok(())
     }
@@ -346,14 +380,21 @@ mod tests {
         settings.auth.jwt_secret = Some(Secret::new("x".repeat(40)));
         settings.database.url = Secret::new("postgres://app:hunter2@db/reserva".into());
         let printed = format!("{settings:?}");
-        assert!(!printed.contains("hunter2") && !printed.contains("xxxx"), "{printed}");
+        assert!(
+            !printed.contains("hunter2") && !printed.contains("xxxx"),
+            "{printed}"
+        );
     }
 
     #[test]
     fn invalid_values_name_their_setting() {
         let mut settings = Settings::default();
         settings.business.time_zone = "Mars/Olympus".into();
-        let error = settings.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        let error = settings
+            .validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(error.contains("business.time_zone"), "{error}");
         let mut settings = Settings::default();
         settings.auth.jwt_secret = Some(Secret::new("short".into()));
@@ -363,7 +404,11 @@ mod tests {
         assert!(settings.validate().is_err());
         let mut settings = Settings::default();
         settings.exams.horizon_days = 2;
-        let error = settings.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        let error = settings
+            .validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(error.contains("exams"), "{error}");
     }
 }

@@ -1,7 +1,10 @@
 //! The black-box harness: start the real server on a free port over a fresh store, and talk to
 //! it over HTTP.
 
-#![allow(dead_code, reason = "each test binary uses a different part of the harness")]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the harness"
+)]
 
 use reserva_adapter_postgres::test_support::TemporaryDatabase;
 use reserva_server::{Application, Secret, Settings};
@@ -47,9 +50,16 @@ impl Answer {
         assert_eq!(self.status, status, "{:#}", self.body);
         assert_eq!(self.body["code"], code, "{:#}", self.body);
         assert_eq!(self.body["status"], status);
-        assert_eq!(self.header("content-type"), Some("application/problem+json"));
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json")
+        );
         for field in ["type", "title", "detail"] {
-            assert!(self.body[field].is_string(), "problem lacks {field}: {:#}", self.body);
+            assert!(
+                self.body[field].is_string(),
+                "problem lacks {field}: {:#}",
+                self.body
+            );
         }
     }
 }
@@ -81,7 +91,8 @@ impl TestApp {
         let mut sqlite_file = None;
         match backend {
             Backend::Embedded => {
-                let file = std::env::temp_dir().join(format!("reserva-test-{}.db", uuid::Uuid::new_v4()));
+                let file =
+                    std::env::temp_dir().join(format!("reserva-test-{}.db", uuid::Uuid::new_v4()));
                 settings.database.url = Secret::new(format!("sqlite://{}", file.display()));
                 sqlite_file = Some(file);
             }
@@ -89,22 +100,37 @@ impl TestApp {
                 let temporary = TemporaryDatabase::create().await;
                 settings.database.url = Secret::new(temporary.url.clone());
                 database = Some(temporary);
-                let redis = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+                let redis = std::env::var("TEST_REDIS_URL")
+                    .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
                 settings.redis.url = Some(Secret::new(redis));
-                settings.redis.key_prefix = format!("reserva-test:{}:", uuid::Uuid::new_v4().simple());
+                settings.redis.key_prefix =
+                    format!("reserva-test:{}:", uuid::Uuid::new_v4().simple());
             }
         }
         Self::start(settings, database, sqlite_file).await
     }
 
-    async fn start(settings: Settings, database: Option<TemporaryDatabase>, sqlite_file: Option<PathBuf>) -> Self {
-        let application = Application::build(&settings)
-            .await
-            .unwrap_or_else(|error| panic!("the server must start (is PostgreSQL/Redis up?): {error}"));
+    async fn start(
+        settings: Settings,
+        database: Option<TemporaryDatabase>,
+        sqlite_file: Option<PathBuf>,
+    ) -> Self {
+        let application = Application::build(&settings).await.unwrap_or_else(|error| {
+            panic!("the server must start (is PostgreSQL/Redis up?): {error}")
+        });
         let base_url = format!("http://{}", application.local_addr());
         tokio::spawn(application.run_until_stopped());
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Self { base_url, client, settings, _database: database, sqlite_file }
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Self {
+            base_url,
+            client,
+            settings,
+            _database: database,
+            sqlite_file,
+        }
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
@@ -112,15 +138,27 @@ impl TestApp {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.expect("body read");
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
-        Answer { status, headers, body }
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Answer {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }
 
-    fn with_token(&self, request: reqwest::RequestBuilder, token: Option<&str>) -> reqwest::RequestBuilder {
+    fn with_token(
+        &self,
+        request: reqwest::RequestBuilder,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
         match token {
             Some(token) => request.bearer_auth(token),
             None => request,
@@ -128,19 +166,23 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
-        self.send(self.with_token(self.client.get(self.url(path)), token)).await
+        self.send(self.with_token(self.client.get(self.url(path)), token))
+            .await
     }
 
     pub async fn delete(&self, path: &str, token: Option<&str>) -> Answer {
-        self.send(self.with_token(self.client.delete(self.url(path)), token)).await
+        self.send(self.with_token(self.client.delete(self.url(path)), token))
+            .await
     }
 
     pub async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> Answer {
-        self.send(self.with_token(self.client.post(self.url(path)).json(body), token)).await
+        self.send(self.with_token(self.client.post(self.url(path)).json(body), token))
+            .await
     }
 
     pub async fn patch(&self, path: &str, body: &Value, token: Option<&str>) -> Answer {
-        self.send(self.with_token(self.client.patch(self.url(path)).json(body), token)).await
+        self.send(self.with_token(self.client.patch(self.url(path)).json(body), token))
+            .await
     }
 
     /// Signs up `name` (e-mail `name@example.com`, password `secret123`).
@@ -163,18 +205,30 @@ impl TestApp {
         let answer = self.login(name, "secret123").await;
         assert_eq!(answer.status, 200, "{:#}", answer.body);
         let text = |key: &str| answer.body[key].as_str().expect("token").to_owned();
-        (text("access_token"), text("refresh_token"), user["id"].as_str().expect("id").to_owned())
+        (
+            text("access_token"),
+            text("refresh_token"),
+            user["id"].as_str().expect("id").to_owned(),
+        )
     }
 
     /// Creates an administrator the way an operator does (`reserva admin create`) and logs in.
     pub async fn admin(&self, name: &str) -> (String, String) {
         let email = format!("{name}@example.com");
-        reserva_server::cli::create_administrator(&self.settings, email, name.into(), "secret123".into())
-            .await
-            .expect("admin created");
+        reserva_server::cli::create_administrator(
+            &self.settings,
+            email,
+            name.into(),
+            "secret123".into(),
+        )
+        .await
+        .expect("admin created");
         let answer = self.login(name, "secret123").await;
         assert_eq!(answer.status, 200, "{:#}", answer.body);
-        let token = answer.body["access_token"].as_str().expect("token").to_owned();
+        let token = answer.body["access_token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
         let id = answer.body["user"]["id"].as_str().expect("id").to_owned();
         (token, id)
     }
@@ -182,7 +236,10 @@ impl TestApp {
 
 /// Unique short names, so tests never collide.
 pub fn unique(prefix: &str) -> String {
-    format!("{prefix}{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+    format!(
+        "{prefix}{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
 }
 
 /// Generates `embedded` and `production` variants of each listed `async fn(Backend)`.
