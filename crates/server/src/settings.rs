@@ -285,6 +285,19 @@ pub enum SettingsError {
 }
 
 impl Settings {
+    /// The `RESERVA_<SECTION>__<KEY>` variables only: others with the prefix, such as
+    /// `RESERVA_ADMIN_PASSWORD` (read by `reserva admin create`), are not configuration keys.
+    fn section_variables(
+        variables: impl Iterator<Item = (String, String)>,
+    ) -> std::collections::HashMap<String, String> {
+        variables
+            .filter(|(name, _)| {
+                name.strip_prefix("RESERVA_")
+                    .is_some_and(|rest| rest.contains("__"))
+            })
+            .collect()
+    }
+
     /// Loads defaults → `file` (or `./reserva.toml` if present) → environment, and validates.
     ///
     /// # Errors
@@ -301,7 +314,8 @@ impl Settings {
                 .separator("__")
                 .try_parsing(true)
                 .list_separator(",")
-                .with_list_parse_key("server.cors_allowed_origins"),
+                .with_list_parse_key("server.cors_allowed_origins")
+                .source(Some(Self::section_variables(std::env::vars()))),
         );
         for (variable, key) in [("DATABASE_URL", "database.url"), ("REDIS_URL", "redis.url")] {
             let value = std::env::var(variable)
@@ -372,6 +386,22 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_section_variables_are_configuration() {
+        let variables = [
+            ("RESERVA_SERVER__PORT", "9000"),
+            ("RESERVA_ADMIN_PASSWORD", "secret123"),
+            ("RESERVA_AUTH__JWT_SECRET", "x"),
+            ("SERVER__PORT", "1"),
+        ]
+        .map(|(name, value)| (name.to_owned(), value.to_owned()));
+        let mut kept: Vec<String> = Settings::section_variables(variables.into_iter())
+            .into_keys()
+            .collect();
+        kept.sort();
+        assert_eq!(kept, ["RESERVA_AUTH__JWT_SECRET", "RESERVA_SERVER__PORT"]);
+    }
 
     #[test]
     fn defaults_are_valid_and_secrets_never_print() {
