@@ -16,7 +16,9 @@ use async_trait::async_trait;
 use diesel::ConnectionError;
 use diesel::result::{DatabaseErrorKind, Error as QueryError};
 use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::{
     AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection,
 };
@@ -96,6 +98,9 @@ impl PostgresStore {
     pub async fn connect(settings: &PostgresSettings) -> Result<Self, DependencyError> {
         let timeout_ms = settings.statement_timeout.as_millis().max(1);
         let mut config = ManagerConfig::<AsyncPgConnection>::default();
+        // The default (`Verified`) runs `SELECT 1` on every checkout: a round trip per query.
+        // `Fast` still discards connections that are closed or left in a transaction.
+        config.recycling_method = RecyclingMethod::Fast;
         config.custom_setup = Box::new(move |url| {
             Box::pin(async move {
                 let mut connection = AsyncPgConnection::establish(url).await?;

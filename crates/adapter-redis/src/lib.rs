@@ -8,6 +8,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use deadpool_redis::redis::aio::MultiplexedConnection;
 use deadpool_redis::redis::{self, ErrorKind, RedisError, RetryMethod, Script};
 use deadpool_redis::{Config, Connection, Pool, PoolConfig, PoolError, Runtime, Timeouts};
 use reserva_application::DependencyError;
@@ -66,6 +67,11 @@ pub struct RedisSharedState {
 }
 
 struct Inner {
+    /// The connection in use: one multiplexed connection pipelines every command of every
+    /// request. It is taken from the pool once (so creating it honours the pool's timeouts) and
+    /// replaced after a failure. A pooled connection per command would cost an extra round trip
+    /// each time: deadpool-redis sends `UNWATCH` + `PING` whenever it recycles one.
+    shared: std::sync::Mutex<Option<MultiplexedConnection>>,
     key_prefix: String,
     timeout: Duration,
     release: Script,
@@ -106,6 +112,7 @@ impl RedisSharedState {
         let state = Self {
             pool,
             inner: Arc::new(Inner {
+                shared: std::sync::Mutex::new(None),
                 key_prefix: settings.key_prefix.clone(),
                 timeout: settings.timeout,
                 release: Script::new(RELEASE_SCRIPT),
@@ -125,23 +132,54 @@ impl RedisSharedState {
         format!("{}{kind}:{name}", self.inner.key_prefix)
     }
 
-    /// Runs `operation` (which gets a pooled connection) within the configured timeout.
+    /// The shared multiplexed connection, opening one through the pool if there is none.
+    async fn connection(&self) -> Result<MultiplexedConnection, DependencyError> {
+        let current = self
+            .inner
+            .shared
+            .lock()
+            .map_err(|_| DependencyError::Failed("redis connection lock poisoned".into()))?
+            .clone();
+        if let Some(connection) = current {
+            return Ok(connection);
+        }
+        let fresh = Connection::take(self.pool.get().await.map_err(pool_error)?);
+        if let Ok(mut shared) = self.inner.shared.lock() {
+            *shared = Some(fresh.clone());
+        }
+        Ok(fresh)
+    }
+
+    /// Forgets the shared connection after a failure, so the next command opens a new one.
+    fn discard_connection(&self) {
+        if let Ok(mut shared) = self.inner.shared.lock() {
+            *shared = None;
+        }
+    }
+
+    /// Runs `operation` on the shared connection within the configured timeout.
     async fn bounded<T, F, Fut>(&self, what: &str, operation: F) -> Result<T, DependencyError>
     where
-        F: FnOnce(Connection) -> Fut,
+        F: FnOnce(MultiplexedConnection) -> Fut,
         Fut: Future<Output = Result<T, DependencyError>>,
     {
         let timeout = self.inner.timeout;
         let run = async {
-            let connection = self.pool.get().await.map_err(pool_error)?;
+            let connection = self.connection().await?;
             operation(connection).await
         };
-        tokio::time::timeout(timeout, run).await.map_err(|_| {
-            DependencyError::Unavailable(format!(
-                "redis {what} timed out after {} ms",
-                timeout.as_millis()
-            ))
-        })?
+        let result = tokio::time::timeout(timeout, run)
+            .await
+            .unwrap_or_else(|_| {
+                Err(DependencyError::Unavailable(format!(
+                    "redis {what} timed out after {} ms",
+                    timeout.as_millis()
+                )))
+            });
+        if matches!(result, Err(DependencyError::Unavailable(_))) {
+            self.discard_connection();
+        }
+        result
     }
 }
 
