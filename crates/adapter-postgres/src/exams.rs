@@ -168,6 +168,112 @@ async fn shift_counts(
     Ok(())
 }
 
+/// The whole confirm as one statement, run outside any explicit transaction: the reservation (still
+/// pending, with the range and headcount read just before) turns confirmed and every covered slot
+/// with room takes the headcount; if an hour has no slot or no room, `reserva_abort` aborts the
+/// statement and nothing changes. Row locks are taken inside the statement and released by its own
+/// commit, with no client round trip in between, so a hot hour serialises confirms for as short a
+/// time as PostgreSQL allows.
+///
+/// The slot update filters on its own row only (no join): under contention PostgreSQL re-checks a
+/// waiting `UPDATE`'s condition against the row's newest version, so `confirmed + headcount <=
+/// capacity` is always decided on the latest count.
+const CONFIRM_IN_ONE_STATEMENT: &str = "
+WITH confirmed AS (
+    UPDATE exam_reservations
+       SET status = 'confirmed', confirmed_at = $2, updated_at = $2
+     WHERE id = $1 AND status = 'pending'
+       AND starts_at = $3 AND ends_at = $4 AND headcount = $5
+ RETURNING *
+), taken AS (
+    UPDATE exam_slots
+       SET confirmed = confirmed + $5
+     WHERE starts_at >= $3 AND starts_at < $4
+       AND confirmed + $5 <= capacity
+       AND EXISTS (SELECT 1 FROM confirmed)
+ RETURNING 1
+)
+SELECT confirmed.*,
+       CASE WHEN (SELECT count(*) FROM taken) = $6
+            THEN 0
+            ELSE reserva_abort('reserva: an hour lacks a slot or room')
+       END AS aborted
+  FROM confirmed";
+
+/// The message `reserva_abort` raises in [`CONFIRM_IN_ONE_STATEMENT`].
+const NO_ROOM: &str = "reserva: an hour lacks a slot or room";
+
+#[derive(QueryableByName)]
+#[diesel(table_name = exam_reservations, check_for_backend(diesel::pg::Pg))]
+struct OneStatementConfirm {
+    id: Uuid,
+    user_id: Uuid,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    headcount: i32,
+    status: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    confirmed_at: Option<DateTime<Utc>>,
+    cancelled_at: Option<DateTime<Utc>>,
+}
+
+impl OneStatementConfirm {
+    fn into_row(self) -> ReservationRow {
+        ReservationRow {
+            id: self.id,
+            user_id: self.user_id,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            headcount: self.headcount,
+            status: self.status,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            confirmed_at: self.confirmed_at,
+            cancelled_at: self.cancelled_at,
+        }
+    }
+}
+
+/// `Some(row)` when confirmed; `None` when the careful path must decide (not pending, no room, or a
+/// deadlock between overlapping multi-hour confirms).
+async fn confirm_in_one_statement(
+    connection: &mut AsyncPgConnection,
+    id: ReservationId,
+    now: DateTime<Utc>,
+) -> Result<Option<ReservationRow>, QueryError> {
+    let current: Option<ReservationRow> = exam_reservations::table
+        .find(id.as_uuid())
+        .select(ReservationRow::as_select())
+        .first(connection)
+        .await
+        .optional()?;
+    let Some(current) = current.filter(|row| row.status == ReservationStatus::Pending.as_str())
+    else {
+        return Ok(None);
+    };
+    let hours = (current.ends_at - current.starts_at).num_hours();
+    let outcome = diesel::sql_query(CONFIRM_IN_ONE_STATEMENT)
+        .bind::<diesel::sql_types::Uuid, _>(id.as_uuid())
+        .bind::<diesel::sql_types::Timestamptz, _>(now)
+        .bind::<diesel::sql_types::Timestamptz, _>(current.starts_at)
+        .bind::<diesel::sql_types::Timestamptz, _>(current.ends_at)
+        .bind::<diesel::sql_types::Integer, _>(current.headcount)
+        .bind::<diesel::sql_types::BigInt, _>(hours)
+        .get_result::<OneStatementConfirm>(connection)
+        .await
+        .optional();
+    match outcome {
+        Ok(confirmed) => Ok(confirmed.map(OneStatementConfirm::into_row)),
+        Err(QueryError::DatabaseError(_, info))
+            if info.message() == NO_ROOM || info.message().contains("deadlock detected") =>
+        {
+            Ok(None)
+        }
+        Err(error) => Err(error),
+    }
+}
+
 async fn confirm(
     connection: &mut AsyncPgConnection,
     id: ReservationId,
@@ -388,9 +494,19 @@ impl ReservationRepository for PostgresStore {
         now: DateTime<Utc>,
     ) -> Result<Reservation, ReservationWriteError> {
         let mut connection = self.connection().await?;
-        let row = connection
-            .transaction(async |connection| confirm(connection, id, now).await)
-            .await?;
+        let fast = confirm_in_one_statement(&mut connection, id, now)
+            .await
+            .map_err(query_error)?;
+        let row = match fast {
+            Some(row) => row,
+            // Find out why (not found, not pending, which hour is full or missing) under explicit
+            // locks taken in hour order. A confirm that fits by now (room was freed) succeeds.
+            None => {
+                connection
+                    .transaction(async |connection| confirm(connection, id, now).await)
+                    .await?
+            }
+        };
         Ok(row.into_reservation()?)
     }
 

@@ -1,2 +1,3 @@
+DROP FUNCTION reserva_abort(text);
 DROP TABLE exam_reservations;
 DROP TABLE exam_slots;

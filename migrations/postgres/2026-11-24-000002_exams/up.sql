@@ -23,3 +23,12 @@ CREATE TABLE exam_reservations (
 CREATE INDEX exam_reservations_user_idx ON exam_reservations (user_id, id DESC);
 CREATE INDEX exam_reservations_status_idx ON exam_reservations (status, id DESC);
 CREATE INDEX exam_reservations_range_idx ON exam_reservations (starts_at, ends_at);
+
+-- Aborts the statement it is called from (all of it, in autocommit): lets a confirm be one
+-- statement that either takes its headcount in every covered hour or changes nothing.
+CREATE FUNCTION reserva_abort(reason text) RETURNS integer
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    RAISE EXCEPTION USING MESSAGE = reason, ERRCODE = 'P0001';
+END
+$$;

@@ -1,0 +1,2 @@
+INSERT INTO reservation (user_id, starts_at, ends_at, headcount, status, created_at, updated_at)
+VALUES (1, now(), now() + interval '1 hour', 1, 'pending', now(), now());
