@@ -1,4 +1,5 @@
-//! Argon2id password hashing, run on the blocking thread pool so slow hashes never stall requests.
+//! Argon2id password hashing, run on dedicated threads (one per core) so slow hashes never stall
+//! requests and their memory stays bounded.
 
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -6,8 +7,7 @@ use async_trait::async_trait;
 use reserva_application::DependencyError;
 use reserva_application::ports::security::PasswordHasher;
 use reserva_domain::accounts::{PasswordHash, PlainPassword};
-use std::sync::{Arc, OnceLock};
-use tokio::sync::Semaphore;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Argon2id with OWASP's recommended parameters (19 MiB, 2 passes, 1 lane) unless told otherwise.
 #[derive(Clone)]
@@ -15,15 +15,76 @@ pub struct Argon2PasswordHasher {
     params: Params,
     /// A hash of a random password, verified against when the e-mail is unknown (equal timing).
     decoy: Arc<OnceLock<String>>,
-    /// At most one hash per core at a time. Each hash takes 19 MiB; without a bound a burst of
-    /// logins runs one per blocking thread, and the allocator keeps every thread's 19 MiB
-    /// (measured: 350 MB resident after a wrk run that followed 200 logins).
-    permits: Arc<Semaphore>,
+    /// Hashes run on these threads only, one per core. Each hash takes 19 MiB and the allocator
+    /// keeps a thread's freed memory for reuse: spread over tokio's blocking pool (up to hundreds
+    /// of threads) that was 350 MB resident after 200 logins; on a fixed set of threads it stays
+    /// one block per core.
+    workers: Arc<HashWorkers>,
 }
 
-fn permits() -> Arc<Semaphore> {
-    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    Arc::new(Semaphore::new(cores))
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A fixed set of threads that run password hashes, fed through a channel.
+struct HashWorkers {
+    jobs: Mutex<std::sync::mpsc::Sender<Job>>,
+    /// How many threads started; with none, hashing fails instead of waiting forever.
+    running: usize,
+}
+
+impl HashWorkers {
+    fn start() -> Arc<Self> {
+        let (sender, receiver) = std::sync::mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let mut running = 0;
+        for index in 0..cores {
+            let receiver = Arc::clone(&receiver);
+            let spawned = std::thread::Builder::new()
+                .name(format!("argon2-{index}"))
+                .spawn(move || {
+                    loop {
+                        let job = match receiver.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return, // every sender is gone
+                        }
+                    }
+                });
+            match spawned {
+                Ok(_) => running += 1,
+                Err(error) => tracing::error!(%error, "could not start a password-hashing thread"),
+            }
+        }
+        Arc::new(Self {
+            jobs: Mutex::new(sender),
+            running,
+        })
+    }
+
+    /// Runs `work` on a hashing thread and waits for its result without blocking the runtime.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, DependencyError> + Send + 'static,
+    ) -> Result<T, DependencyError> {
+        if self.running == 0 {
+            return Err(failed("no hashing thread is running"));
+        }
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = reply.send(work());
+        });
+        self.jobs
+            .lock()
+            .map_err(|_| failed("hashing queue poisoned"))?
+            .send(job)
+            .map_err(|_| failed("no hashing thread is running"))?;
+        answer
+            .await
+            .map_err(|_| failed("a hashing thread stopped"))?
+    }
 }
 
 impl Default for Argon2PasswordHasher {
@@ -31,7 +92,7 @@ impl Default for Argon2PasswordHasher {
         Self {
             params: Params::default(),
             decoy: Arc::new(OnceLock::new()),
-            permits: permits(),
+            workers: HashWorkers::start(),
         }
     }
 }
@@ -59,19 +120,6 @@ fn verify_blocking(params: Params, password: &[u8], phc: &str) -> Result<bool, D
     }
 }
 
-async fn blocking<T: Send + 'static>(
-    permits: &Arc<Semaphore>,
-    work: impl FnOnce() -> Result<T, DependencyError> + Send + 'static,
-) -> Result<T, DependencyError> {
-    let permit = permits.clone().acquire_owned().await.map_err(failed)?;
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        work()
-    })
-    .await
-    .map_err(failed)?
-}
-
 impl Argon2PasswordHasher {
     /// A hasher with custom cost parameters (memory in KiB, passes, lanes).
     ///
@@ -82,7 +130,7 @@ impl Argon2PasswordHasher {
         Ok(Self {
             params,
             decoy: Arc::new(OnceLock::new()),
-            permits: permits(),
+            workers: HashWorkers::start(),
         })
     }
 
@@ -91,10 +139,10 @@ impl Argon2PasswordHasher {
             return Ok(decoy.clone());
         }
         let params = self.params.clone();
-        let decoy = blocking(&self.permits, move || {
-            hash_blocking(params, uuid::Uuid::new_v4().as_bytes())
-        })
-        .await?;
+        let decoy = self
+            .workers
+            .run(move || hash_blocking(params, uuid::Uuid::new_v4().as_bytes()))
+            .await?;
         Ok(self.decoy.get_or_init(|| decoy).clone())
     }
 }
@@ -103,10 +151,10 @@ impl Argon2PasswordHasher {
 impl PasswordHasher for Argon2PasswordHasher {
     async fn hash(&self, password: &PlainPassword) -> Result<PasswordHash, DependencyError> {
         let (params, password) = (self.params.clone(), password.expose().to_owned());
-        let phc = blocking(&self.permits, move || {
-            hash_blocking(params, password.as_bytes())
-        })
-        .await?;
+        let phc = self
+            .workers
+            .run(move || hash_blocking(params, password.as_bytes()))
+            .await?;
         Ok(PasswordHash::from_phc(phc))
     }
 
@@ -117,10 +165,9 @@ impl PasswordHasher for Argon2PasswordHasher {
     ) -> Result<bool, DependencyError> {
         let (params, password) = (self.params.clone(), password.expose().to_owned());
         let phc = hash.as_phc().to_owned();
-        blocking(&self.permits, move || {
-            verify_blocking(params, password.as_bytes(), &phc)
-        })
-        .await
+        self.workers
+            .run(move || verify_blocking(params, password.as_bytes(), &phc))
+            .await
     }
 
     async fn verify_nothing(&self, password: &PlainPassword) -> Result<(), DependencyError> {
