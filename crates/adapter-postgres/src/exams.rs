@@ -39,7 +39,7 @@ impl SlotRow {
     }
 }
 
-#[derive(Queryable, Selectable)]
+#[derive(Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = exam_reservations, check_for_backend(diesel::pg::Pg))]
 struct ReservationRow {
     id: Uuid,
@@ -257,38 +257,6 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for ConfirmStatement {
 /// The message `reserva_abort` raises in [`CONFIRM_IN_ONE_STATEMENT`].
 const NO_ROOM: &str = "reserva: an hour lacks a slot or room";
 
-#[derive(QueryableByName)]
-#[diesel(table_name = exam_reservations, check_for_backend(diesel::pg::Pg))]
-struct OneStatementConfirm {
-    id: Uuid,
-    user_id: Uuid,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-    headcount: i32,
-    status: String,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    confirmed_at: Option<DateTime<Utc>>,
-    cancelled_at: Option<DateTime<Utc>>,
-}
-
-impl OneStatementConfirm {
-    fn into_row(self) -> ReservationRow {
-        ReservationRow {
-            id: self.id,
-            user_id: self.user_id,
-            starts_at: self.starts_at,
-            ends_at: self.ends_at,
-            headcount: self.headcount,
-            status: self.status,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            confirmed_at: self.confirmed_at,
-            cancelled_at: self.cancelled_at,
-        }
-    }
-}
-
 /// `Some(row)` when confirmed; `None` when the careful path must decide (not pending, no room, or a
 /// deadlock between overlapping multi-hour confirms).
 async fn confirm_in_one_statement(
@@ -322,11 +290,11 @@ async fn confirm_in_one_statement(
         read_at: current.updated_at,
     };
     let outcome = statement
-        .get_result::<OneStatementConfirm>(&mut connection)
+        .get_result::<ReservationRow>(&mut connection)
         .await
         .optional();
     match outcome {
-        Ok(confirmed) => Ok(confirmed.map(OneStatementConfirm::into_row)),
+        Ok(confirmed) => Ok(confirmed),
         Err(QueryError::DatabaseError(_, info))
             if info.message() == NO_ROOM || info.message().contains("deadlock detected") =>
         {
