@@ -15,6 +15,7 @@ on_both_backends!(
     forged_expired_and_malformed_tokens_are_401,
     repeated_login_failures_are_throttled,
     administrators_manage_users_and_members_are_forbidden,
+    role_changes_apply_to_live_tokens_at_once,
 );
 
 async fn signup_login_profile_and_deactivation(backend: Backend) {
@@ -287,7 +288,8 @@ async fn forged_expired_and_malformed_tokens_are_401(backend: Backend) {
             .await
             .assert_problem(401, "invalid_token");
     }
-    // A correctly signed token whose role claim says admin gains nothing: roles come from storage.
+    // A correctly signed token whose role claim says admin gains nothing: admin claims are
+    // always checked against storage.
     app.get("/api/v1/admin/users", Some(&valid_forgery))
         .await
         .assert_problem(403, "forbidden");
@@ -446,4 +448,48 @@ async fn administrators_manage_users_and_members_are_forbidden(backend: Backend)
     app.patch(&own, &json!({}), Some(&admin))
         .await
         .assert_problem(400, "validation_failed");
+}
+
+/// An access token carries the role it was issued with; a promotion or demotion must still apply
+/// to it at once, on the next request, with no new login.
+async fn role_changes_apply_to_live_tokens_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (admin, _) = app.admin(&unique("root")).await;
+    let name = unique("mia");
+    let (member_access, _, member_id) = app.member(&name).await;
+    let target = format!("/api/v1/admin/users/{member_id}");
+    app.get("/api/v1/admin/users", Some(&member_access))
+        .await
+        .assert_problem(403, "forbidden");
+
+    let promoted = app
+        .patch(&target, &json!({"role": "admin"}), Some(&admin))
+        .await;
+    assert_eq!(promoted.status, 200, "{:#}", promoted.body);
+    let listed = app.get("/api/v1/admin/users", Some(&member_access)).await;
+    assert_eq!(listed.status, 200, "the promotion applies to the old token");
+
+    let demoted = app
+        .patch(&target, &json!({"role": "member"}), Some(&admin))
+        .await;
+    assert_eq!(demoted.status, 200, "{:#}", demoted.body);
+    app.get("/api/v1/admin/users", Some(&member_access))
+        .await
+        .assert_problem(403, "forbidden");
+    let me = app.get("/api/v1/users/me", Some(&member_access)).await;
+    assert_eq!((me.status, &me.body["role"]), (200, &json!("member")));
+
+    let login = app.login(&name, "secret123").await;
+    assert_eq!(login.status, 200, "{:#}", login.body);
+    let fresh = login.body["access_token"].as_str().expect("token");
+    app.get("/api/v1/admin/users", Some(fresh))
+        .await
+        .assert_problem(403, "forbidden");
+    let deactivated = app
+        .patch(&target, &json!({"is_active": false}), Some(&admin))
+        .await;
+    assert_eq!(deactivated.status, 200, "{:#}", deactivated.body);
+    app.get("/api/v1/users/me", Some(fresh))
+        .await
+        .assert_problem(401, "token_revoked");
 }

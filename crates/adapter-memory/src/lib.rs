@@ -1,5 +1,5 @@
-//! In-process shared state for a single instance: a lock, rate-limit counters and revoked
-//! sessions, kept in hash maps behind a mutex.
+//! In-process shared state for a single instance: a lock, rate-limit counters, and the marks of
+//! revoked sessions and changed users, kept in hash maps behind mutexes.
 //!
 //! Nothing is shared across processes, so this adapter is only correct when exactly one instance
 //! of the service runs. Expired entries are pruned opportunistically on writes, so memory stays
@@ -9,11 +9,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use reserva_application::DependencyError;
 use reserva_application::ports::shared_state::{
-    DistributedLock, LockToken, RateLimiter, SessionRevocations, WindowCount,
+    AccessMarks, DistributedLock, LockToken, RateLimiter, SessionRevocations, WindowCount,
 };
 use reserva_application::ports::system::HealthProbe;
-use reserva_domain::accounts::SessionId;
+use reserva_domain::accounts::{SessionId, UserId};
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -71,6 +72,7 @@ struct State {
     locks: Mutex<Expiring<String, HeldLock>>,
     windows: Mutex<Expiring<String, Window>>,
     revoked: Mutex<Expiring<SessionId, DateTime<Utc>>>,
+    changed_users: Mutex<Expiring<UserId, DateTime<Utc>>>,
 }
 
 /// Shared state held in this process. Cloning is cheap and every clone sees the same state.
@@ -186,6 +188,35 @@ impl RateLimiter for MemorySharedState {
     }
 }
 
+/// Sets a mark that lapses at `until`, or moves an existing mark's lapse later (never earlier).
+fn mark_until<K: Eq + Hash>(
+    marks: &Mutex<Expiring<K, DateTime<Utc>>>,
+    key: K,
+    until: DateTime<Utc>,
+) -> Result<(), DependencyError> {
+    let now = Utc::now();
+    if until <= now {
+        return Ok(());
+    }
+    let mut marks = guard(marks, "revocation")?;
+    marks.note_write(|until| *until > now);
+    let mark = marks.entries.entry(key).or_insert(until);
+    if *mark < until {
+        *mark = until;
+    }
+    Ok(())
+}
+
+/// Whether `key` has a mark that has not lapsed at `now`.
+fn is_marked<K: Eq + Hash>(
+    marks: &Mutex<Expiring<K, DateTime<Utc>>>,
+    key: &K,
+    now: DateTime<Utc>,
+) -> Result<bool, DependencyError> {
+    let marks = guard(marks, "revocation")?;
+    Ok(marks.entries.get(key).is_some_and(|until| *until > now))
+}
+
 #[async_trait]
 impl SessionRevocations for MemorySharedState {
     async fn revoke(
@@ -193,26 +224,27 @@ impl SessionRevocations for MemorySharedState {
         session: SessionId,
         until: DateTime<Utc>,
     ) -> Result<(), DependencyError> {
-        let now = Utc::now();
-        if until <= now {
-            return Ok(());
-        }
-        let mut revoked = guard(&self.state.revoked, "revocation")?;
-        revoked.note_write(|until| *until > now);
-        let mark = revoked.entries.entry(session).or_insert(until);
-        if *mark < until {
-            *mark = until;
-        }
-        Ok(())
+        mark_until(&self.state.revoked, session, until)
     }
 
-    async fn is_revoked(&self, session: SessionId) -> Result<bool, DependencyError> {
+    async fn mark_user_changed(
+        &self,
+        user: UserId,
+        until: DateTime<Utc>,
+    ) -> Result<(), DependencyError> {
+        mark_until(&self.state.changed_users, user, until)
+    }
+
+    async fn access_marks(
+        &self,
+        session: SessionId,
+        user: UserId,
+    ) -> Result<AccessMarks, DependencyError> {
         let now = Utc::now();
-        let revoked = guard(&self.state.revoked, "revocation")?;
-        Ok(revoked
-            .entries
-            .get(&session)
-            .is_some_and(|until| *until > now))
+        Ok(AccessMarks {
+            session_revoked: is_marked(&self.state.revoked, &session, now)?,
+            user_changed: is_marked(&self.state.changed_users, &user, now)?,
+        })
     }
 }
 

@@ -1,8 +1,8 @@
 //! Redis shared state for several instances of the service: a compare-and-delete lock,
-//! fixed-window rate-limit counters and revoked sessions.
+//! fixed-window rate-limit counters, and the marks of revoked sessions and changed users.
 //!
 //! Every key carries the configured prefix (`{prefix}lock:{name}`, `{prefix}rate:{key}`,
-//! `{prefix}revoked:{session}`), so several deployments can share one Redis. Every operation is
+//! `{prefix}revoked:{session}`, `{prefix}user-changed:{user}`), so several deployments can share one Redis. Every operation is
 //! bounded by the configured timeout: a hung Redis yields [`DependencyError::Unavailable`], never
 //! a hang. Multi-step operations run as Lua scripts, so they are atomic across instances.
 
@@ -13,10 +13,10 @@ use deadpool_redis::redis::{self, ErrorKind, RedisError, RetryMethod, Script};
 use deadpool_redis::{Config, Connection, Pool, PoolConfig, PoolError, Runtime, Timeouts};
 use reserva_application::DependencyError;
 use reserva_application::ports::shared_state::{
-    DistributedLock, LockToken, RateLimiter, SessionRevocations, WindowCount,
+    AccessMarks, DistributedLock, LockToken, RateLimiter, SessionRevocations, WindowCount,
 };
 use reserva_application::ports::system::HealthProbe;
-use reserva_domain::accounts::SessionId;
+use reserva_domain::accounts::{SessionId, UserId};
 use std::fmt;
 use std::future::Future;
 use std::ops::Range;
@@ -388,6 +388,41 @@ impl RateLimiter for RedisSharedState {
     }
 }
 
+impl RedisSharedState {
+    /// Sets a mark that lapses at `until`, or moves an existing mark's lapse later (never
+    /// earlier): `SET NX PXAT` then `PEXPIREAT GT`, pipelined in one round trip.
+    async fn mark_until(
+        &self,
+        what: &str,
+        key: String,
+        until: DateTime<Utc>,
+    ) -> Result<(), DependencyError> {
+        if until <= Utc::now() {
+            return Ok(());
+        }
+        let until_ms = until.timestamp_millis();
+        self.bounded(what, |mut connection| async move {
+            redis::pipe()
+                .cmd("SET")
+                .arg(&key)
+                .arg(1)
+                .arg("PXAT")
+                .arg(until_ms)
+                .arg("NX")
+                .ignore()
+                .cmd("PEXPIREAT")
+                .arg(&key)
+                .arg(until_ms)
+                .arg("GT")
+                .ignore()
+                .query_async::<()>(&mut connection)
+                .await
+                .map_err(|error| redis_error(&error))
+        })
+        .await
+    }
+}
+
 #[async_trait]
 impl SessionRevocations for RedisSharedState {
     async fn revoke(
@@ -395,37 +430,41 @@ impl SessionRevocations for RedisSharedState {
         session: SessionId,
         until: DateTime<Utc>,
     ) -> Result<(), DependencyError> {
-        if until <= Utc::now() {
-            return Ok(());
-        }
         let key = self.key("revoked", &session.to_string());
-        let until_ms = until.timestamp_millis();
-        self.bounded("revoke", |mut connection| async move {
-            redis::cmd("SET")
-                .arg(&key)
-                .arg(1)
-                .arg("PXAT")
-                .arg(until_ms)
-                .query_async::<Option<String>>(&mut connection)
-                .await
-                .map(drop)
-                .map_err(|error| redis_error(&error))
-        })
-        .await
+        self.mark_until("revoke", key, until).await
     }
 
-    async fn is_revoked(&self, session: SessionId) -> Result<bool, DependencyError> {
-        let key = self.key("revoked", &session.to_string());
-        let exists: i64 = self
-            .bounded("is_revoked", |mut connection| async move {
-                redis::cmd("EXISTS")
-                    .arg(&key)
+    async fn mark_user_changed(
+        &self,
+        user: UserId,
+        until: DateTime<Utc>,
+    ) -> Result<(), DependencyError> {
+        let key = self.key("user-changed", &user.to_string());
+        self.mark_until("mark_user_changed", key, until).await
+    }
+
+    async fn access_marks(
+        &self,
+        session: SessionId,
+        user: UserId,
+    ) -> Result<AccessMarks, DependencyError> {
+        let keys = [
+            self.key("revoked", &session.to_string()),
+            self.key("user-changed", &user.to_string()),
+        ];
+        let [session_mark, user_mark]: [Option<String>; 2] = self
+            .bounded("access_marks", |mut connection| async move {
+                redis::cmd("MGET")
+                    .arg(&keys)
                     .query_async(&mut connection)
                     .await
                     .map_err(|error| redis_error(&error))
             })
             .await?;
-        Ok(exists > 0)
+        Ok(AccessMarks {
+            session_revoked: session_mark.is_some(),
+            user_changed: user_mark.is_some(),
+        })
     }
 }
 

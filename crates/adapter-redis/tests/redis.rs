@@ -9,9 +9,11 @@ use chrono::Utc;
 use deadpool_redis::redis;
 use reserva_adapter_redis::{RedisSettings, RedisSharedState};
 use reserva_application::DependencyError;
-use reserva_application::ports::shared_state::{DistributedLock, RateLimiter, SessionRevocations};
+use reserva_application::ports::shared_state::{
+    AccessMarks, DistributedLock, RateLimiter, SessionRevocations,
+};
 use reserva_application::ports::system::HealthProbe;
-use reserva_domain::accounts::SessionId;
+use reserva_domain::accounts::{SessionId, UserId};
 use std::time::{Duration, Instant};
 
 async fn raw_connection() -> redis::aio::MultiplexedConnection {
@@ -81,7 +83,17 @@ async fn every_key_carries_the_prefix() {
             .is_some(),
         "another prefix is another namespace"
     );
-    assert!(!other.is_revoked(session).await.unwrap());
+    let user = UserId::from_uuid(uuid::Uuid::now_v7());
+    state
+        .mark_user_changed(user, Utc::now() + chrono::Duration::minutes(5))
+        .await
+        .unwrap();
+    assert!(exists(&mut raw, &format!("{prefix}user-changed:{user}")).await);
+    assert_eq!(
+        other.access_marks(session, user).await.unwrap(),
+        AccessMarks::default(),
+        "another prefix sees neither mark"
+    );
 
     state.reset("login:alice").await.unwrap();
     assert!(state.release("job", &token).await.unwrap());

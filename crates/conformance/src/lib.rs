@@ -86,6 +86,7 @@ macro_rules! shared_state_tests {
                 rate_limiter_counts_concurrent_hits_exactly,
                 rate_limiter_window_expires,
                 revoked_sessions_stay_revoked_until_the_given_instant,
+                changed_users_stay_marked_until_the_given_instant,
             ]
         );
     };

@@ -163,7 +163,8 @@ impl Accounts {
             .ok_or(AdminUserError::NotFound)
     }
 
-    /// Changes a user's role or active flag. Deactivation ends all their sessions at once.
+    /// Changes a user's role or active flag; the change applies to their live access tokens at
+    /// once. Deactivation also ends all their sessions.
     ///
     /// # Errors
     /// `Forbidden`, `NotFound`, `OwnAdminAccess`, `Invalid` (nothing to change), `Dependency`.
@@ -198,6 +199,7 @@ impl Accounts {
             is_active: changes.is_active,
             ..UserChanges::default()
         };
+        self.mark_user_changed(id).await?;
         let updated = self
             .ports
             .users
@@ -227,7 +229,8 @@ impl Accounts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accounts::test_support::{Fixture, member};
+    use crate::DependencyError;
+    use crate::accounts::test_support::{Fixture, fixed_now, member};
     use crate::ports::accounts::UpdatedUser;
     use reserva_domain::accounts::SessionId;
 
@@ -359,6 +362,11 @@ mod tests {
             });
         fixture
             .revocations
+            .expect_mark_user_changed()
+            .times(1)
+            .returning(|_, _| Ok(()));
+        fixture
+            .revocations
             .expect_revoke()
             .times(1)
             .returning(|_, _| Ok(()));
@@ -382,6 +390,10 @@ mod tests {
         );
         let mut fixture = Fixture::new();
         fixture
+            .revocations
+            .expect_mark_user_changed()
+            .returning(|_, _| Ok(()));
+        fixture
             .users
             .expect_update_user()
             .return_once(|_, _, _, _| Err(UserWriteError::NotFound));
@@ -397,5 +409,63 @@ mod tests {
                 .err(),
             Some(AdminUserError::NotFound)
         );
+    }
+
+    #[tokio::test]
+    async fn a_role_change_marks_the_user_before_writing_it() {
+        let target = UserId::from_uuid(uuid::Uuid::now_v7());
+        let mut order = mockall::Sequence::new();
+        let mut fixture = Fixture::new();
+        let ttl = chrono::Duration::minutes(15); // the default access-token lifetime
+        fixture
+            .revocations
+            .expect_mark_user_changed()
+            .withf(move |user, until| *user == target && *until == fixed_now() + ttl * 2)
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_, _| Ok(()));
+        fixture
+            .users
+            .expect_update_user()
+            .withf(|_, changes, revoke, _| {
+                changes.role == Some(Role::Member) && *revoke == RevokeSessions::None
+            })
+            .times(1)
+            .in_sequence(&mut order)
+            .return_once(|id, _, _, _| {
+                Ok(UpdatedUser {
+                    user: member(id, "a@b.co"),
+                    revoked_sessions: Vec::new(),
+                })
+            });
+        let demote = AdminUserChanges {
+            role: Some(Role::Member),
+            is_active: None,
+        };
+        let updated = fixture
+            .accounts()
+            .update_user(&caller(Role::Admin), target, demote)
+            .await;
+        assert_eq!(updated.map(|user| user.role), Ok(Role::Member));
+    }
+
+    #[tokio::test]
+    async fn an_unmarkable_change_is_not_written() {
+        let mut fixture = Fixture::new();
+        fixture
+            .revocations
+            .expect_mark_user_changed()
+            .returning(|_, _| Err(DependencyError::Unavailable("redis down".into())));
+        fixture.users.expect_update_user().never();
+        let promote = AdminUserChanges {
+            role: Some(Role::Admin),
+            is_active: None,
+        };
+        let target = UserId::from_uuid(uuid::Uuid::now_v7());
+        let result = fixture
+            .accounts()
+            .update_user(&caller(Role::Admin), target, promote)
+            .await;
+        assert!(matches!(result, Err(AdminUserError::Dependency(_))));
     }
 }

@@ -162,6 +162,18 @@ impl Accounts {
         }
         Ok(())
     }
+
+    /// Marks `user` changed in shared state, *before* their role or activity is written, so every
+    /// bearer check reads the user from storage until no token issued before the write can be
+    /// alive. The mark lives two access-token lifetimes: one for the tokens, one as room for the
+    /// write itself (a token signed between this mark and the commit carries the old role).
+    ///
+    /// Marking first means a failure here leaves nothing changed, and a write that fails after it
+    /// costs only some storage reads.
+    async fn mark_user_changed(&self, user: UserId) -> Result<(), DependencyError> {
+        let until = self.after(self.now(), self.policy.access_token_ttl.saturating_mul(2));
+        self.ports.revocations.mark_user_changed(user, until).await
+    }
 }
 
 fn new_user_id() -> UserId {

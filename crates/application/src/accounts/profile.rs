@@ -178,6 +178,7 @@ impl Accounts {
             is_active: Some(false),
             ..UserChanges::default()
         };
+        self.mark_user_changed(principal.user_id).await?;
         let updated = self
             .ports
             .users
@@ -343,6 +344,11 @@ mod tests {
                     revoked_sessions: returned,
                 })
             });
+        fixture
+            .revocations
+            .expect_mark_user_changed()
+            .times(1)
+            .returning(|_, _| Ok(()));
         fixture
             .revocations
             .expect_revoke()

@@ -1,4 +1,5 @@
-//! State shared by every instance of the service: a lock, rate-limit counters and revoked sessions.
+//! State shared by every instance of the service: a lock, rate-limit counters, and the marks of
+//! revoked sessions and changed users.
 //!
 //! Two adapters exist: Redis (several instances) and memory (one instance). No business invariant
 //! depends on these alone; the database stays the source of truth.
@@ -6,7 +7,7 @@
 use crate::DependencyError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use reserva_domain::accounts::SessionId;
+use reserva_domain::accounts::{SessionId, UserId};
 use std::time::Duration;
 
 /// Proof of holding a lock; only its holder can release it.
@@ -82,21 +83,51 @@ pub trait RateLimiter: Send + Sync {
     async fn reset(&self, key: &str) -> Result<(), DependencyError>;
 }
 
-/// Sessions whose access tokens must be refused before they expire (logout, password change,
-/// deactivation). Entries only need to live as long as the longest access token.
+/// What shared state says about the session and the user of an access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AccessMarks {
+    /// The session was revoked: its access tokens are refused.
+    pub session_revoked: bool,
+    /// The user's role or activity changed (or is about to): the role and active flag in the
+    /// token may be stale, so they must be read from storage.
+    pub user_changed: bool,
+}
+
+/// Marks that make access tokens untrustworthy before they expire: revoked sessions (logout,
+/// password change, deactivation) and users whose role or activity changed. A mark only needs to
+/// live as long as the longest access token issued before it.
+///
+/// Together they let a bearer check trust the role signed into the token — one round trip to
+/// shared state and none to storage — while a demotion or deactivation still applies at once.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait SessionRevocations: Send + Sync {
     /// Marks the session revoked until `until` (after which its access tokens have expired anyway).
+    /// A second mark never shortens the first.
     ///
     /// # Errors
     /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached.
     async fn revoke(&self, session: SessionId, until: DateTime<Utc>)
     -> Result<(), DependencyError>;
 
-    /// Whether the session was revoked (and the mark has not yet lapsed).
+    /// Marks the user changed until `until`. A second mark never shortens the first.
     ///
     /// # Errors
     /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached.
-    async fn is_revoked(&self, session: SessionId) -> Result<bool, DependencyError>;
+    async fn mark_user_changed(
+        &self,
+        user: UserId,
+        until: DateTime<Utc>,
+    ) -> Result<(), DependencyError>;
+
+    /// Both marks that concern an access token, read together (one round trip); a lapsed mark
+    /// reads as absent.
+    ///
+    /// # Errors
+    /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached.
+    async fn access_marks(
+        &self,
+        session: SessionId,
+        user: UserId,
+    ) -> Result<AccessMarks, DependencyError>;
 }
