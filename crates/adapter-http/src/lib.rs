@@ -8,6 +8,7 @@
 
 mod auth;
 pub mod errors;
+mod idempotency;
 mod metrics;
 mod middleware;
 mod openapi;

@@ -1,8 +1,9 @@
-//! What every handler can reach: the use cases and the health probes.
+//! What every handler can reach: the use cases, idempotency records and the health probes.
 
 use chrono_tz::Tz;
 use reserva_application::accounts::Accounts;
 use reserva_application::exams::Exams;
+use reserva_application::ports::shared_state::IdempotencyRecords;
 use reserva_application::ports::system::HealthProbe;
 use std::sync::Arc;
 
@@ -13,6 +14,8 @@ pub struct ApiState {
     pub accounts: Accounts,
     /// Exams use cases.
     pub exams: Exams,
+    /// Idempotency keys of booking POSTs (shared state).
+    pub idempotency: Arc<dyn IdempotencyRecords>,
     /// Dependencies `/readyz` checks.
     pub health_probes: Vec<Arc<dyn HealthProbe>>,
     /// Time zone in which timestamps are shown.

@@ -1,5 +1,5 @@
-//! In-process shared state for a single instance: a lock, rate-limit counters, and the marks of
-//! revoked sessions and changed users, kept in hash maps behind mutexes.
+//! In-process shared state for a single instance: a lock, rate-limit counters, the marks of
+//! revoked sessions and changed users, and idempotency records, kept in hash maps behind mutexes.
 //!
 //! Nothing is shared across processes, so this adapter is only correct when exactly one instance
 //! of the service runs. Expired entries are pruned opportunistically on writes, so memory stays
@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use reserva_application::DependencyError;
 use reserva_application::ports::shared_state::{
-    AccessMarks, DistributedLock, LockToken, RateLimiter, SessionRevocations, WindowCount,
+    AccessMarks, ClaimToken, DistributedLock, IdempotencyClaim, IdempotencyRecords, LockToken,
+    RateLimiter, RecordedResponse, SessionRevocations, WindowCount,
 };
 use reserva_application::ports::system::HealthProbe;
 use reserva_domain::accounts::{SessionId, UserId};
@@ -73,6 +74,21 @@ struct State {
     windows: Mutex<Expiring<String, Window>>,
     revoked: Mutex<Expiring<SessionId, DateTime<Utc>>>,
     changed_users: Mutex<Expiring<UserId, DateTime<Utc>>>,
+    idempotency: Mutex<Expiring<String, IdempotencyEntry>>,
+}
+
+/// An idempotency key: the request it was used for, and its owner or its response.
+#[derive(Debug)]
+struct IdempotencyEntry {
+    fingerprint: String,
+    state: KeyState,
+    expires_at: Instant,
+}
+
+#[derive(Debug)]
+enum KeyState {
+    InFlight(String),
+    Done(RecordedResponse),
 }
 
 /// Shared state held in this process. Cloning is cheap and every clone sees the same state.
@@ -246,6 +262,76 @@ impl SessionRevocations for MemorySharedState {
             user_changed: is_marked(&self.state.changed_users, &user, now)?,
         })
     }
+}
+
+#[async_trait]
+impl IdempotencyRecords for MemorySharedState {
+    async fn claim(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        in_flight_for: Duration,
+    ) -> Result<IdempotencyClaim, DependencyError> {
+        let now = Instant::now();
+        let mut records = guard(&self.state.idempotency, "idempotency")?;
+        records.note_write(|entry| entry.expires_at > now);
+        if let Some(entry) = records.entries.get(key).filter(|e| e.expires_at > now) {
+            return Ok(if entry.fingerprint != fingerprint {
+                IdempotencyClaim::Mismatch
+            } else {
+                match &entry.state {
+                    KeyState::InFlight(_) => IdempotencyClaim::InFlight,
+                    KeyState::Done(response) => IdempotencyClaim::Replay(response.clone()),
+                }
+            });
+        }
+        let owner = uuid::Uuid::new_v4().to_string();
+        records.entries.insert(
+            key.to_owned(),
+            IdempotencyEntry {
+                fingerprint: fingerprint.to_owned(),
+                state: KeyState::InFlight(owner.clone()),
+                expires_at: now + in_flight_for,
+            },
+        );
+        Ok(IdempotencyClaim::Claimed(ClaimToken::new(owner)))
+    }
+
+    async fn complete(
+        &self,
+        key: &str,
+        token: &ClaimToken,
+        response: &RecordedResponse,
+        keep_for: Duration,
+    ) -> Result<(), DependencyError> {
+        let now = Instant::now();
+        let mut records = guard(&self.state.idempotency, "idempotency")?;
+        if let Some(entry) = records
+            .entries
+            .get_mut(key)
+            .filter(|entry| entry.expires_at > now && owns(entry, token))
+        {
+            entry.state = KeyState::Done(response.clone());
+            entry.expires_at = now + keep_for;
+        }
+        Ok(())
+    }
+
+    async fn abandon(&self, key: &str, token: &ClaimToken) -> Result<(), DependencyError> {
+        let mut records = guard(&self.state.idempotency, "idempotency")?;
+        if records
+            .entries
+            .get(key)
+            .is_some_and(|entry| owns(entry, token))
+        {
+            records.entries.remove(key);
+        }
+        Ok(())
+    }
+}
+
+fn owns(entry: &IdempotencyEntry, token: &ClaimToken) -> bool {
+    matches!(&entry.state, KeyState::InFlight(owner) if owner == token.as_str())
 }
 
 #[async_trait]

@@ -1,8 +1,9 @@
 //! Redis shared state for several instances of the service: a compare-and-delete lock,
-//! fixed-window rate-limit counters, and the marks of revoked sessions and changed users.
+//! fixed-window rate-limit counters, the marks of revoked sessions and changed users, and
+//! idempotency records.
 //!
 //! Every key carries the configured prefix (`{prefix}lock:{name}`, `{prefix}rate:{key}`,
-//! `{prefix}revoked:{session}`, `{prefix}user-changed:{user}`), so several deployments can share one Redis. Every operation is
+//! `{prefix}revoked:{session}`, `{prefix}user-changed:{user}`, `{prefix}idem:{key}`), so several deployments can share one Redis. Every operation is
 //! bounded by the configured timeout: a hung Redis yields [`DependencyError::Unavailable`], never
 //! a hang. Multi-step operations run as Lua scripts, so they are atomic across instances.
 
@@ -13,10 +14,12 @@ use deadpool_redis::redis::{self, ErrorKind, RedisError, RetryMethod, Script};
 use deadpool_redis::{Config, Connection, Pool, PoolConfig, PoolError, Runtime, Timeouts};
 use reserva_application::DependencyError;
 use reserva_application::ports::shared_state::{
-    AccessMarks, DistributedLock, LockToken, RateLimiter, SessionRevocations, WindowCount,
+    AccessMarks, ClaimToken, DistributedLock, IdempotencyClaim, IdempotencyRecords, LockToken,
+    RateLimiter, RecordedResponse, SessionRevocations, WindowCount,
 };
 use reserva_application::ports::system::HealthProbe;
 use reserva_domain::accounts::{SessionId, UserId};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::future::Future;
 use std::ops::Range;
@@ -33,6 +36,32 @@ const HIT_SCRIPT: &str = "local n = redis.call('INCR', KEYS[1]) \
      local ttl = redis.call('PTTL', KEYS[1]) \
      if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end \
      return {n, ttl}";
+
+/// Replaces an in-flight idempotency record (`ARGV[1]`, exactly as stored) with the finished one.
+const COMPLETE_SCRIPT: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+     redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 else return 0 end";
+
+/// An idempotency record as stored: JSON, short field names.
+#[derive(Debug, Serialize, Deserialize)]
+struct IdempotencyRecord {
+    #[serde(rename = "f")]
+    fingerprint: String,
+    /// Set while in flight: a random owner, so each claim's record is unique.
+    #[serde(rename = "o", default, skip_serializing_if = "Option::is_none")]
+    owner: Option<String>,
+    #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
+    response: Option<StoredResponse>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredResponse {
+    #[serde(rename = "s")]
+    status: u16,
+    #[serde(rename = "h")]
+    headers: Vec<(String, String)>,
+    #[serde(rename = "b")]
+    body: String,
+}
 
 /// How to reach Redis.
 #[derive(Clone)]
@@ -76,6 +105,7 @@ struct Inner {
     timeout: Duration,
     release: Script,
     hit: Script,
+    complete: Script,
 }
 
 impl fmt::Debug for RedisSharedState {
@@ -117,6 +147,7 @@ impl RedisSharedState {
                 timeout: settings.timeout,
                 release: Script::new(RELEASE_SCRIPT),
                 hit: Script::new(HIT_SCRIPT),
+                complete: Script::new(COMPLETE_SCRIPT),
             }),
         };
         state.ping().await.map_err(|error| match error {
@@ -465,6 +496,109 @@ impl SessionRevocations for RedisSharedState {
             session_revoked: session_mark.is_some(),
             user_changed: user_mark.is_some(),
         })
+    }
+}
+
+fn encode(record: &IdempotencyRecord) -> Result<String, DependencyError> {
+    serde_json::to_string(record)
+        .map_err(|error| DependencyError::Failed(format!("idempotency record: {error}")))
+}
+
+#[async_trait]
+impl IdempotencyRecords for RedisSharedState {
+    async fn claim(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        in_flight_for: Duration,
+    ) -> Result<IdempotencyClaim, DependencyError> {
+        let key = self.key("idem", key);
+        let in_flight = encode(&IdempotencyRecord {
+            fingerprint: fingerprint.to_owned(),
+            owner: Some(uuid::Uuid::new_v4().simple().to_string()),
+            response: None,
+        })?;
+        let value = in_flight.clone();
+        let previous: Option<String> = self
+            .bounded("idempotency claim", |mut connection| async move {
+                redis::cmd("SET")
+                    .arg(&key)
+                    .arg(&value)
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(millis(in_flight_for))
+                    .arg("GET")
+                    .query_async(&mut connection)
+                    .await
+                    .map_err(|error| redis_error(&error))
+            })
+            .await?;
+        let Some(previous) = previous else {
+            return Ok(IdempotencyClaim::Claimed(ClaimToken::new(in_flight)));
+        };
+        let record: IdempotencyRecord = serde_json::from_str(&previous).map_err(|error| {
+            DependencyError::Failed(format!("unreadable idempotency record: {error}"))
+        })?;
+        Ok(if record.fingerprint != fingerprint {
+            IdempotencyClaim::Mismatch
+        } else if let Some(stored) = record.response {
+            IdempotencyClaim::Replay(RecordedResponse {
+                status: stored.status,
+                headers: stored.headers,
+                body: stored.body,
+            })
+        } else {
+            IdempotencyClaim::InFlight
+        })
+    }
+
+    async fn complete(
+        &self,
+        key: &str,
+        token: &ClaimToken,
+        response: &RecordedResponse,
+        keep_for: Duration,
+    ) -> Result<(), DependencyError> {
+        let claimed: IdempotencyRecord = serde_json::from_str(token.as_str())
+            .map_err(|error| DependencyError::Failed(format!("foreign claim token: {error}")))?;
+        let done = encode(&IdempotencyRecord {
+            fingerprint: claimed.fingerprint,
+            owner: None,
+            response: Some(StoredResponse {
+                status: response.status,
+                headers: response.headers.clone(),
+                body: response.body.clone(),
+            }),
+        })?;
+        let key = self.key("idem", key);
+        let script = &self.inner.complete;
+        self.bounded("idempotency complete", |mut connection| async move {
+            script
+                .key(&key)
+                .arg(token.as_str())
+                .arg(&done)
+                .arg(millis(keep_for))
+                .invoke_async::<i64>(&mut connection)
+                .await
+                .map(drop)
+                .map_err(|error| redis_error(&error))
+        })
+        .await
+    }
+
+    async fn abandon(&self, key: &str, token: &ClaimToken) -> Result<(), DependencyError> {
+        let key = self.key("idem", key);
+        let script = &self.inner.release;
+        self.bounded("idempotency abandon", |mut connection| async move {
+            script
+                .key(&key)
+                .arg(token.as_str())
+                .invoke_async::<i64>(&mut connection)
+                .await
+                .map(drop)
+                .map_err(|error| redis_error(&error))
+        })
+        .await
     }
 }
 

@@ -91,3 +91,14 @@ pub trait UseCaseError: std::error::Error + Send + Sync + 'static {
         &[]
     }
 }
+
+/// A failed dependency on its own (outside a use case, e.g. an idempotency record) is a 503 or
+/// an opaque 500 like any other.
+impl UseCaseError for DependencyError {
+    fn class(&self) -> ErrorClass {
+        Self::class(self)
+    }
+    fn code(&self) -> &'static str {
+        Self::code(self)
+    }
+}

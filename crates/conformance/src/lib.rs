@@ -87,6 +87,10 @@ macro_rules! shared_state_tests {
                 rate_limiter_window_expires,
                 revoked_sessions_stay_revoked_until_the_given_instant,
                 changed_users_stay_marked_until_the_given_instant,
+                idempotency_key_is_claimed_then_replayed,
+                idempotency_key_can_be_abandoned_only_by_its_owner,
+                concurrent_idempotency_claims_let_exactly_one_in,
+                idempotency_claims_and_replays_lapse,
             ]
         );
     };

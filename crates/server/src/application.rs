@@ -146,6 +146,7 @@ impl Application {
         let state = ApiState {
             accounts: accounts(settings, &store, &shared)?,
             exams,
+            idempotency: shared.idempotency.clone(),
             health_probes: vec![store.probe.clone(), shared.probe.clone()],
             time_zone,
         };

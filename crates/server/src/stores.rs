@@ -9,7 +9,9 @@ use reserva_adapter_sqlite::{SqliteSettings, SqliteStore, parse_sqlite_url};
 use reserva_application::DependencyError;
 use reserva_application::ports::accounts::{SessionRepository, UserRepository};
 use reserva_application::ports::exams::{ExamSlotRepository, ReservationRepository};
-use reserva_application::ports::shared_state::{DistributedLock, RateLimiter, SessionRevocations};
+use reserva_application::ports::shared_state::{
+    DistributedLock, IdempotencyRecords, RateLimiter, SessionRevocations,
+};
 use reserva_application::ports::system::HealthProbe;
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,13 +56,21 @@ pub(crate) struct SharedStatePorts {
     pub lock: Arc<dyn DistributedLock>,
     pub rate_limiter: Arc<dyn RateLimiter>,
     pub revocations: Arc<dyn SessionRevocations>,
+    pub idempotency: Arc<dyn IdempotencyRecords>,
     pub probe: Arc<dyn HealthProbe>,
     /// `redis` or `memory`, for logs.
     pub kind: &'static str,
 }
 
 impl SharedStatePorts {
-    fn from<S: DistributedLock + RateLimiter + SessionRevocations + HealthProbe + 'static>(
+    fn from<
+        S: DistributedLock
+            + RateLimiter
+            + SessionRevocations
+            + IdempotencyRecords
+            + HealthProbe
+            + 'static,
+    >(
         state: S,
         kind: &'static str,
     ) -> Self {
@@ -69,6 +79,7 @@ impl SharedStatePorts {
             lock: state.clone(),
             rate_limiter: state.clone(),
             revocations: state.clone(),
+            idempotency: state.clone(),
             probe: state,
             kind,
         }

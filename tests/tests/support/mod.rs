@@ -180,6 +180,17 @@ impl TestApp {
             .await
     }
 
+    /// A POST with an `Idempotency-Key`.
+    pub async fn post_with_key(&self, path: &str, body: &Value, token: &str, key: &str) -> Answer {
+        let request = self
+            .client
+            .post(self.url(path))
+            .json(body)
+            .bearer_auth(token)
+            .header("Idempotency-Key", key);
+        self.send(request).await
+    }
+
     pub async fn patch(&self, path: &str, body: &Value, token: Option<&str>) -> Answer {
         self.send(self.with_token(self.client.patch(self.url(path)).json(body), token))
             .await

@@ -1,5 +1,5 @@
-//! State shared by every instance of the service: a lock, rate-limit counters, and the marks of
-//! revoked sessions and changed users.
+//! State shared by every instance of the service: a lock, rate-limit counters, the marks of
+//! revoked sessions and changed users, and idempotency records.
 //!
 //! Two adapters exist: Redis (several instances) and memory (one instance). No business invariant
 //! depends on these alone; the database stays the source of truth.
@@ -130,4 +130,85 @@ pub trait SessionRevocations: Send + Sync {
         session: SessionId,
         user: UserId,
     ) -> Result<AccessMarks, DependencyError>;
+}
+
+/// A response kept for replay under an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedResponse {
+    /// HTTP status code.
+    pub status: u16,
+    /// The headers worth replaying (content type, location), in order.
+    pub headers: Vec<(String, String)>,
+    /// The body (JSON text, or empty).
+    pub body: String,
+}
+
+/// Proof of owning an idempotency key while its request runs; only the owner can complete or
+/// abandon it. Opaque: each adapter puts what it needs in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimToken(String);
+
+impl ClaimToken {
+    /// Wraps the adapter's value.
+    #[must_use]
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// The adapter's value.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What a key says when a request presents it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// The key was free: the caller owns it now and must complete or abandon it.
+    Claimed(ClaimToken),
+    /// A request with this key and fingerprint is still running.
+    InFlight,
+    /// The key was used for a different request (another fingerprint).
+    Mismatch,
+    /// The key's request finished: this is its response.
+    Replay(RecordedResponse),
+}
+
+/// Idempotency keys and the responses of the requests that used them, across instances.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait IdempotencyRecords: Send + Sync {
+    /// Claims `key` for a request identified by `fingerprint`, atomically across instances: of
+    /// concurrent claims of a free key exactly one gets `Claimed`. The claim lapses after
+    /// `in_flight_for` if it is neither completed nor abandoned (a crashed instance).
+    ///
+    /// # Errors
+    /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached.
+    async fn claim(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        in_flight_for: Duration,
+    ) -> Result<IdempotencyClaim, DependencyError>;
+
+    /// Stores the response of the claimed request, to be replayed for `keep_for`. Does nothing if
+    /// `token` no longer owns the key (its claim lapsed).
+    ///
+    /// # Errors
+    /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached.
+    async fn complete(
+        &self,
+        key: &str,
+        token: &ClaimToken,
+        response: &RecordedResponse,
+        keep_for: Duration,
+    ) -> Result<(), DependencyError>;
+
+    /// Frees the key without a response (the request failed in a way worth retrying). Does
+    /// nothing if `token` no longer owns the key.
+    ///
+    /// # Errors
+    /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached.
+    async fn abandon(&self, key: &str, token: &ClaimToken) -> Result<(), DependencyError>;
 }

@@ -76,8 +76,8 @@ pub(crate) fn parse_bound(
     parse_instant(field, text)
 }
 
-/// `POST /exam-reservations`.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+/// `POST /exam-reservations`. Serialize gives the canonical form an idempotency key is bound to.
+#[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateReservationRequest {
     /// First hour, on the hour, RFC 3339 with offset.

@@ -6,10 +6,12 @@ use super::dto::{
 };
 use crate::auth::Authenticated;
 use crate::errors::{ApiError, Problem};
+use crate::idempotency;
 use crate::pagination::{decode_cursor, encode_cursor, page_limit};
 use crate::routes::validated;
 use crate::state::ApiState;
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use reserva_application::exams::{
     CreateReservationCommand, EditReservationCommand, ListReservationsCommand,
 };
@@ -23,17 +25,23 @@ use uuid::Uuid;
 #[utoipa::path(
     tag = "exams",
     security(("bearer_auth" = [])),
+    params(IdempotencyHeader),
     request_body = CreateReservationRequest,
     responses(
-        (status = 201, body = ReservationResponse),
-        (status = 400, description = "`validation_failed`: `not_on_the_hour`, `ends_before_start`, `outside_booking_window`, `headcount_too_large`, …", body = Problem),
+        (status = 201, body = ReservationResponse, headers(
+            ("Location" = String, description = "The new reservation's URL"),
+            ("Idempotent-Replayed" = String, description = "`true` when this is the recorded response of an earlier request with the same Idempotency-Key"),
+        )),
+        (status = 400, description = "`validation_failed`: `not_on_the_hour`, `ends_before_start`, `outside_booking_window`, `headcount_too_large`, `invalid_idempotency_key`, …", body = Problem),
         (status = 401, body = Problem),
-        (status = 409, description = "`capacity_exceeded` naming the hour, or `slot_unavailable`", body = Problem),
+        (status = 409, description = "`capacity_exceeded` naming the hour, `slot_unavailable`, or `idempotency_key_in_flight`", body = Problem),
+        (status = 422, description = "`idempotency_key_reused`: the key was used for a different request", body = Problem),
     )
 )]
 #[post("/exam-reservations")]
 pub(crate) async fn create(
     state: web::Data<ApiState>,
+    request: HttpRequest,
     caller: Authenticated,
     body: web::Json<CreateReservationRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -43,8 +51,21 @@ pub(crate) async fn create(
         ends_at: parse_instant("ends_at", &body.ends_at)?,
         headcount: body.headcount,
     };
-    let reservation = state.exams.create_reservation(&caller.0, command).await?;
-    Ok(HttpResponse::Created().json(ReservationResponse::new(&reservation, state.time_zone)))
+    let canonical = serde_json::to_string(&body).unwrap_or_default();
+    let principal = caller.0;
+    let handler = {
+        let state = state.clone();
+        async move {
+            let reservation = state.exams.create_reservation(&principal, command).await?;
+            Ok(HttpResponse::Created()
+                .insert_header((
+                    header::LOCATION,
+                    format!("/api/v1/exam-reservations/{}", reservation.id),
+                ))
+                .json(ReservationResponse::new(&reservation, state.time_zone)))
+        }
+    };
+    idempotency::once(&state, &request, &principal, &canonical, handler).await
 }
 
 /// Filters of `GET /exam-reservations`.
@@ -201,26 +222,50 @@ pub(crate) async fn cancel(
 #[utoipa::path(
     tag = "exams",
     security(("bearer_auth" = [])),
-    params(("id" = Uuid, Path, description = "Reservation id")),
+    params(("id" = Uuid, Path, description = "Reservation id"), IdempotencyHeader),
     responses(
-        (status = 200, body = ReservationResponse),
+        (status = 200, body = ReservationResponse, headers(("Idempotent-Replayed" = String, description = "`true` when this is the recorded response of an earlier request with the same Idempotency-Key"))),
+        (status = 400, description = "`invalid_idempotency_key`", body = Problem),
         (status = 403, body = Problem),
         (status = 404, body = Problem),
-        (status = 409, description = "`not_pending` or `capacity_exceeded` naming the hour", body = Problem),
+        (status = 409, description = "`not_pending`, `capacity_exceeded` naming the hour, or `idempotency_key_in_flight`", body = Problem),
+        (status = 422, description = "`idempotency_key_reused`: the key was used for a different request", body = Problem),
     )
 )]
 #[post("/exam-reservations/{id}/confirm")]
 pub(crate) async fn confirm(
     state: web::Data<ApiState>,
+    request: HttpRequest,
     caller: Authenticated,
     id: web::Path<Uuid>,
-) -> Result<web::Json<ReservationResponse>, ApiError> {
-    let reservation = state
-        .exams
-        .confirm_reservation(&caller.0, ReservationId::from_uuid(*id))
-        .await?;
-    Ok(web::Json(ReservationResponse::new(
-        &reservation,
-        state.time_zone,
-    )))
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.0;
+    let id = ReservationId::from_uuid(*id);
+    let handler = {
+        let state = state.clone();
+        async move {
+            let reservation = state.exams.confirm_reservation(&principal, id).await?;
+            Ok(HttpResponse::Ok().json(ReservationResponse::new(&reservation, state.time_zone)))
+        }
+    };
+    idempotency::once(&state, &request, &principal, "", handler).await
+}
+
+/// The `Idempotency-Key` request header of booking POSTs.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub(crate) struct IdempotencyHeader {
+    /// 1–255 visible ASCII characters, chosen by the client (a UUID, say). The same key with the
+    /// same request within 24 hours replays the first response instead of booking again; with a
+    /// different request it is a 422; while the first is still running, a 409.
+    #[serde(rename = "Idempotency-Key")]
+    #[param(
+        rename = "Idempotency-Key",
+        required = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[!-~]+$"
+    )]
+    #[allow(dead_code, reason = "read from the request by the idempotency module")]
+    idempotency_key: String,
 }
