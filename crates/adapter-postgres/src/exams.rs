@@ -226,31 +226,93 @@ impl diesel::query_builder::Query for ConfirmStatement {
 impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for ConfirmStatement {
     fn walk_ast<'b>(
         &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+        out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
     ) -> diesel::QueryResult<()> {
         use diesel::sql_types::{BigInt, Integer, Timestamptz};
-        // CONFIRM_IN_ONE_STATEMENT, with each `$n` written as a bind in place.
-        let mut parts = CONFIRM_IN_ONE_STATEMENT.split('$');
-        out.push_sql(parts.next().unwrap_or_default());
-        for part in parts {
-            let digit = part.chars().next().unwrap_or('0');
-            match digit {
-                '1' => out.push_bind_param::<diesel::sql_types::Uuid, _>(&self.id)?,
-                '2' => out.push_bind_param::<Timestamptz, _>(&self.now)?,
-                '3' => out.push_bind_param::<Timestamptz, _>(&self.starts_at)?,
-                '4' => out.push_bind_param::<Timestamptz, _>(&self.ends_at)?,
-                '5' => out.push_bind_param::<Integer, _>(&self.headcount)?,
-                '6' => out.push_bind_param::<BigInt, _>(&self.hours)?,
-                '7' => out.push_bind_param::<Timestamptz, _>(&self.read_at)?,
-                _ => {
-                    return Err(diesel::result::Error::QueryBuilderError(
-                        format!("unknown parameter ${digit}").into(),
-                    ));
-                }
-            }
-            out.push_sql(&part[digit.len_utf8()..]);
-        }
-        Ok(())
+        walk_numbered(CONFIRM_IN_ONE_STATEMENT, out, |digit, out| match digit {
+            '1' => out.push_bind_param::<diesel::sql_types::Uuid, _>(&self.id),
+            '2' => out.push_bind_param::<Timestamptz, _>(&self.now),
+            '3' => out.push_bind_param::<Timestamptz, _>(&self.starts_at),
+            '4' => out.push_bind_param::<Timestamptz, _>(&self.ends_at),
+            '5' => out.push_bind_param::<Integer, _>(&self.headcount),
+            '6' => out.push_bind_param::<BigInt, _>(&self.hours),
+            '7' => out.push_bind_param::<Timestamptz, _>(&self.read_at),
+            _ => Err(unknown_parameter(digit)),
+        })
+    }
+}
+
+/// Writes `sql` with each `$n` (one digit) replaced by the bind `bind` pushes for `n`.
+fn walk_numbered<'b>(
+    sql: &str,
+    mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    mut bind: impl FnMut(
+        char,
+        &mut diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()>,
+) -> diesel::QueryResult<()> {
+    let mut parts = sql.split('$');
+    out.push_sql(parts.next().unwrap_or_default());
+    for part in parts {
+        let digit = part.chars().next().unwrap_or('0');
+        bind(digit, &mut out)?;
+        out.push_sql(&part[digit.len_utf8()..]);
+    }
+    Ok(())
+}
+
+fn unknown_parameter(digit: char) -> diesel::result::Error {
+    diesel::result::Error::QueryBuilderError(format!("unknown parameter ${digit}").into())
+}
+
+/// Creating a reservation as one statement in autocommit: the insert happens only if every covered
+/// hour has a slot with room for the headcount, counted by the statement itself (one round trip
+/// instead of reading the slots and then inserting).
+const INSERT_IF_ROOM: &str = "
+INSERT INTO exam_reservations (id, user_id, starts_at, ends_at, headcount, status, created_at, updated_at)
+SELECT $1, $2, $3, $4, $5, 'pending', $6, $6
+ WHERE (SELECT count(*) FROM exam_slots
+         WHERE starts_at >= $3 AND starts_at < $4
+           AND confirmed + $5 <= capacity) = $7
+RETURNING *";
+
+/// [`INSERT_IF_ROOM`] with its parameters, prepared once per connection like [`ConfirmStatement`].
+#[derive(Debug, Clone, Copy)]
+struct InsertIfRoomStatement {
+    id: Uuid,
+    user_id: Uuid,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    headcount: i32,
+    now: DateTime<Utc>,
+    hours: i64,
+}
+
+impl diesel::query_builder::QueryId for InsertIfRoomStatement {
+    type QueryId = Self;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::Query for InsertIfRoomStatement {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for InsertIfRoomStatement {
+    fn walk_ast<'b>(
+        &'b self,
+        out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        use diesel::sql_types::{BigInt, Integer, Timestamptz};
+        walk_numbered(INSERT_IF_ROOM, out, |digit, out| match digit {
+            '1' => out.push_bind_param::<diesel::sql_types::Uuid, _>(&self.id),
+            '2' => out.push_bind_param::<diesel::sql_types::Uuid, _>(&self.user_id),
+            '3' => out.push_bind_param::<Timestamptz, _>(&self.starts_at),
+            '4' => out.push_bind_param::<Timestamptz, _>(&self.ends_at),
+            '5' => out.push_bind_param::<Integer, _>(&self.headcount),
+            '6' => out.push_bind_param::<Timestamptz, _>(&self.now),
+            '7' => out.push_bind_param::<BigInt, _>(&self.hours),
+            _ => Err(unknown_parameter(digit)),
+        })
     }
 }
 
@@ -452,6 +514,28 @@ impl ReservationRepository for PostgresStore {
             .await
             .map_err(query_error)?;
         row.into_reservation()
+    }
+
+    async fn insert_reservation_if_room(
+        &self,
+        new: NewReservation,
+    ) -> Result<Option<Reservation>, DependencyError> {
+        let statement = InsertIfRoomStatement {
+            id: new.id.as_uuid(),
+            user_id: new.user_id.as_uuid(),
+            starts_at: new.range.starts_at(),
+            ends_at: new.range.ends_at(),
+            headcount: people(new.headcount),
+            now: new.now,
+            hours: i64::try_from(new.range.hours().len()).unwrap_or(i64::MAX),
+        };
+        let mut connection = self.connection().await?;
+        let row: Option<ReservationRow> = statement
+            .get_result(&mut connection)
+            .await
+            .optional()
+            .map_err(query_error)?;
+        row.map(ReservationRow::into_reservation).transpose()
     }
 
     async fn find_reservation(

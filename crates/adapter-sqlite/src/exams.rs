@@ -156,6 +156,25 @@ fn slots_in(
         .collect::<Result<_, _>>()?)
 }
 
+fn insert(
+    connection: &mut SqliteConnection,
+    new: &NewReservation,
+) -> Result<ReservationRow, QueryError> {
+    diesel::insert_into(exam_reservations::table)
+        .values((
+            exam_reservations::id.eq(new.id.as_uuid().to_string()),
+            exam_reservations::user_id.eq(new.user_id.as_uuid().to_string()),
+            exam_reservations::starts_at.eq(micros(new.range.starts_at())),
+            exam_reservations::ends_at.eq(micros(new.range.ends_at())),
+            exam_reservations::headcount.eq(people(new.headcount)),
+            exam_reservations::status.eq(ReservationStatus::Pending.as_str()),
+            exam_reservations::created_at.eq(micros(new.now)),
+            exam_reservations::updated_at.eq(micros(new.now)),
+        ))
+        .returning(ReservationRow::as_returning())
+        .get_result(connection)
+}
+
 fn shift_counts(
     connection: &mut SqliteConnection,
     range: &HourRange,
@@ -301,25 +320,36 @@ impl ReservationRepository for SqliteStore {
         new: NewReservation,
     ) -> Result<Reservation, DependencyError> {
         let row: ReservationRow = self
-            .write(move |connection| {
-                diesel::insert_into(exam_reservations::table)
-                    .values((
-                        exam_reservations::id.eq(new.id.as_uuid().to_string()),
-                        exam_reservations::user_id.eq(new.user_id.as_uuid().to_string()),
-                        exam_reservations::starts_at.eq(micros(new.range.starts_at())),
-                        exam_reservations::ends_at.eq(micros(new.range.ends_at())),
-                        exam_reservations::headcount.eq(people(new.headcount)),
-                        exam_reservations::status.eq(ReservationStatus::Pending.as_str()),
-                        exam_reservations::created_at.eq(micros(new.now)),
-                        exam_reservations::updated_at.eq(micros(new.now)),
-                    ))
-                    .returning(ReservationRow::as_returning())
-                    .get_result(connection)
-                    .map_err(TxError::Query)
-            })
+            .write(move |connection| insert(connection, &new).map_err(TxError::Query))
             .await
             .map_err(dependency)?;
         row.into_reservation()
+    }
+
+    async fn insert_reservation_if_room(
+        &self,
+        new: NewReservation,
+    ) -> Result<Option<Reservation>, DependencyError> {
+        let row: Option<ReservationRow> = self
+            .write(move |connection| {
+                let hours = i64::try_from(new.range.hours().len()).unwrap_or(i64::MAX);
+                let with_room: i64 = exam_slots::table
+                    .filter(exam_slots::starts_at.ge(micros(new.range.starts_at())))
+                    .filter(exam_slots::starts_at.lt(micros(new.range.ends_at())))
+                    .filter(
+                        (exam_slots::confirmed + people(new.headcount)).le(exam_slots::capacity),
+                    )
+                    .count()
+                    .get_result(connection)
+                    .map_err(TxError::Query)?;
+                if with_room != hours {
+                    return Ok(None);
+                }
+                insert(connection, &new).map(Some).map_err(TxError::Query)
+            })
+            .await
+            .map_err(dependency)?;
+        row.map(ReservationRow::into_reservation).transpose()
     }
 
     async fn find_reservation(

@@ -319,6 +319,57 @@ pub async fn confirm_takes_capacity_in_every_hour_or_none<S: ExamStore>(store: &
     assert_counts_match_reservations(store, &hours).await;
 }
 
+/// The conditional insert stores a reservation only when every covered hour has a slot with room
+/// for its headcount (30,000 confirmed: 20,000 fits, 20,001 does not); refused, it stores nothing.
+pub async fn insert_if_room_checks_every_covered_hour<S: ExamStore>(store: &S) {
+    let start = some_hour();
+    let hours = hours_with_slots(store, start, 3).await;
+    let owner = user(store).await;
+    let base = pending(store, owner, start + Duration::hours(1), 1, 30_000).await;
+    assert!(
+        store
+            .confirm_reservation(base.id, crate::support::now())
+            .await
+            .is_ok()
+    );
+    let attempt = |hours_count: i64, count: i64| {
+        let new = NewReservation {
+            id: ReservationId::from_uuid(uuid::Uuid::now_v7()),
+            user_id: owner,
+            range: range(start, hours_count),
+            headcount: people(count),
+            now: crate::support::now(),
+        };
+        async move { (new.id, store.insert_reservation_if_room(new).await) }
+    };
+    let (too_many, refused) = attempt(3, 20_001).await;
+    assert_eq!(refused, Ok(None), "one hour lacks room");
+    let (beyond, missing) = attempt(4, 1).await;
+    assert_eq!(missing, Ok(None), "the fourth hour has no slot");
+    for id in [too_many, beyond] {
+        assert_eq!(store.find_reservation(id).await, Ok(None), "nothing stored");
+    }
+    let (fits, stored) = attempt(3, 20_000).await;
+    let Ok(Some(stored)) = stored else {
+        panic!("{stored:?}")
+    };
+    assert_eq!(
+        (stored.id, stored.status, stored.headcount, stored.range),
+        (
+            fits,
+            ReservationStatus::Pending,
+            people(20_000),
+            range(start, 3)
+        )
+    );
+    assert_eq!(store.find_reservation(fits).await, Ok(Some(stored)));
+    assert_eq!(
+        confirmed_at(store, &hours).await,
+        [0, 30_000, 0],
+        "pending reservations take no capacity"
+    );
+}
+
 /// A covered hour without a slot refuses the confirm.
 pub async fn confirm_refuses_hours_without_slots<S: ExamStore>(store: &S) {
     let start = some_hour();

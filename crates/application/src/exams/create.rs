@@ -113,7 +113,6 @@ impl Exams {
     ) -> Result<Reservation, ExamError> {
         let (range, headcount) =
             self.validate(command.starts_at, command.ends_at, command.headcount)?;
-        self.check_room(&range, headcount).await?;
         let new = NewReservation {
             id: ReservationId::from_uuid(uuid::Uuid::now_v7()),
             user_id: principal.user_id,
@@ -121,7 +120,14 @@ impl Exams {
             headcount,
             now: self.now(),
         };
-        Ok(self.ports.reservations.insert_reservation(new).await?)
+        let reservations = &self.ports.reservations;
+        if let Some(stored) = reservations.insert_reservation_if_room(new.clone()).await? {
+            return Ok(stored);
+        }
+        // Some hour lacked a slot or room: read the slots to name it.
+        self.check_room(&range, headcount).await?;
+        // Room appeared between the two reads (a confirmed reservation was cancelled or shrunk).
+        Ok(reservations.insert_reservation(new).await?)
     }
 }
 
@@ -166,25 +172,23 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn creates_a_pending_reservation_when_every_hour_has_room() {
+    async fn creates_a_pending_reservation_in_one_store_call_when_every_hour_has_room() {
         let caller = principal(Role::Member);
         let mut fixture = Fixture::new();
-        fixture
-            .slots
-            .expect_slots_between()
-            .returning(slots_with(30_000));
+        fixture.slots.expect_slots_between().never();
         fixture
             .reservations
-            .expect_insert_reservation()
+            .expect_insert_reservation_if_room()
             .withf(move |new| {
                 new.user_id == caller.user_id
                     && new.headcount.get() == 20_000
                     && new.range.hours().len() == 3
             })
+            .times(1)
             .returning(|new| {
                 let mut stored = reservation(new.user_id, ReservationStatus::Pending);
                 stored.id = new.id;
-                Ok(stored)
+                Ok(Some(stored))
             });
         let result = fixture
             .exams()
@@ -194,9 +198,54 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn room_that_appears_after_a_refused_insert_is_used() {
+        let mut fixture = Fixture::new();
+        let mut order = mockall::Sequence::new();
+        fixture
+            .reservations
+            .expect_insert_reservation_if_room()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_| Ok(None));
+        fixture
+            .slots
+            .expect_slots_between()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(slots_with(30_000));
+        fixture
+            .reservations
+            .expect_insert_reservation()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|new| {
+                let mut stored = reservation(new.user_id, ReservationStatus::Pending);
+                stored.id = new.id;
+                Ok(stored)
+            });
+        let result = fixture
+            .exams()
+            .create_reservation(
+                &principal(Role::Member),
+                command(now() + Duration::days(5), 1, 20_000),
+            )
+            .await;
+        assert_eq!(result.map(|r| r.status), Ok(ReservationStatus::Pending));
+    }
+
+    fn refusing_inserts(fixture: &mut Fixture) {
+        fixture
+            .reservations
+            .expect_insert_reservation_if_room()
+            .returning(|_| Ok(None));
+        fixture.reservations.expect_insert_reservation().never();
+    }
+
+    #[tokio::test]
     async fn one_full_or_missing_hour_refuses_the_whole_range() {
         let start = now() + Duration::days(5);
         let mut fixture = Fixture::new();
+        refusing_inserts(&mut fixture);
         fixture
             .slots
             .expect_slots_between()
@@ -214,6 +263,7 @@ mod tests {
         );
 
         let mut fixture = Fixture::new();
+        refusing_inserts(&mut fixture);
         fixture
             .slots
             .expect_slots_between()

@@ -129,6 +129,19 @@ pub trait ReservationRepository: Send + Sync {
     async fn insert_reservation(&self, new: NewReservation)
     -> Result<Reservation, DependencyError>;
 
+    /// Stores a pending reservation only if, as read by the insert itself, every hour it covers
+    /// has a slot with room for its headcount more confirmed people; `None`, with nothing stored,
+    /// otherwise. The usual way to create one: where the store allows, it is one statement, where
+    /// reading the slots and then inserting would be two. Advisory like the check it stands for:
+    /// confirming is what takes capacity.
+    ///
+    /// # Errors
+    /// [`DependencyError`] when the store fails.
+    async fn insert_reservation_if_room(
+        &self,
+        new: NewReservation,
+    ) -> Result<Option<Reservation>, DependencyError>;
+
     /// The reservation with this id.
     ///
     /// # Errors
