@@ -1,15 +1,17 @@
 //! `ExamSlotRepository` and `ReservationRepository` on PostgreSQL.
 //!
-//! Every capacity change runs in one transaction that first locks the reservation row, then the
+//! Every capacity change runs in one transaction that first locks the reservation row(s), then the
 //! slot rows it touches in ascending order (`FOR UPDATE`), checks the rule, and writes. The lock
-//! order is the same everywhere, so transactions queue instead of deadlocking.
+//! order is the same everywhere, so transactions queue instead of deadlocking. Confirms that
+//! arrive together are written together, in one transaction per batch (see [`confirm_all`]).
 
+use crate::batch::BatchQueue;
 use crate::schema::{exam_reservations, exam_slots};
 use crate::{PostgresStore, query_error};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::result::Error as QueryError;
+use diesel::result::{DatabaseErrorKind, Error as QueryError};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use reserva_application::DependencyError;
 use reserva_application::ports::exams::{
@@ -18,6 +20,7 @@ use reserva_application::ports::exams::{
 };
 use reserva_domain::accounts::UserId;
 use reserva_domain::exams::{Headcount, HourRange, Reservation, ReservationId, ReservationStatus};
+use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
 #[derive(Queryable, Selectable)]
@@ -168,80 +171,6 @@ async fn shift_counts(
     Ok(())
 }
 
-/// The whole confirm as one statement, run outside any explicit transaction: the reservation (still
-/// pending and unchanged since it was read just before: same `updated_at`, so the range and
-/// headcount passed in are its own) turns confirmed and every covered slot
-/// with room takes the headcount; if an hour has no slot or no room, `reserva_abort` aborts the
-/// statement and nothing changes. Row locks are taken inside the statement and released by its own
-/// commit, with no client round trip in between, so a hot hour serialises confirms for as short a
-/// time as PostgreSQL allows.
-///
-/// The slot update filters on its own row only (no join): under contention PostgreSQL re-checks a
-/// waiting `UPDATE`'s condition against the row's newest version, so `confirmed + headcount <=
-/// capacity` is always decided on the latest count.
-const CONFIRM_IN_ONE_STATEMENT: &str = "
-WITH confirmed AS (
-    UPDATE exam_reservations
-       SET status = 'confirmed', confirmed_at = $2, updated_at = $2
-     WHERE id = $1 AND status = 'pending' AND updated_at = $7
- RETURNING *
-), taken AS (
-    UPDATE exam_slots
-       SET confirmed = confirmed + $5
-     WHERE starts_at >= $3 AND starts_at < $4
-       AND confirmed + $5 <= capacity
-       AND EXISTS (SELECT 1 FROM confirmed)
- RETURNING 1
-)
-SELECT confirmed.*,
-       CASE WHEN (SELECT count(*) FROM taken) = $6
-            THEN 0
-            ELSE reserva_abort('reserva: an hour lacks a slot or room')
-       END AS aborted
-  FROM confirmed";
-
-/// [`CONFIRM_IN_ONE_STATEMENT`] with its parameters, as a query diesel may prepare once per
-/// connection and reuse (a `sql_query` is re-parsed and re-planned on every execution: measured at
-/// 0.6 ms of PostgreSQL CPU per confirm).
-#[derive(Debug, Clone, Copy)]
-struct ConfirmStatement {
-    id: Uuid,
-    now: DateTime<Utc>,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-    headcount: i32,
-    hours: i64,
-    read_at: DateTime<Utc>,
-}
-
-impl diesel::query_builder::QueryId for ConfirmStatement {
-    type QueryId = Self;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl diesel::query_builder::Query for ConfirmStatement {
-    type SqlType = diesel::sql_types::Untyped;
-}
-
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for ConfirmStatement {
-    fn walk_ast<'b>(
-        &'b self,
-        out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
-    ) -> diesel::QueryResult<()> {
-        use diesel::sql_types::{BigInt, Integer, Timestamptz};
-        walk_numbered(CONFIRM_IN_ONE_STATEMENT, out, |digit, out| match digit {
-            '1' => out.push_bind_param::<diesel::sql_types::Uuid, _>(&self.id),
-            '2' => out.push_bind_param::<Timestamptz, _>(&self.now),
-            '3' => out.push_bind_param::<Timestamptz, _>(&self.starts_at),
-            '4' => out.push_bind_param::<Timestamptz, _>(&self.ends_at),
-            '5' => out.push_bind_param::<Integer, _>(&self.headcount),
-            '6' => out.push_bind_param::<BigInt, _>(&self.hours),
-            '7' => out.push_bind_param::<Timestamptz, _>(&self.read_at),
-            _ => Err(unknown_parameter(digit)),
-        })
-    }
-}
-
 /// Writes `sql` with each `$n` (one digit) replaced by the bind `bind` pushes for `n`.
 fn walk_numbered<'b>(
     sql: &str,
@@ -276,7 +205,8 @@ SELECT $1, $2, $3, $4, $5, 'pending', $6, $6
            AND confirmed + $5 <= capacity) = $7
 RETURNING *";
 
-/// [`INSERT_IF_ROOM`] with its parameters, prepared once per connection like [`ConfirmStatement`].
+/// [`INSERT_IF_ROOM`] with its parameters, as a query diesel prepares once per connection and reuses
+/// (a `sql_query` would be parsed and planned on every call).
 #[derive(Debug, Clone, Copy)]
 struct InsertIfRoomStatement {
     id: Uuid,
@@ -316,76 +246,186 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for InsertIfRoomStatem
     }
 }
 
-/// The message `reserva_abort` raises in [`CONFIRM_IN_ONE_STATEMENT`].
-const NO_ROOM: &str = "reserva: an hour lacks a slot or room";
+/// How many confirms go in one transaction at most.
+const MAX_CONFIRM_BATCH: usize = 256;
 
-/// `Some(row)` when confirmed; `None` when the careful path must decide (not pending, no room, or a
-/// deadlock between overlapping multi-hour confirms).
-async fn confirm_in_one_statement(
-    store: &PostgresStore,
+/// A confirm waiting for its batch.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConfirmRequest {
     id: ReservationId,
     now: DateTime<Utc>,
-) -> Result<Option<ReservationRow>, ReservationWriteError> {
-    let current: Option<ReservationRow> = {
-        let mut connection = store.connection().await?;
-        exam_reservations::table
-            .find(id.as_uuid())
-            .select(ReservationRow::as_select())
-            .first(&mut connection)
-            .await
-            .optional()
-            .map_err(query_error)?
+}
+
+/// Confirms waiting to be written together (group commit).
+pub(crate) type ConfirmQueue =
+    BatchQueue<ConfirmRequest, Result<Reservation, ReservationWriteError>>;
+
+/// Confirms `requests` in one transaction, in order, as if one after another: each one takes its
+/// headcount in every covered hour or fails on its own (not found, not pending — also when an
+/// earlier request of the batch confirmed it —, a missing slot or a full hour, naming it).
+///
+/// Locks are taken as everywhere else: the reservation rows first (in id order), then every slot
+/// from the earliest covered hour to the latest, in ascending order. The rule is checked against
+/// the locked counts, which the batch updates as it goes; then each touched hour is updated
+/// once, and the confirmed reservations in one statement. A hot hour thus costs one row lock,
+/// one update and one commit per batch instead of per confirm.
+async fn confirm_all(
+    connection: &mut AsyncPgConnection,
+    requests: &[ConfirmRequest],
+) -> Result<Vec<Result<Reservation, ReservationWriteError>>, TxError> {
+    let mut ids: Vec<Uuid> = requests.iter().map(|r| r.id.as_uuid()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let rows: Vec<ReservationRow> = exam_reservations::table
+        .filter(exam_reservations::id.eq_any(&ids))
+        .order(exam_reservations::id.asc())
+        .select(ReservationRow::as_select())
+        .for_update()
+        .load(connection)
+        .await?;
+    let mut found = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let reservation = row.into_reservation()?;
+        found.insert(reservation.id, reservation);
+    }
+    let pending = || {
+        found
+            .values()
+            .filter(|r| r.status == ReservationStatus::Pending)
+            .map(|r| r.range)
     };
-    let Some(current) = current.filter(|row| row.status == ReservationStatus::Pending.as_str())
-    else {
-        return Ok(None);
+    let from = pending().map(|range| range.starts_at()).min();
+    let to = pending().map(|range| range.ends_at()).max();
+    let mut slots = match (from, to) {
+        (Some(from), Some(to)) => lock_slots(connection, from, to).await?,
+        _ => Vec::new(),
     };
-    let hours = (current.ends_at - current.starts_at).num_hours();
-    let mut connection = store.connection().await?;
-    let statement = ConfirmStatement {
-        id: id.as_uuid(),
-        now,
-        starts_at: current.starts_at,
-        ends_at: current.ends_at,
-        headcount: current.headcount,
-        hours,
-        read_at: current.updated_at,
-    };
-    let outcome = statement
-        .get_result::<ReservationRow>(&mut connection)
-        .await
-        .optional();
-    match outcome {
-        Ok(confirmed) => Ok(confirmed),
-        Err(QueryError::DatabaseError(_, info))
-            if info.message() == NO_ROOM || info.message().contains("deadlock detected") =>
-        {
-            Ok(None)
+    let mut taken: BTreeMap<DateTime<Utc>, i32> = BTreeMap::new();
+    let mut confirmed = Vec::new();
+    let mut outcomes = Vec::with_capacity(requests.len());
+    for request in requests {
+        let outcome = match found.get_mut(&request.id) {
+            None => Err(ReservationWriteError::NotFound),
+            Some(r) if r.status != ReservationStatus::Pending => {
+                Err(ReservationWriteError::StatusChanged { current: r.status })
+            }
+            Some(r) => check_capacity_change(&slots, None, (&r.range, r.headcount)).map(|()| {
+                let covered = |slot: &&mut Slot| {
+                    r.range.starts_at() <= slot.starts_at && slot.starts_at < r.range.ends_at()
+                };
+                for slot in slots.iter_mut().filter(covered) {
+                    slot.confirmed = slot.confirmed.saturating_add(r.headcount.get());
+                    *taken.entry(slot.starts_at).or_default() += people(r.headcount);
+                }
+                r.status = ReservationStatus::Confirmed;
+                confirmed.push(r.id.as_uuid());
+            }),
+        };
+        outcomes.push(outcome);
+    }
+    for (hour, people) in taken {
+        diesel::update(exam_slots::table.find(hour))
+            .set(exam_slots::confirmed.eq(exam_slots::confirmed + people))
+            .execute(connection)
+            .await?;
+    }
+    let now = requests
+        .iter()
+        .map(|r| r.now)
+        .max()
+        .unwrap_or_else(Utc::now);
+    let written: Vec<ReservationRow> =
+        diesel::update(exam_reservations::table.filter(exam_reservations::id.eq_any(&confirmed)))
+            .set((
+                exam_reservations::status.eq(ReservationStatus::Confirmed.as_str()),
+                exam_reservations::confirmed_at.eq(now),
+                exam_reservations::updated_at.eq(now),
+            ))
+            .returning(ReservationRow::as_returning())
+            .get_results(connection)
+            .await?;
+    let mut written: HashMap<ReservationId, Reservation> = written
+        .into_iter()
+        .map(|row| row.into_reservation().map(|r| (r.id, r)))
+        .collect::<Result<_, _>>()?;
+    Ok(requests
+        .iter()
+        .zip(outcomes)
+        .map(|(request, outcome)| {
+            outcome.and_then(|()| {
+                written.remove(&request.id).ok_or_else(|| {
+                    ReservationWriteError::Dependency(DependencyError::Failed(
+                        "a confirmed reservation was not written".into(),
+                    ))
+                })
+            })
+        })
+        .collect())
+}
+
+/// Whether a transaction failed only because it lost a race PostgreSQL resolves by aborting it.
+fn worth_retrying(error: &TxError) -> bool {
+    match error {
+        TxError::Query(QueryError::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => {
+            true
         }
-        Err(error) => Err(ReservationWriteError::Dependency(query_error(error))),
+        TxError::Query(QueryError::DatabaseError(_, info)) => {
+            info.message().contains("deadlock detected")
+        }
+        _ => false,
     }
 }
 
-async fn confirm(
-    connection: &mut AsyncPgConnection,
-    id: ReservationId,
-    now: DateTime<Utc>,
-) -> Result<ReservationRow, TxError> {
-    let reservation = lock_reservation(connection, id, ReservationStatus::Pending).await?;
-    let range = reservation.range;
-    let slots = lock_slots(connection, range.starts_at(), range.ends_at()).await?;
-    check_capacity_change(&slots, None, (&range, reservation.headcount))
-        .map_err(TxError::Refused)?;
-    shift_counts(connection, &range, people(reservation.headcount)).await?;
-    Ok(diesel::update(exam_reservations::table.find(id.as_uuid()))
-        .set((
-            exam_reservations::status.eq(ReservationStatus::Confirmed.as_str()),
-            exam_reservations::confirmed_at.eq(now),
-            exam_reservations::updated_at.eq(now),
-        ))
-        .returning(ReservationRow::as_returning())
-        .get_result(connection)
-        .await?)
+impl PostgresStore {
+    /// Writes queued confirms, batch after batch, until none wait. Runs as its own task so a
+    /// caller that goes away (a closed connection) cannot strand the others.
+    async fn drain_confirms(self) {
+        /// Should the drainer die (a panic, a runtime shutting down), frees the queue so the
+        /// next confirm starts a new drainer, and fails the confirms it was holding.
+        struct Stop<'a>(&'a ConfirmQueue, bool);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                if !self.1 {
+                    self.0.abandon();
+                }
+            }
+        }
+        let mut stop = Stop(&self.confirms, false);
+        while let Some(batch) = self.confirms.next_batch(MAX_CONFIRM_BATCH) {
+            let requests: Vec<ConfirmRequest> = batch.iter().map(|waiting| waiting.item).collect();
+            match self.confirm_batch(&requests).await {
+                Ok(outcomes) => {
+                    for (waiting, outcome) in batch.into_iter().zip(outcomes) {
+                        let _ = waiting.reply.send(outcome);
+                    }
+                }
+                Err(error) => {
+                    for waiting in batch {
+                        let _ = waiting.reply.send(Err(error.clone()));
+                    }
+                }
+            }
+        }
+        stop.1 = true;
+    }
+
+    /// [`confirm_all`] in a transaction, retried when PostgreSQL aborted it to break a deadlock.
+    async fn confirm_batch(
+        &self,
+        requests: &[ConfirmRequest],
+    ) -> Result<Vec<Result<Reservation, ReservationWriteError>>, ReservationWriteError> {
+        let mut attempts = 0;
+        loop {
+            let mut connection = self.connection().await?;
+            let result = connection
+                .transaction(async |connection| confirm_all(connection, requests).await)
+                .await;
+            match result {
+                Err(error) if attempts < 3 && worth_retrying(&error) => attempts += 1,
+                other => return other.map_err(ReservationWriteError::from),
+            }
+        }
+    }
 }
 
 async fn cancel(
@@ -607,18 +647,15 @@ impl ReservationRepository for PostgresStore {
         id: ReservationId,
         now: DateTime<Utc>,
     ) -> Result<Reservation, ReservationWriteError> {
-        let row = match confirm_in_one_statement(self, id, now).await? {
-            Some(row) => row,
-            // Find out why (not found, not pending, which hour is full or missing) under explicit
-            // locks taken in hour order. A confirm that fits by now (room was freed) succeeds.
-            None => {
-                let mut connection = self.connection().await?;
-                connection
-                    .transaction(async |connection| confirm(connection, id, now).await)
-                    .await?
-            }
-        };
-        Ok(row.into_reservation()?)
+        let (outcome, start_drainer) = self.confirms.push(ConfirmRequest { id, now });
+        if start_drainer {
+            tokio::spawn(self.clone().drain_confirms());
+        }
+        outcome.await.unwrap_or_else(|_| {
+            Err(ReservationWriteError::Dependency(DependencyError::Failed(
+                "the confirm batch was abandoned".into(),
+            )))
+        })
     }
 
     async fn cancel_reservation(

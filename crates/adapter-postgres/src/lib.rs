@@ -4,9 +4,11 @@
 //! - A pool that stays exhausted for `acquire_timeout` answers [`DependencyError::Unavailable`].
 //! - Capacity changes lock the affected `exam_slots` rows in ascending order (`FOR UPDATE`), so
 //!   concurrent confirms serialise per hour and never deadlock; a `CHECK` constraint backs it up.
+//!   Confirms are committed in batches (group commit), one transaction for all that arrive together.
 //! - Migrations are embedded in the binary ([`run_migrations`], [`revert_all_migrations`]).
 
 mod accounts;
+mod batch;
 mod exams;
 mod schema;
 #[cfg(feature = "test-support")]
@@ -77,6 +79,8 @@ pub struct PostgresStore {
     pool: Pool<AsyncPgConnection>,
     /// Something that must live as long as the store (a test's throwaway database).
     keep_alive: Option<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
+    /// Confirms waiting to be committed together.
+    confirms: std::sync::Arc<exams::ConfirmQueue>,
 }
 
 impl fmt::Debug for PostgresStore {
@@ -127,6 +131,7 @@ impl PostgresStore {
         let store = Self {
             pool,
             keep_alive: None,
+            confirms: std::sync::Arc::default(),
         };
         store.ping().await?;
         Ok(store)

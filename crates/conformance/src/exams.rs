@@ -538,6 +538,51 @@ pub async fn editing_a_confirmed_reservation_moves_its_capacity<S: ExamStore>(st
     assert_counts_match_reservations(store, &hours).await;
 }
 
+/// The same reservations confirmed several times at once, mixed with others (700 people each, so
+/// 71 fit in an hour, as in BASELINE.md's probe): each is confirmed exactly once, its repeats are
+/// refused as no longer pending, and the hour holds exactly the confirmed sum.
+pub async fn repeated_concurrent_confirms_count_once<S: ExamStore>(store: &S) {
+    let start = some_hour();
+    let hours = hours_with_slots(store, start, 1).await;
+    let owner = user(store).await;
+    let mut ids = Vec::new();
+    for _ in 0..80 {
+        ids.push(pending(store, owner, start, 1, 700).await.id);
+    }
+    let repeated: Vec<ReservationId> = ids.iter().take(10).copied().collect();
+    let attempts: Vec<ReservationId> = ids
+        .iter()
+        .copied()
+        .chain(repeated.iter().copied())
+        .chain(repeated.iter().copied())
+        .collect();
+    let results = join_all(
+        attempts
+            .iter()
+            .map(|id| store.confirm_reservation(*id, crate::support::now())),
+    )
+    .await;
+    let mut confirmed_ids = std::collections::HashSet::new();
+    let (mut repeats_refused, mut full) = (0, 0);
+    for result in &results {
+        match result {
+            Ok(reservation) => assert!(confirmed_ids.insert(reservation.id), "confirmed twice"),
+            Err(ReservationWriteError::StatusChanged {
+                current: ReservationStatus::Confirmed,
+            }) => repeats_refused += 1,
+            Err(ReservationWriteError::CapacityExceeded { hour }) => {
+                assert_eq!(*hour, start);
+                full += 1;
+            }
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(confirmed_ids.len(), 71, "71 × 700 = 49,700 fit in 50,000");
+    assert_eq!(confirmed_ids.len() + repeats_refused + full, attempts.len());
+    assert_eq!(confirmed_at(store, &hours).await, [71 * 700]);
+    assert_counts_match_reservations(store, &hours).await;
+}
+
 /// 200 concurrent confirms of pending 30,000-person reservations on one hour: exactly one wins
 /// and the hour holds 30,000.
 pub async fn concurrent_confirms_never_oversell<S: ExamStore>(store: &S) {

@@ -64,6 +64,7 @@ macro_rules! exam_store_tests {
                 cancel_releases_confirmed_capacity,
                 editing_a_confirmed_reservation_moves_its_capacity,
                 concurrent_confirms_never_oversell,
+                repeated_concurrent_confirms_count_once,
                 mixed_races_keep_counts_equal_to_confirmed_sums,
             ]
         );

@@ -1,0 +1,6 @@
+CREATE FUNCTION reserva_abort(reason text) RETURNS integer
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    RAISE EXCEPTION USING MESSAGE = reason, ERRCODE = 'P0001';
+END
+$$;
