@@ -21,6 +21,7 @@ use reserva_application::ports::exams::{
 use reserva_domain::accounts::UserId;
 use reserva_domain::exams::{Headcount, HourRange, Reservation, ReservationId, ReservationStatus};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use uuid::Uuid;
 
 #[derive(Queryable, Selectable)]
@@ -194,28 +195,50 @@ fn unknown_parameter(digit: char) -> diesel::result::Error {
     diesel::result::Error::QueryBuilderError(format!("unknown parameter ${digit}").into())
 }
 
-/// Creating a reservation as one statement in autocommit: the insert happens only if every covered
-/// hour has a slot with room for the headcount, counted by the statement itself (one round trip
-/// instead of reading the slots and then inserting).
+/// Creating reservations, as one statement in autocommit for a whole batch: each row is inserted
+/// only if every hour it covers has a slot with room for its headcount, counted by the statement
+/// itself (one round trip and one commit for the batch, instead of a read and an insert each).
 const INSERT_IF_ROOM: &str = "
 INSERT INTO exam_reservations (id, user_id, starts_at, ends_at, headcount, status, created_at, updated_at)
-SELECT $1, $2, $3, $4, $5, 'pending', $6, $6
- WHERE (SELECT count(*) FROM exam_slots
-         WHERE starts_at >= $3 AND starts_at < $4
-           AND confirmed + $5 <= capacity) = $7
+SELECT v.id, v.user_id, v.starts_at, v.ends_at, v.headcount, 'pending', v.created_at, v.created_at
+  FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[], $5::int[],
+              $6::timestamptz[], $7::bigint[])
+       AS v(id, user_id, starts_at, ends_at, headcount, created_at, hours)
+ WHERE (SELECT count(*) FROM exam_slots s
+         WHERE s.starts_at >= v.starts_at AND s.starts_at < v.ends_at
+           AND s.confirmed + v.headcount <= s.capacity) = v.hours
 RETURNING *";
 
-/// [`INSERT_IF_ROOM`] with its parameters, as a query diesel prepares once per connection and reuses
-/// (a `sql_query` would be parsed and planned on every call).
-#[derive(Debug, Clone, Copy)]
+/// [`INSERT_IF_ROOM`] with its parameters (one array per column), as a query diesel prepares once
+/// per connection and reuses whatever the batch size (a `sql_query` would be parsed and planned
+/// on every call).
+#[derive(Debug, Default)]
 struct InsertIfRoomStatement {
-    id: Uuid,
-    user_id: Uuid,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-    headcount: i32,
-    now: DateTime<Utc>,
-    hours: i64,
+    ids: Vec<Uuid>,
+    user_ids: Vec<Uuid>,
+    starts_at: Vec<DateTime<Utc>>,
+    ends_at: Vec<DateTime<Utc>>,
+    headcounts: Vec<i32>,
+    created_at: Vec<DateTime<Utc>>,
+    hours: Vec<i64>,
+}
+
+impl InsertIfRoomStatement {
+    fn new(batch: &[NewReservation]) -> Self {
+        let mut statement = Self::default();
+        for new in batch {
+            statement.ids.push(new.id.as_uuid());
+            statement.user_ids.push(new.user_id.as_uuid());
+            statement.starts_at.push(new.range.starts_at());
+            statement.ends_at.push(new.range.ends_at());
+            statement.headcounts.push(people(new.headcount));
+            statement.created_at.push(new.now);
+            statement
+                .hours
+                .push(i64::try_from(new.range.hours().len()).unwrap_or(i64::MAX));
+        }
+        statement
+    }
 }
 
 impl diesel::query_builder::QueryId for InsertIfRoomStatement {
@@ -232,19 +255,26 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for InsertIfRoomStatem
         &'b self,
         out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
     ) -> diesel::QueryResult<()> {
-        use diesel::sql_types::{BigInt, Integer, Timestamptz};
+        use diesel::sql_types::{Array, BigInt, Integer, Timestamptz, Uuid as SqlUuid};
         walk_numbered(INSERT_IF_ROOM, out, |digit, out| match digit {
-            '1' => out.push_bind_param::<diesel::sql_types::Uuid, _>(&self.id),
-            '2' => out.push_bind_param::<diesel::sql_types::Uuid, _>(&self.user_id),
-            '3' => out.push_bind_param::<Timestamptz, _>(&self.starts_at),
-            '4' => out.push_bind_param::<Timestamptz, _>(&self.ends_at),
-            '5' => out.push_bind_param::<Integer, _>(&self.headcount),
-            '6' => out.push_bind_param::<Timestamptz, _>(&self.now),
-            '7' => out.push_bind_param::<BigInt, _>(&self.hours),
+            '1' => out.push_bind_param::<Array<SqlUuid>, _>(&self.ids),
+            '2' => out.push_bind_param::<Array<SqlUuid>, _>(&self.user_ids),
+            '3' => out.push_bind_param::<Array<Timestamptz>, _>(&self.starts_at),
+            '4' => out.push_bind_param::<Array<Timestamptz>, _>(&self.ends_at),
+            '5' => out.push_bind_param::<Array<Integer>, _>(&self.headcounts),
+            '6' => out.push_bind_param::<Array<Timestamptz>, _>(&self.created_at),
+            '7' => out.push_bind_param::<Array<BigInt>, _>(&self.hours),
             _ => Err(unknown_parameter(digit)),
         })
     }
 }
+
+/// How many reservations go in one insert at most.
+const MAX_INSERT_BATCH: usize = 256;
+
+/// A reservation to insert if its hours have room, and what became of it.
+pub(crate) type InsertQueue =
+    BatchQueue<NewReservation, Result<Option<Reservation>, DependencyError>>;
 
 /// How many confirms go in one transaction at most.
 const MAX_CONFIRM_BATCH: usize = 256;
@@ -380,33 +410,62 @@ impl PostgresStore {
     /// Writes queued confirms, batch after batch, until none wait. Runs as its own task so a
     /// caller that goes away (a closed connection) cannot strand the others.
     async fn drain_confirms(self) {
-        /// Should the drainer die (a panic, a runtime shutting down), frees the queue so the
-        /// next confirm starts a new drainer, and fails the confirms it was holding.
-        struct Stop<'a>(&'a ConfirmQueue, bool);
-        impl Drop for Stop<'_> {
-            fn drop(&mut self) {
-                if !self.1 {
-                    self.0.abandon();
-                }
-            }
-        }
-        let mut stop = Stop(&self.confirms, false);
-        while let Some(batch) = self.confirms.next_batch(MAX_CONFIRM_BATCH) {
-            let requests: Vec<ConfirmRequest> = batch.iter().map(|waiting| waiting.item).collect();
-            match self.confirm_batch(&requests).await {
-                Ok(outcomes) => {
-                    for (waiting, outcome) in batch.into_iter().zip(outcomes) {
-                        let _ = waiting.reply.send(outcome);
+        let queue = Arc::clone(&self.confirms);
+        queue
+            .drain(MAX_CONFIRM_BATCH, |requests| {
+                let store = self.clone();
+                async move {
+                    match store.confirm_batch(&requests).await {
+                        Ok(outcomes) => outcomes,
+                        Err(error) => requests.iter().map(|_| Err(error.clone())).collect(),
                     }
                 }
-                Err(error) => {
-                    for waiting in batch {
-                        let _ = waiting.reply.send(Err(error.clone()));
+            })
+            .await;
+    }
+
+    /// Inserts queued reservations, batch after batch, until none wait (as confirms).
+    async fn drain_inserts(self) {
+        let queue = Arc::clone(&self.inserts);
+        queue
+            .drain(MAX_INSERT_BATCH, |requests| {
+                let store = self.clone();
+                async move {
+                    match store.insert_batch(&requests).await {
+                        Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+                        Err(error) if requests.len() == 1 => vec![Err(error)],
+                        // One bad row (a user deleted meanwhile) must not fail the others.
+                        Err(_) => {
+                            let mut alone = Vec::with_capacity(requests.len());
+                            for request in &requests {
+                                let one = store.insert_batch(std::slice::from_ref(request)).await;
+                                alone.push(one.map(|mut one| one.pop().flatten()));
+                            }
+                            alone
+                        }
                     }
                 }
-            }
+            })
+            .await;
+    }
+
+    /// [`INSERT_IF_ROOM`] for `batch`: for each request, its stored reservation, or `None` when an
+    /// hour lacked a slot or room.
+    async fn insert_batch(
+        &self,
+        batch: &[NewReservation],
+    ) -> Result<Vec<Option<Reservation>>, DependencyError> {
+        let mut connection = self.connection().await?;
+        let rows: Vec<ReservationRow> = InsertIfRoomStatement::new(batch)
+            .load(&mut connection)
+            .await
+            .map_err(query_error)?;
+        let mut stored = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let reservation = row.into_reservation()?;
+            stored.insert(reservation.id, reservation);
         }
-        stop.1 = true;
+        Ok(batch.iter().map(|new| stored.remove(&new.id)).collect())
     }
 
     /// [`confirm_all`] in a transaction, retried when PostgreSQL aborted it to break a deadlock.
@@ -560,22 +619,15 @@ impl ReservationRepository for PostgresStore {
         &self,
         new: NewReservation,
     ) -> Result<Option<Reservation>, DependencyError> {
-        let statement = InsertIfRoomStatement {
-            id: new.id.as_uuid(),
-            user_id: new.user_id.as_uuid(),
-            starts_at: new.range.starts_at(),
-            ends_at: new.range.ends_at(),
-            headcount: people(new.headcount),
-            now: new.now,
-            hours: i64::try_from(new.range.hours().len()).unwrap_or(i64::MAX),
-        };
-        let mut connection = self.connection().await?;
-        let row: Option<ReservationRow> = statement
-            .get_result(&mut connection)
-            .await
-            .optional()
-            .map_err(query_error)?;
-        row.map(ReservationRow::into_reservation).transpose()
+        let (outcome, start_drainer) = self.inserts.push(new);
+        if start_drainer {
+            tokio::spawn(self.clone().drain_inserts());
+        }
+        outcome.await.unwrap_or_else(|_| {
+            Err(DependencyError::Failed(
+                "the reservation batch was abandoned".into(),
+            ))
+        })
     }
 
     async fn find_reservation(

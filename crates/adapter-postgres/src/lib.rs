@@ -81,6 +81,8 @@ pub struct PostgresStore {
     keep_alive: Option<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
     /// Confirms waiting to be committed together.
     confirms: std::sync::Arc<exams::ConfirmQueue>,
+    /// New reservations waiting to be inserted together.
+    inserts: std::sync::Arc<exams::InsertQueue>,
 }
 
 impl fmt::Debug for PostgresStore {
@@ -132,6 +134,7 @@ impl PostgresStore {
             pool,
             keep_alive: None,
             confirms: std::sync::Arc::default(),
+            inserts: std::sync::Arc::default(),
         };
         store.ping().await?;
         Ok(store)

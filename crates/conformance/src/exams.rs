@@ -370,6 +370,49 @@ pub async fn insert_if_room_checks_every_covered_hour<S: ExamStore>(store: &S) {
     );
 }
 
+/// Many conditional inserts at once (a store may batch them): each is decided on its own.
+pub async fn concurrent_inserts_if_room_are_decided_one_by_one<S: ExamStore>(store: &S) {
+    let start = some_hour();
+    let hours = hours_with_slots(store, start, 2).await;
+    let owner = user(store).await;
+    let base = pending(store, owner, start, 1, 30_000).await;
+    assert!(
+        store
+            .confirm_reservation(base.id, crate::support::now())
+            .await
+            .is_ok()
+    );
+    let requests: Vec<NewReservation> = (0..90)
+        .map(|index| NewReservation {
+            id: ReservationId::from_uuid(uuid::Uuid::now_v7()),
+            user_id: owner,
+            // fits / one person too many / runs into an hour without a slot
+            range: range(start, if index % 3 == 2 { 3 } else { 2 }),
+            headcount: people(if index % 3 == 1 { 20_001 } else { 20_000 }),
+            now: crate::support::now(),
+        })
+        .collect();
+    let outcomes = join_all(
+        requests
+            .iter()
+            .map(|new| store.insert_reservation_if_room(new.clone())),
+    )
+    .await;
+    for (index, (new, outcome)) in requests.iter().zip(&outcomes).enumerate() {
+        match outcome {
+            Ok(Some(stored)) => {
+                assert_eq!(index % 3, 0, "only fitting requests are stored");
+                assert_eq!((stored.id, stored.headcount), (new.id, new.headcount));
+            }
+            Ok(None) => assert_ne!(index % 3, 0, "a fitting request was refused"),
+            Err(error) => panic!("{error}"),
+        }
+        let found = store.find_reservation(new.id).await;
+        assert_eq!(found.map(|r| r.is_some()), Ok(index % 3 == 0));
+    }
+    assert_eq!(confirmed_at(store, &hours).await, [30_000, 0]);
+}
+
 /// A covered hour without a slot refuses the confirm.
 pub async fn confirm_refuses_hours_without_slots<S: ExamStore>(store: &S) {
     let start = some_hour();

@@ -60,6 +60,7 @@ macro_rules! exam_store_tests {
                 reservations_round_trip_and_filter,
                 confirm_takes_capacity_in_every_hour_or_none,
                 insert_if_room_checks_every_covered_hour,
+                concurrent_inserts_if_room_are_decided_one_by_one,
                 confirm_refuses_hours_without_slots,
                 cancel_releases_confirmed_capacity,
                 editing_a_confirmed_reservation_moves_its_capacity,
