@@ -294,8 +294,8 @@ pub(crate) type ConfirmQueue =
 /// headcount in every covered hour or fails on its own (not found, not pending — also when an
 /// earlier request of the batch confirmed it —, a missing slot or a full hour, naming it).
 ///
-/// Locks are taken as everywhere else: the reservation rows first (in id order), then every slot
-/// from the earliest covered hour to the latest, in ascending order. The rule is checked against
+/// Locks are taken as everywhere else: the reservation rows first (in id order), then the slots of
+/// every covered hour, in ascending order. The rule is checked against
 /// the locked counts, which the batch updates as it goes; then each touched hour is updated
 /// once, and the confirmed reservations in one statement. A hot hour thus costs one row lock,
 /// one update and one commit per batch instead of per confirm.
@@ -318,18 +318,26 @@ async fn confirm_all(
         let reservation = row.into_reservation()?;
         found.insert(reservation.id, reservation);
     }
-    let pending = || {
-        found
-            .values()
-            .filter(|r| r.status == ReservationStatus::Pending)
-            .map(|r| r.range)
-    };
-    let from = pending().map(|range| range.starts_at()).min();
-    let to = pending().map(|range| range.ends_at()).max();
-    let mut slots = match (from, to) {
-        (Some(from), Some(to)) => lock_slots(connection, from, to).await?,
-        _ => Vec::new(),
-    };
+    // Only the hours the pending ones cover (not everything between the earliest and the latest),
+    // in ascending order like every other capacity change.
+    let mut hours: Vec<DateTime<Utc>> = found
+        .values()
+        .filter(|r| r.status == ReservationStatus::Pending)
+        .flat_map(|r| r.range.hours())
+        .collect();
+    hours.sort_unstable();
+    hours.dedup();
+    let rows: Vec<SlotRow> = exam_slots::table
+        .filter(exam_slots::starts_at.eq_any(&hours))
+        .order(exam_slots::starts_at.asc())
+        .select(SlotRow::as_select())
+        .for_update()
+        .load(connection)
+        .await?;
+    let mut slots: Vec<Slot> = rows
+        .into_iter()
+        .map(SlotRow::into_slot)
+        .collect::<Result<_, _>>()?;
     let mut taken: BTreeMap<DateTime<Utc>, i32> = BTreeMap::new();
     let mut confirmed = Vec::new();
     let mut outcomes = Vec::with_capacity(requests.len());
