@@ -441,6 +441,11 @@ impl PostgresStore {
                 async move {
                     match store.insert_batch(&requests).await {
                         Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+                        // A transient failure (pool timeout, statement timeout, outage) would
+                        // fail each row again: answer it at once, for the whole batch.
+                        Err(error @ DependencyError::Unavailable(_)) => {
+                            requests.iter().map(|_| Err(error.clone())).collect()
+                        }
                         Err(error) if requests.len() == 1 => vec![Err(error)],
                         // One bad row (a user deleted meanwhile) must not fail the others.
                         Err(_) => {
