@@ -1,57 +1,140 @@
 //! Group commit: callers that arrive while a batch is being written wait and go together in the
 //! next one, so a hot row is locked and committed once per batch instead of once per caller.
+//!
+//! Waiting is bounded twice: a queue holds at most `capacity` callers (the next one is turned away
+//! at once), and a caller whose item is still queued after `max_wait` takes it back and gives up.
+//! Either way nothing was written, so the caller can answer 503 truthfully. An item already taken
+//! into a batch is not withdrawn: its outcome is awaited, bounded by the database's own timeouts.
 
+use std::collections::VecDeque;
 use std::future::Future;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 /// A caller's item and where its outcome goes.
-pub(crate) struct Waiting<Item, Outcome> {
+struct Waiting<Item, Outcome> {
+    ticket: u64,
     item: Item,
     reply: oneshot::Sender<Outcome>,
 }
 
 struct State<Item, Outcome> {
-    waiting: Vec<Waiting<Item, Outcome>>,
-    /// Whether a drainer is running; at most one is.
+    waiting: VecDeque<Waiting<Item, Outcome>>,
+    /// Whether a drainer exists; at most one does.
     draining: bool,
+    next_ticket: u64,
+}
+
+/// Why an item was not written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotWritten {
+    /// The queue was full; the item was never queued.
+    Full,
+    /// The item waited `max_wait` without being taken into a batch, and was withdrawn.
+    TimedOut,
+    /// The drainer died (its runtime shut down) before answering.
+    Abandoned,
+}
+
+/// A queued item: its ticket, where its outcome arrives, and the drainer when none existed.
+struct Queued<Item, Outcome> {
+    ticket: u64,
+    outcome: oneshot::Receiver<Outcome>,
+    drainer: Option<Drainer<Item, Outcome>>,
 }
 
 /// Items waiting to be written, and whether someone is writing them.
 pub(crate) struct BatchQueue<Item, Outcome> {
     state: Mutex<State<Item, Outcome>>,
-}
-
-impl<Item, Outcome> Default for BatchQueue<Item, Outcome> {
-    fn default() -> Self {
-        Self {
-            state: Mutex::new(State {
-                waiting: Vec::new(),
-                draining: false,
-            }),
-        }
-    }
+    capacity: usize,
 }
 
 impl<Item, Outcome> BatchQueue<Item, Outcome> {
+    /// A queue that holds at most `capacity` waiting items (at least one).
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            state: Mutex::new(State {
+                waiting: VecDeque::new(),
+                draining: false,
+                next_ticket: 0,
+            }),
+            capacity: capacity.max(1),
+        }
+    }
+
     fn state(&self) -> MutexGuard<'_, State<Item, Outcome>> {
         // Nothing panics while holding the lock; a poisoned state is still consistent.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues `item`. Returns where its outcome will arrive, and `true` when no drainer is running:
-    /// the caller must then start one (which calls [`BatchQueue::next_batch`] until it says stop).
-    pub(crate) fn push(&self, item: Item) -> (oneshot::Receiver<Outcome>, bool) {
+    /// Queues `item`: its ticket, where its outcome will arrive, and the drainer when none exists
+    /// (the caller must then run it: [`Drainer::drain`]).
+    fn push(self: &Arc<Self>, item: Item) -> Result<Queued<Item, Outcome>, NotWritten> {
         let (reply, outcome) = oneshot::channel();
         let mut state = self.state();
-        state.waiting.push(Waiting { item, reply });
-        let start = !state.draining;
+        if state.waiting.len() >= self.capacity {
+            return Err(NotWritten::Full);
+        }
+        let ticket = state.next_ticket;
+        state.next_ticket = state.next_ticket.wrapping_add(1);
+        state.waiting.push_back(Waiting {
+            ticket,
+            item,
+            reply,
+        });
+        // The guard exists from here on, so a drainer dropped before it ever ran still frees the
+        // queue.
+        let drainer = (!state.draining).then(|| Drainer {
+            queue: Arc::clone(self),
+            finished: false,
+        });
         state.draining = true;
-        (outcome, start)
+        Ok(Queued {
+            ticket,
+            outcome,
+            drainer,
+        })
     }
 
-    /// Stops draining and drops every waiting item (their callers get a closed channel). For a
-    /// drainer that dies before the queue is empty.
+    /// Takes the item `ticket` back if no batch has taken it yet.
+    fn withdraw(&self, ticket: u64) -> bool {
+        let mut state = self.state();
+        let before = state.waiting.len();
+        state.waiting.retain(|waiting| waiting.ticket != ticket);
+        state.waiting.len() < before
+    }
+
+    /// Writes `item` with the next batch and returns its outcome. `start` receives the drainer
+    /// when no drainer exists, and must run it (typically in a task of its own, so a caller that
+    /// goes away cannot strand the others).
+    ///
+    /// # Errors
+    /// [`NotWritten`] when the item was not written: the queue was full, the item waited
+    /// `max_wait` without being taken, or the drainer died.
+    pub(crate) async fn submit(
+        self: &Arc<Self>,
+        item: Item,
+        max_wait: Duration,
+        start: impl FnOnce(Drainer<Item, Outcome>),
+    ) -> Result<Outcome, NotWritten> {
+        let Queued {
+            ticket,
+            mut outcome,
+            drainer,
+        } = self.push(item)?;
+        if let Some(drainer) = drainer {
+            start(drainer);
+        }
+        match tokio::time::timeout(max_wait, &mut outcome).await {
+            Ok(answer) => answer.map_err(|_| NotWritten::Abandoned),
+            Err(_) if self.withdraw(ticket) => Err(NotWritten::TimedOut),
+            // Taken into a batch meanwhile: it is being written, so its outcome must be heard.
+            Err(_) => outcome.await.map_err(|_| NotWritten::Abandoned),
+        }
+    }
+
+    /// Stops draining and drops every waiting item (their callers get [`NotWritten::Abandoned`]).
     fn abandon(&self) {
         let mut state = self.state();
         state.waiting.clear();
@@ -59,7 +142,7 @@ impl<Item, Outcome> BatchQueue<Item, Outcome> {
     }
 
     /// The next batch, at most `max` items in arrival order; `None` when nothing waits, and then
-    /// the drainer must stop (the next push starts a new one).
+    /// the drainer must stop (the next push creates a new one).
     fn next_batch(&self, max: usize) -> Option<Vec<Waiting<Item, Outcome>>> {
         let mut state = self.state();
         if state.waiting.is_empty() {
@@ -71,26 +154,31 @@ impl<Item, Outcome> BatchQueue<Item, Outcome> {
     }
 }
 
-impl<Item, Outcome> BatchQueue<Item, Outcome> {
+/// The right and duty to write a queue's items: exactly one exists while items wait. Dropping it
+/// before the queue is empty (a task cancelled before or while it runs, a panic) frees the queue:
+/// its callers get [`NotWritten::Abandoned`] and the next push creates a new drainer.
+pub(crate) struct Drainer<Item, Outcome> {
+    queue: Arc<BatchQueue<Item, Outcome>>,
+    finished: bool,
+}
+
+impl<Item, Outcome> Drop for Drainer<Item, Outcome> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.queue.abandon();
+        }
+    }
+}
+
+impl<Item, Outcome> Drainer<Item, Outcome> {
     /// Writes the queued items with `write`, batch after batch (at most `max` each), until none
-    /// wait, and hands each caller its outcome (`write` returns one per item, in order). Should
-    /// this future be dropped or panic before the queue is empty (a runtime shutting down), the
-    /// queue is freed: its callers get a closed channel and the next push starts a new drainer.
-    pub(crate) async fn drain<F, Fut>(&self, max: usize, mut write: F)
+    /// wait, and hands each caller its outcome (`write` returns one per item, in order).
+    pub(crate) async fn drain<F, Fut>(mut self, max: usize, mut write: F)
     where
         F: FnMut(Vec<Item>) -> Fut,
         Fut: Future<Output = Vec<Outcome>>,
     {
-        struct Abandon<'a, Item, Outcome>(&'a BatchQueue<Item, Outcome>, bool);
-        impl<Item, Outcome> Drop for Abandon<'_, Item, Outcome> {
-            fn drop(&mut self) {
-                if self.1 {
-                    self.0.abandon();
-                }
-            }
-        }
-        let mut abandon = Abandon(self, true);
-        while let Some(batch) = self.next_batch(max) {
+        while let Some(batch) = self.queue.next_batch(max) {
             let (items, replies): (Vec<Item>, Vec<_>) = batch
                 .into_iter()
                 .map(|waiting| (waiting.item, waiting.reply))
@@ -99,44 +187,93 @@ impl<Item, Outcome> BatchQueue<Item, Outcome> {
                 let _ = reply.send(outcome);
             }
         }
-        abandon.1 = false;
+        self.finished = true;
     }
+}
+
+/// Writes `items` in one go with `write`; if that fails with an error a single item can cause
+/// (`isolable`), writes each item alone so one bad item fails only itself. An error no item
+/// causes (an outage, a timeout) answers every item not yet written at once, via `failed`.
+pub(crate) async fn write_isolating<Item, Outcome, Error, Fut>(
+    items: &[Item],
+    write: impl Fn(Vec<Item>) -> Fut,
+    isolable: impl Fn(&Error) -> bool,
+    failed: impl Fn(Error) -> Outcome,
+) -> Vec<Outcome>
+where
+    Item: Clone,
+    Error: Clone + std::fmt::Display,
+    Fut: Future<Output = Result<Vec<Outcome>, Error>>,
+{
+    match write(items.to_vec()).await {
+        Ok(outcomes) => return outcomes,
+        Err(error) if items.len() > 1 && isolable(&error) => {
+            tracing::warn!(%error, size = items.len(), "batch failed; writing its items one by one");
+        }
+        Err(error) => return items.iter().map(|_| failed(error.clone())).collect(),
+    }
+    let mut outcomes = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        match write(vec![item.clone()]).await {
+            Ok(one) => outcomes.extend(one),
+            Err(error) if isolable(&error) => outcomes.push(failed(error)),
+            Err(error) => {
+                outcomes.extend(items[index..].iter().map(|_| failed(error.clone())));
+                break;
+            }
+        }
+    }
+    outcomes
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::RefCell;
+
+    type Queue = Arc<BatchQueue<u32, u32>>;
+
+    fn queue(capacity: usize) -> Queue {
+        Arc::new(BatchQueue::new(capacity))
+    }
+
+    fn items(batch: Option<Vec<Waiting<u32, u32>>>) -> Option<Vec<u32>> {
+        batch.map(|batch| batch.iter().map(|waiting| waiting.item).collect())
+    }
 
     #[test]
     fn one_drainer_takes_batches_in_arrival_order_until_empty() {
-        let queue: BatchQueue<u32, u32> = BatchQueue::default();
-        let (_first, start) = queue.push(1);
-        assert!(start, "the first caller starts the drainer");
-        let (_second, start) = queue.push(2);
-        let (_third, again) = queue.push(3);
-        assert!(!start && !again, "one drainer at a time");
-        let batch = queue
-            .next_batch(2)
-            .map(|b| b.iter().map(|w| w.item).collect::<Vec<_>>());
-        assert_eq!(batch, Some(vec![1, 2]));
-        let batch = queue
-            .next_batch(2)
-            .map(|b| b.iter().map(|w| w.item).collect::<Vec<_>>());
-        assert_eq!(batch, Some(vec![3]));
-        assert!(queue.next_batch(2).is_none());
-        let (_fourth, start) = queue.push(4);
+        let queue = queue(10);
+        let drainer = queue.push(1).expect("room").drainer;
+        assert!(drainer.is_some(), "the first caller gets the drainer");
+        let other = queue.push(2).expect("room").drainer;
+        let another = queue.push(3).expect("room").drainer;
         assert!(
-            start,
-            "after the drainer stopped, the next caller starts one"
+            other.is_none() && another.is_none(),
+            "one drainer at a time"
         );
+        assert_eq!(items(queue.next_batch(2)), Some(vec![1, 2]));
+        assert_eq!(items(queue.next_batch(2)), Some(vec![3]));
+        assert!(queue.next_batch(2).is_none());
+        std::mem::forget(drainer);
+        let drainer = queue.push(4).expect("room").drainer;
+        assert!(drainer.is_some(), "after a drain, the next caller gets one");
+        std::mem::forget(drainer);
     }
 
     #[tokio::test]
     async fn a_drain_hands_each_caller_its_own_outcome() {
-        let queue: BatchQueue<u32, u32> = BatchQueue::default();
-        let answers: Vec<_> = (1..=5).map(|item| queue.push(item).0).collect();
+        let queue = queue(10);
+        let mut answers = Vec::new();
+        let mut drainer = None;
+        for item in 1..=5 {
+            let queued = queue.push(item).expect("room");
+            answers.push(queued.outcome);
+            drainer = drainer.or(queued.drainer);
+        }
         let mut sizes = Vec::new();
-        queue
+        drainer
+            .expect("a drainer")
             .drain(2, |items| {
                 sizes.push(items.len());
                 async move { items.iter().map(|item| item * 10).collect() }
@@ -148,26 +285,180 @@ mod tests {
             outcomes.push(answer.await.ok());
         }
         assert_eq!(outcomes, [10, 20, 30, 40, 50].map(Some));
+        let drainer = queue.push(6).expect("room").drainer;
         assert!(
-            queue.push(6).1,
-            "a finished drain lets the next caller start one"
+            drainer.is_some(),
+            "a finished drain lets the next caller drain"
         );
+        std::mem::forget(drainer);
     }
 
     #[tokio::test]
     async fn a_drain_that_dies_frees_the_queue_and_its_callers() {
-        let queue: BatchQueue<u32, u32> = BatchQueue::default();
-        let (first, _) = queue.push(1);
-        let (second, _) = queue.push(2);
+        let queue = queue(10);
+        let Queued {
+            outcome: first,
+            drainer,
+            ..
+        } = queue.push(1).expect("room");
+        let second = queue.push(2).expect("room").outcome;
         {
-            let stuck = queue.drain(1, |_| std::future::pending::<Vec<u32>>());
+            let stuck = drainer
+                .expect("a drainer")
+                .drain(1, |_| std::future::pending::<Vec<u32>>());
             let stuck = std::pin::pin!(stuck);
-            let waker = std::task::Waker::noop();
-            let mut context = std::task::Context::from_waker(waker);
+            let mut context = std::task::Context::from_waker(std::task::Waker::noop());
             assert!(stuck.poll(&mut context).is_pending());
         }
         assert!(first.await.is_err(), "the batch in flight is failed");
         assert!(second.await.is_err(), "the waiting ones too");
-        assert!(queue.push(3).1, "the next caller starts a new drainer");
+        assert!(
+            queue.push(3).expect("room").drainer.is_some(),
+            "a new drainer"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_drainer_dropped_before_it_ever_ran_frees_the_queue() {
+        let queue = queue(10);
+        let Queued {
+            outcome: first,
+            drainer,
+            ..
+        } = queue.push(1).expect("room");
+        let never_polled = drainer
+            .expect("a drainer")
+            .drain(4, |items| async move { items });
+        drop(never_polled);
+        assert!(first.await.is_err(), "its caller hears it was abandoned");
+        assert!(
+            queue.push(2).expect("room").drainer.is_some(),
+            "a new drainer"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_turns_the_next_caller_away_at_once() {
+        let queue = queue(2);
+        let drainer = queue.push(1).expect("room").drainer;
+        assert!(queue.push(2).is_ok());
+        assert!(matches!(queue.push(3), Err(NotWritten::Full)));
+        drop(drainer);
+        assert!(queue.push(3).is_ok(), "room again once the queue moved");
+    }
+
+    #[tokio::test]
+    async fn a_caller_not_taken_in_time_withdraws_its_item() {
+        let queue = queue(10);
+        let parked = RefCell::new(None);
+        let outcome = queue
+            .submit(1, Duration::from_millis(20), |drainer| {
+                *parked.borrow_mut() = Some(drainer);
+            })
+            .await;
+        assert_eq!(outcome, Err(NotWritten::TimedOut));
+        let drainer = parked
+            .into_inner()
+            .expect("the caller was handed the drainer");
+        let mut written = Vec::new();
+        drainer
+            .drain(4, |items| {
+                written.extend(items.clone());
+                async move { items }
+            })
+            .await;
+        assert!(written.is_empty(), "a withdrawn item is never written");
+    }
+
+    #[tokio::test]
+    async fn a_caller_whose_item_is_being_written_waits_for_its_outcome() {
+        let queue = queue(10);
+        let outcome = queue
+            .submit(7, Duration::from_millis(10), |drainer| {
+                tokio::spawn(drainer.drain(4, |items| async move {
+                    tokio::time::sleep(Duration::from_millis(60)).await;
+                    items.iter().map(|item| item + 1).collect()
+                }));
+            })
+            .await;
+        assert_eq!(
+            outcome,
+            Ok(8),
+            "taken into a batch, so written: not withdrawn"
+        );
+    }
+
+    #[derive(Debug, Clone, PartialEq)]
+    enum Fault {
+        Item(u32),
+        Outage,
+    }
+
+    impl std::fmt::Display for Fault {
+        fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(formatter, "{self:?}")
+        }
+    }
+
+    async fn isolate(
+        items: &[u32],
+        fault: impl Fn(&[u32]) -> Option<Fault>,
+    ) -> (Vec<Result<u32, Fault>>, usize) {
+        let calls = RefCell::new(0);
+        let outcomes = write_isolating(
+            items,
+            |batch: Vec<u32>| {
+                *calls.borrow_mut() += 1;
+                let outcome = match fault(&batch) {
+                    Some(fault) => Err(fault),
+                    None => Ok(batch.iter().map(|item| Ok(item * 10)).collect()),
+                };
+                std::future::ready(outcome)
+            },
+            |fault| matches!(fault, Fault::Item(_)),
+            Err,
+        )
+        .await;
+        (outcomes, calls.into_inner())
+    }
+
+    #[tokio::test]
+    async fn one_bad_item_fails_only_itself() {
+        let (outcomes, calls) = isolate(&[1, 2, 3], |batch| {
+            batch.contains(&2).then_some(Fault::Item(2))
+        })
+        .await;
+        assert_eq!(outcomes, [Ok(10), Err(Fault::Item(2)), Ok(30)]);
+        assert_eq!(calls, 4, "the batch, then each item alone");
+    }
+
+    #[tokio::test]
+    async fn an_outage_fails_the_whole_batch_at_once() {
+        let (outcomes, calls) = isolate(&[1, 2, 3], |_| Some(Fault::Outage)).await;
+        assert_eq!(
+            outcomes,
+            [Err(Fault::Outage), Err(Fault::Outage), Err(Fault::Outage)]
+        );
+        assert_eq!(calls, 1, "no item is tried alone");
+    }
+
+    #[tokio::test]
+    async fn an_outage_while_isolating_fails_the_rest_at_once() {
+        let (outcomes, calls) = isolate(&[1, 2, 3, 4], |batch| match batch {
+            [1] => None,
+            [2] => Some(Fault::Outage),
+            _ => Some(Fault::Item(0)),
+        })
+        .await;
+        assert_eq!(
+            outcomes,
+            [
+                Ok(10),
+                Err(Fault::Outage),
+                Err(Fault::Outage),
+                Err(Fault::Outage)
+            ]
+        );
+        assert_eq!(calls, 3, "the batch, item 1, item 2; then it stops");
     }
 }

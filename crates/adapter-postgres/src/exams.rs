@@ -5,7 +5,7 @@
 //! order is the same everywhere, so transactions queue instead of deadlocking. Confirms that
 //! arrive together are written together, in one transaction per batch (see [`confirm_all`]).
 
-use crate::batch::BatchQueue;
+use crate::batch::{BatchQueue, Drainer, NotWritten, write_isolating};
 use crate::schema::{exam_reservations, exam_slots};
 use crate::{PostgresStore, query_error};
 use async_trait::async_trait;
@@ -21,7 +21,6 @@ use reserva_application::ports::exams::{
 use reserva_domain::accounts::UserId;
 use reserva_domain::exams::{Headcount, HourRange, Reservation, ReservationId, ReservationStatus};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 use uuid::Uuid;
 
 #[derive(Queryable, Selectable)]
@@ -272,12 +271,18 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for InsertIfRoomStatem
 /// How many reservations go in one insert at most.
 const MAX_INSERT_BATCH: usize = 256;
 
-/// A reservation to insert if its hours have room, and what became of it.
-pub(crate) type InsertQueue =
-    BatchQueue<NewReservation, Result<Option<Reservation>, DependencyError>>;
+/// What became of a reservation to insert if its hours have room.
+pub(crate) type InsertOutcome = Result<Option<Reservation>, DependencyError>;
+
+/// Reservations waiting to be inserted together.
+pub(crate) type InsertQueue = BatchQueue<NewReservation, InsertOutcome>;
 
 /// How many confirms go in one transaction at most.
 const MAX_CONFIRM_BATCH: usize = 256;
+
+/// How many writes may wait for a batch, per queue; the next one gets a 503 at once. Eight full
+/// batches: more would only wait past the acquire timeout anyway.
+pub(crate) const MAX_WAITING: usize = 8 * MAX_CONFIRM_BATCH;
 
 /// A confirm waiting for its batch.
 #[derive(Debug, Clone, Copy)]
@@ -286,9 +291,11 @@ pub(crate) struct ConfirmRequest {
     now: DateTime<Utc>,
 }
 
+/// What became of a confirm.
+pub(crate) type ConfirmOutcome = Result<Reservation, ReservationWriteError>;
+
 /// Confirms waiting to be written together (group commit).
-pub(crate) type ConfirmQueue =
-    BatchQueue<ConfirmRequest, Result<Reservation, ReservationWriteError>>;
+pub(crate) type ConfirmQueue = BatchQueue<ConfirmRequest, ConfirmOutcome>;
 
 /// Confirms `requests` in one transaction, in order, as if one after another: each one takes its
 /// headcount in every covered hour or fails on its own (not found, not pending — also when an
@@ -401,6 +408,23 @@ async fn confirm_all(
         .collect())
 }
 
+/// Why a queued write was not written, as a dependency failure: a full queue or a write that
+/// waited too long means the database is not keeping up (503, retry later); an abandoned batch
+/// means the runtime is shutting down.
+fn not_written_error(not_written: NotWritten) -> DependencyError {
+    match not_written {
+        NotWritten::Full => {
+            DependencyError::Unavailable("database: too many writes waiting for a batch".into())
+        }
+        NotWritten::TimedOut => {
+            DependencyError::Unavailable("database: no batch took the write in time".into())
+        }
+        NotWritten::Abandoned => {
+            DependencyError::Unavailable("database: the batch was abandoned (shutting down)".into())
+        }
+    }
+}
+
 /// Whether a transaction failed only because it lost a race PostgreSQL resolves by aborting it.
 fn worth_retrying(error: &TxError) -> bool {
     match error {
@@ -415,48 +439,54 @@ fn worth_retrying(error: &TxError) -> bool {
 }
 
 impl PostgresStore {
-    /// Writes queued confirms, batch after batch, until none wait. Runs as its own task so a
-    /// caller that goes away (a closed connection) cannot strand the others.
-    async fn drain_confirms(self) {
-        let queue = Arc::clone(&self.confirms);
-        queue
+    /// Writes queued confirms, batch after batch, until none wait. If a batch fails on something
+    /// one confirm can cause (a row that does not convert), each confirm is retried alone.
+    async fn drain_confirms(self, drainer: Drainer<ConfirmRequest, ConfirmOutcome>) {
+        drainer
             .drain(MAX_CONFIRM_BATCH, |requests| {
                 let store = self.clone();
                 async move {
-                    match store.confirm_batch(&requests).await {
-                        Ok(outcomes) => outcomes,
-                        Err(error) => requests.iter().map(|_| Err(error.clone())).collect(),
-                    }
+                    write_isolating(
+                        &requests,
+                        |batch: Vec<ConfirmRequest>| {
+                            let store = store.clone();
+                            async move { store.confirm_batch(&batch).await }
+                        },
+                        |error| {
+                            matches!(
+                                error,
+                                ReservationWriteError::Dependency(DependencyError::Failed(_))
+                            )
+                        },
+                        Err,
+                    )
+                    .await
                 }
             })
             .await;
     }
 
-    /// Inserts queued reservations, batch after batch, until none wait (as confirms).
-    async fn drain_inserts(self) {
-        let queue = Arc::clone(&self.inserts);
-        queue
+    /// Inserts queued reservations, batch after batch, until none wait. One bad row (a user
+    /// deleted meanwhile) fails only itself; a transient failure (pool or statement timeout, an
+    /// outage) would fail each row again, so it answers the whole batch at once.
+    async fn drain_inserts(self, drainer: Drainer<NewReservation, InsertOutcome>) {
+        drainer
             .drain(MAX_INSERT_BATCH, |requests| {
                 let store = self.clone();
                 async move {
-                    match store.insert_batch(&requests).await {
-                        Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-                        // A transient failure (pool timeout, statement timeout, outage) would
-                        // fail each row again: answer it at once, for the whole batch.
-                        Err(error @ DependencyError::Unavailable(_)) => {
-                            requests.iter().map(|_| Err(error.clone())).collect()
-                        }
-                        Err(error) if requests.len() == 1 => vec![Err(error)],
-                        // One bad row (a user deleted meanwhile) must not fail the others.
-                        Err(_) => {
-                            let mut alone = Vec::with_capacity(requests.len());
-                            for request in &requests {
-                                let one = store.insert_batch(std::slice::from_ref(request)).await;
-                                alone.push(one.map(|mut one| one.pop().flatten()));
+                    write_isolating(
+                        &requests,
+                        |batch: Vec<NewReservation>| {
+                            let store = store.clone();
+                            async move {
+                                let stored = store.insert_batch(&batch).await?;
+                                Ok(stored.into_iter().map(Ok).collect())
                             }
-                            alone
-                        }
-                    }
+                        },
+                        |error| matches!(error, DependencyError::Failed(_)),
+                        Err,
+                    )
+                    .await
                 }
             })
             .await;
@@ -632,15 +662,13 @@ impl ReservationRepository for PostgresStore {
         &self,
         new: NewReservation,
     ) -> Result<Option<Reservation>, DependencyError> {
-        let (outcome, start_drainer) = self.inserts.push(new);
-        if start_drainer {
-            tokio::spawn(self.clone().drain_inserts());
-        }
-        outcome.await.unwrap_or_else(|_| {
-            Err(DependencyError::Failed(
-                "the reservation batch was abandoned".into(),
-            ))
-        })
+        let store = self.clone();
+        self.inserts
+            .submit(new, self.queue_wait, |drainer| {
+                tokio::spawn(store.drain_inserts(drainer));
+            })
+            .await
+            .unwrap_or_else(|not_written| Err(not_written_error(not_written)))
     }
 
     async fn find_reservation(
@@ -712,15 +740,13 @@ impl ReservationRepository for PostgresStore {
         id: ReservationId,
         now: DateTime<Utc>,
     ) -> Result<Reservation, ReservationWriteError> {
-        let (outcome, start_drainer) = self.confirms.push(ConfirmRequest { id, now });
-        if start_drainer {
-            tokio::spawn(self.clone().drain_confirms());
-        }
-        outcome.await.unwrap_or_else(|_| {
-            Err(ReservationWriteError::Dependency(DependencyError::Failed(
-                "the confirm batch was abandoned".into(),
-            )))
-        })
+        let store = self.clone();
+        self.confirms
+            .submit(ConfirmRequest { id, now }, self.queue_wait, |drainer| {
+                tokio::spawn(store.drain_confirms(drainer));
+            })
+            .await
+            .unwrap_or_else(|not_written| Err(not_written_error(not_written).into()))
     }
 
     async fn cancel_reservation(

@@ -83,6 +83,9 @@ pub struct PostgresStore {
     confirms: std::sync::Arc<exams::ConfirmQueue>,
     /// New reservations waiting to be inserted together.
     inserts: std::sync::Arc<exams::InsertQueue>,
+    /// How long a queued write may wait to be taken into a batch before it gives up with a 503:
+    /// the pool's acquire timeout, the wait a request had before batching.
+    queue_wait: Duration,
 }
 
 impl fmt::Debug for PostgresStore {
@@ -133,8 +136,9 @@ impl PostgresStore {
         let store = Self {
             pool,
             keep_alive: None,
-            confirms: std::sync::Arc::default(),
-            inserts: std::sync::Arc::default(),
+            confirms: std::sync::Arc::new(exams::ConfirmQueue::new(exams::MAX_WAITING)),
+            inserts: std::sync::Arc::new(exams::InsertQueue::new(exams::MAX_WAITING)),
+            queue_wait: settings.acquire_timeout,
         };
         store.ping().await?;
         Ok(store)

@@ -124,3 +124,126 @@ async fn an_unreachable_server_is_unavailable() {
         "{result:?}"
     );
 }
+
+/// Writes `sql` on a connection of its own.
+async fn execute(url: &str, sql: &str) {
+    use diesel_async::SimpleAsyncConnection;
+    let mut connection = AsyncPgConnection::establish(url).await.unwrap();
+    connection.batch_execute(sql).await.unwrap();
+}
+
+// A current-thread runtime: every confirm is queued before the drainer first runs, so all of them
+// go in one batch, the corrupt one included.
+#[tokio::test]
+async fn a_corrupt_reservation_fails_only_its_own_confirm_in_a_batch() {
+    use chrono::{DurationRound, TimeDelta, Utc};
+    use reserva_application::ports::exams::{
+        ExamSlotRepository, ReservationRepository, ReservationWriteError,
+    };
+    use reserva_domain::exams::{ReservationId, ReservationStatus};
+
+    let database = TemporaryDatabase::create().await;
+    let url = database.url.clone();
+    let store = database.into_store().await;
+    let hour = Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap() + TimeDelta::days(5);
+    store.ensure_slots(&[hour], 50_000).await.unwrap();
+    let user = uuid::Uuid::now_v7();
+    let ids: Vec<uuid::Uuid> = (0..9).map(|_| uuid::Uuid::now_v7()).collect();
+    // The fifth one ends half past: no whole-hour range, a row no confirm can read.
+    let rows: Vec<String> = ids
+        .iter()
+        .enumerate()
+        .map(|(index, id)| {
+            let minutes = if index == 4 { 90 } else { 60 };
+            format!(
+                "('{id}', '{user}', '{hour}', '{hour}'::timestamptz + interval '{minutes} minutes', \
+                 10, 'pending', now(), now())",
+                hour = hour.to_rfc3339()
+            )
+        })
+        .collect();
+    execute(
+        &url,
+        &format!(
+            "INSERT INTO users (id, email, username, password_hash, role, created_at, updated_at) \
+             VALUES ('{user}', 'c@example.com', 'corrupt', 'x', 'member', now(), now()); \
+             INSERT INTO exam_reservations \
+             (id, user_id, starts_at, ends_at, headcount, status, created_at, updated_at) \
+             VALUES {}",
+            rows.join(", ")
+        ),
+    )
+    .await;
+    let now = Utc::now();
+    let outcomes = futures_util::future::join_all(
+        ids.iter()
+            .map(|id| store.confirm_reservation(ReservationId::from_uuid(*id), now)),
+    )
+    .await;
+    for (index, outcome) in outcomes.iter().enumerate() {
+        if index == 4 {
+            assert!(
+                matches!(
+                    outcome,
+                    Err(ReservationWriteError::Dependency(DependencyError::Failed(
+                        _
+                    )))
+                ),
+                "the corrupt one fails: {outcome:?}"
+            );
+        } else {
+            assert!(
+                matches!(outcome, Ok(r) if r.status == ReservationStatus::Confirmed),
+                "confirm {index} is not failed by another's row: {outcome:?}"
+            );
+        }
+    }
+    let slots = store
+        .slots_between(hour, hour + TimeDelta::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(slots[0].confirmed, 80, "eight confirms of 10 people");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirm_with_no_connection_free_answers_unavailable_in_time() {
+    use reserva_application::ports::exams::{ReservationRepository, ReservationWriteError};
+    use reserva_domain::exams::ReservationId;
+
+    let database = TemporaryDatabase::create().await;
+    let settings = PostgresSettings {
+        acquire_timeout: Duration::from_millis(300),
+        ..database.settings(1)
+    };
+    let store = PostgresStore::connect(&settings).await.unwrap();
+    let hog = store.clone();
+    let hogging = tokio::spawn(async move {
+        let _ = hog.sleep_in_database(Duration::from_secs(3)).await;
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let outcomes = futures_util::future::join_all((0..20).map(|_| {
+        store.confirm_reservation(
+            ReservationId::from_uuid(uuid::Uuid::now_v7()),
+            chrono::Utc::now(),
+        )
+    }))
+    .await;
+    for outcome in &outcomes {
+        assert!(
+            matches!(
+                outcome,
+                Err(ReservationWriteError::Dependency(
+                    DependencyError::Unavailable(_)
+                ))
+            ),
+            "{outcome:?}"
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "every queued confirm hears within about the acquire timeout: {:?}",
+        started.elapsed()
+    );
+    hogging.await.unwrap();
+}
