@@ -11,7 +11,12 @@
 //! - another request: 422 `idempotency_key_reused`.
 //!
 //! A keyed handler runs in its own task: if the client hangs up, the booking still finishes and
-//! its response is still recorded, so a retry replays it rather than booking twice.
+//! its response is still recorded, so a retry replays it rather than booking twice. While it runs
+//! its claim is renewed, so a slow request never lets a retry in; should the instance die, the
+//! claim lapses after [`Timing::in_flight_for`] and the key can be used again. A handler that
+//! panics is answered with a 500 and frees its key, as any 5xx does. Writing the record is
+//! retried in the background while the claim still holds, so a shared-state hiccup after the
+//! booking does not make the key reusable.
 
 use crate::errors::ApiError;
 use crate::state::ApiState;
@@ -19,21 +24,41 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use reserva_application::DependencyError;
 use reserva_application::accounts::Principal;
-use reserva_application::ports::shared_state::{ClaimToken, IdempotencyClaim, RecordedResponse};
+use reserva_application::ports::shared_state::{
+    ClaimToken, IdempotencyClaim, IdempotencyRecords, RecordedResponse,
+};
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The request header.
 pub(crate) const HEADER: &str = "Idempotency-Key";
 /// The response header on a replay.
 pub(crate) const REPLAYED: &str = "idempotent-replayed";
-/// How long a replay is kept.
-const KEEP_FOR: Duration = Duration::from_secs(24 * 3600);
-/// How long a claim outlives an instance that died mid-request.
-const IN_FLIGHT_FOR: Duration = Duration::from_secs(60);
 /// Response headers a replay repeats.
 const RECORDED_HEADERS: [HeaderName; 2] = [header::CONTENT_TYPE, header::LOCATION];
+
+/// How long claims and records live, and how often they are renewed or retried.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    /// How long a claim outlives its last renewal (an instance that died mid-request).
+    in_flight_for: Duration,
+    /// How often a running request renews its claim; well under `in_flight_for`.
+    renew_every: Duration,
+    /// How long a replay is kept.
+    keep_for: Duration,
+    /// How often a failed record write is tried again; attempts stop before the claim lapses.
+    retry_every: Duration,
+}
+
+const TIMING: Timing = Timing {
+    in_flight_for: Duration::from_secs(60),
+    renew_every: Duration::from_secs(15),
+    keep_for: Duration::from_secs(24 * 3600),
+    retry_every: Duration::from_secs(1),
+};
 
 /// The key of `request`, if it has one.
 ///
@@ -77,84 +102,190 @@ where
     let Some(key) = key_of(request)? else {
         return handler.await;
     };
-    let scope = format!("{}:{key}", caller.user_id);
-    let fingerprint = format!("{} {} {body}", request.method(), request.path());
-    match state
-        .idempotency
-        .claim(&scope, &fingerprint, IN_FLIGHT_FOR)
-        .await?
+    let fingerprint = fingerprint(request, body);
+    Keyed {
+        records: Arc::clone(&state.idempotency),
+        scope: format!("{}:{key}", caller.user_id),
+        timing: TIMING,
+    }
+    .run(&fingerprint, handler)
+    .await
+}
+
+/// What makes two requests the same: method, path, query string and canonical body.
+fn fingerprint(request: &HttpRequest, body: &str) -> String {
+    format!(
+        "{} {}?{} {body}",
+        request.method(),
+        request.path(),
+        request.query_string()
+    )
+}
+
+/// One caller's key.
+#[derive(Clone)]
+struct Keyed {
+    records: Arc<dyn IdempotencyRecords>,
+    /// The key, prefixed with its owner.
+    scope: String,
+    timing: Timing,
+}
+
+impl Keyed {
+    async fn run<Fut>(self, fingerprint: &str, handler: Fut) -> Result<HttpResponse, ApiError>
+    where
+        Fut: Future<Output = Result<HttpResponse, ApiError>> + 'static,
     {
-        IdempotencyClaim::Claimed(token) => {
-            let records = state.clone();
-            let task = actix_web::rt::spawn(async move {
-                let response = handler.await.unwrap_or_else(|error| error.error_response());
-                record(&records, &scope, &token, response).await
-            });
-            task.await.unwrap_or_else(|error| {
-                tracing::error!(%error, "idempotent request task failed");
-                Ok(ApiError::new(
+        let token = match self
+            .records
+            .claim(&self.scope, fingerprint, self.timing.in_flight_for)
+            .await?
+        {
+            IdempotencyClaim::Claimed(token) => token,
+            IdempotencyClaim::InFlight => {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "idempotency_key_in_flight",
+                    "a request with this Idempotency-Key is still being processed; retry shortly",
+                )
+                .with_retry_after(1));
+            }
+            IdempotencyClaim::Mismatch => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used for a different request",
+                ));
+            }
+            IdempotencyClaim::Replay(recorded) => return Ok(replay(&recorded)),
+        };
+        let keyed = self.clone();
+        let owner = token.clone();
+        let task = actix_web::rt::spawn(async move {
+            let renewing = keyed.keep_claimed(&owner);
+            let response = handler.await.unwrap_or_else(|error| error.error_response());
+            drop(renewing);
+            keyed.record(owner, response).await
+        });
+        match task.await {
+            Ok(response) => Ok(response),
+            Err(error) => {
+                tracing::error!(%error, "idempotent request task failed; freeing its key");
+                let freed = self.records.abandon(&self.scope, &token).await;
+                if let Err(error) = freed {
+                    tracing::warn!(%error, "key not freed; it lapses with its claim");
+                }
+                Err(ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal_error",
                     "an internal error occurred",
-                )
-                .error_response())
-            })
+                ))
+            }
         }
-        IdempotencyClaim::InFlight => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "idempotency_key_in_flight",
-            "a request with this Idempotency-Key is still being processed; retry shortly",
-        )
-        .with_retry_after(1)),
-        IdempotencyClaim::Mismatch => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
-            "this Idempotency-Key was used for a different request",
-        )),
-        IdempotencyClaim::Replay(recorded) => Ok(replay(&recorded)),
     }
-}
 
-/// Records `response` under the claimed key (or frees the key after a 5xx) and returns it.
-/// Failing to record is logged, not answered: the booking happened and the client must hear so.
-async fn record(
-    state: &ApiState,
-    scope: &str,
-    token: &ClaimToken,
-    response: HttpResponse,
-) -> Result<HttpResponse, ApiError> {
-    let status = response.status();
-    let headers: Vec<(String, String)> = RECORDED_HEADERS
-        .iter()
-        .filter_map(|name| {
-            let value = response.headers().get(name)?.to_str().ok()?;
-            Some((name.as_str().to_owned(), value.to_owned()))
-        })
-        .collect();
-    let (head, body) = response.into_parts();
-    let bytes = body.try_into_bytes().unwrap_or_else(|body| {
-        tracing::error!(size = ?body.size(), "idempotent response body is a stream");
-        actix_web::web::Bytes::new()
-    });
-    let text = String::from_utf8(bytes.to_vec()).ok();
-    let outcome = match text {
-        Some(body) if !status.is_server_error() => {
-            let recorded = RecordedResponse {
+    /// Renews the claim every `renew_every` until the returned guard is dropped.
+    fn keep_claimed(&self, token: &ClaimToken) -> AbortOnDrop {
+        let (keyed, token) = (self.clone(), token.clone());
+        AbortOnDrop(actix_web::rt::spawn(async move {
+            loop {
+                actix_web::rt::time::sleep(keyed.timing.renew_every).await;
+                let renewed = keyed
+                    .records
+                    .renew(&keyed.scope, &token, keyed.timing.in_flight_for)
+                    .await;
+                match renewed {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::error!(
+                            "idempotency claim lapsed while its request ran; a retry may run again"
+                        );
+                        return;
+                    }
+                    Err(error) => tracing::warn!(%error, "idempotency claim not renewed; retrying"),
+                }
+            }
+        }))
+    }
+
+    /// Records `response` under the claimed key (or frees the key after a 5xx) and returns it.
+    /// The booking happened and the client must hear so: if shared state fails, the write is
+    /// retried in the background while the claim still holds.
+    async fn record(self, token: ClaimToken, response: HttpResponse) -> HttpResponse {
+        let status = response.status();
+        let headers: Vec<(String, String)> = RECORDED_HEADERS
+            .iter()
+            .filter_map(|name| {
+                let value = response.headers().get(name)?.to_str().ok()?;
+                Some((name.as_str().to_owned(), value.to_owned()))
+            })
+            .collect();
+        let (head, body) = response.into_parts();
+        let bytes = body.try_into_bytes().unwrap_or_else(|body| {
+            tracing::error!(size = ?body.size(), "idempotent response body is a stream");
+            actix_web::web::Bytes::new()
+        });
+        let recorded = match String::from_utf8(bytes.to_vec()) {
+            Ok(body) if !status.is_server_error() => Some(RecordedResponse {
                 status: status.as_u16(),
                 headers,
                 body,
-            };
-            state
-                .idempotency
-                .complete(scope, token, &recorded, KEEP_FOR)
-                .await
+            }),
+            _ => None,
+        };
+        if let Err(error) = self.settle(&token, recorded.as_ref()).await {
+            tracing::warn!(%error, "idempotency record not written; retrying in the background");
+            actix_web::rt::spawn(async move {
+                // The claim was renewed at most `renew_every` ago: stop well before it lapses.
+                let attempts = self
+                    .timing
+                    .in_flight_for
+                    .saturating_sub(self.timing.renew_every)
+                    .as_millis()
+                    / self.timing.retry_every.as_millis().max(1);
+                for _ in 0..attempts.max(1) {
+                    actix_web::rt::time::sleep(self.timing.retry_every).await;
+                    if self.settle(&token, recorded.as_ref()).await.is_ok() {
+                        return;
+                    }
+                }
+                tracing::error!(
+                    "idempotency record never written; a retry after the claim lapses runs again"
+                );
+            });
         }
-        _ => state.idempotency.abandon(scope, token).await,
-    };
-    if let Err(error) = outcome {
-        tracing::warn!(%error, "idempotency record not written; a retry with this key will wait for the claim to lapse");
+        head.set_body(BoxBody::new(bytes))
     }
-    Ok(head.set_body(BoxBody::new(bytes)))
+
+    /// Stores `recorded` under the key, or frees the key when there is nothing to replay.
+    async fn settle(
+        &self,
+        token: &ClaimToken,
+        recorded: Option<&RecordedResponse>,
+    ) -> Result<(), DependencyError> {
+        let Some(recorded) = recorded else {
+            return self.records.abandon(&self.scope, token).await;
+        };
+        let stored = self
+            .records
+            .complete(&self.scope, token, recorded, self.timing.keep_for)
+            .await?;
+        if !stored {
+            tracing::error!(
+                "idempotency claim lapsed before the response was recorded; a retry may run again"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Stops a background task when dropped (also while a panic unwinds).
+struct AbortOnDrop(actix_web::rt::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// The recorded response again, marked as a replay.
@@ -177,6 +308,143 @@ fn replay(recorded: &RecordedResponse) -> HttpResponse {
 mod tests {
     use super::*;
     use actix_web::test::TestRequest;
+    use reserva_application::ports::shared_state::MockIdempotencyRecords;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const FAST: Timing = Timing {
+        in_flight_for: Duration::from_millis(300),
+        renew_every: Duration::from_millis(20),
+        keep_for: Duration::from_secs(60),
+        retry_every: Duration::from_millis(10),
+    };
+
+    fn keyed(records: MockIdempotencyRecords) -> Keyed {
+        Keyed {
+            records: Arc::new(records),
+            scope: "user:key".into(),
+            timing: FAST,
+        }
+    }
+
+    /// A mock whose key is free, with counters of renewals and record writes.
+    fn free_key() -> MockIdempotencyRecords {
+        let mut records = MockIdempotencyRecords::new();
+        records
+            .expect_claim()
+            .times(1)
+            .returning(|_, _, _| Ok(IdempotencyClaim::Claimed(ClaimToken::new("t".into()))));
+        records
+    }
+
+    fn created() -> Result<HttpResponse, ApiError> {
+        Ok(HttpResponse::Created().body("{}"))
+    }
+
+    #[actix_web::test]
+    async fn a_panicking_handler_answers_500_and_frees_its_key() {
+        let mut records = free_key();
+        records.expect_abandon().times(1).returning(|_, _| Ok(()));
+        let handler = async {
+            let reason: Option<&str> = None;
+            panic!("a bug in the handler: {reason:?}");
+        };
+        let answer = keyed(records).run("fp", handler).await;
+        let status = answer.map_or_else(|error| error.status_code(), |response| response.status());
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[actix_web::test]
+    async fn a_slow_handler_keeps_its_claim_and_stops_renewing_when_done() {
+        let renewals = Arc::new(AtomicUsize::new(0));
+        let mut records = free_key();
+        let counter = Arc::clone(&renewals);
+        records.expect_renew().returning(move |_, _, _| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok(true)
+        });
+        records
+            .expect_complete()
+            .times(1)
+            .returning(|_, _, _, _| Ok(true));
+        let handler = async {
+            actix_web::rt::time::sleep(Duration::from_millis(150)).await;
+            created()
+        };
+        let answer = keyed(records).run("fp", handler).await;
+        assert_eq!(answer.map(|r| r.status()).ok(), Some(StatusCode::CREATED));
+        let during = renewals.load(Ordering::SeqCst);
+        assert!(during >= 3, "renewed {during} times in 150 ms at 20 ms");
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(
+            renewals.load(Ordering::SeqCst),
+            during,
+            "no renewal after the end"
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_record_that_fails_to_write_is_retried_while_the_claim_holds() {
+        let attempts = Arc::new(AtomicUsize::new(0));
+        let mut records = free_key();
+        let counter = Arc::clone(&attempts);
+        records.expect_complete().returning(move |_, _, _, _| {
+            if counter.fetch_add(1, Ordering::SeqCst) < 2 {
+                Err(DependencyError::Unavailable("redis down".into()))
+            } else {
+                Ok(true)
+            }
+        });
+        let answer = keyed(records).run("fp", async { created() }).await;
+        assert_eq!(
+            answer.map(|r| r.status()).ok(),
+            Some(StatusCode::CREATED),
+            "the client hears of its booking at once"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(
+            attempts.load(Ordering::SeqCst),
+            3,
+            "until it was written, then no more"
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_5xx_frees_the_key_instead_of_recording_it() {
+        let mut records = free_key();
+        records.expect_abandon().times(1).returning(|_, _| Ok(()));
+        records.expect_complete().never();
+        let handler = async {
+            Err(ApiError::from(DependencyError::Unavailable(
+                "database down".into(),
+            )))
+        };
+        let answer = keyed(records).run("fp", handler).await;
+        assert_eq!(
+            answer.map(|r| r.status()).ok(),
+            Some(StatusCode::SERVICE_UNAVAILABLE)
+        );
+    }
+
+    #[test]
+    fn requests_differ_by_method_path_query_or_body() {
+        let of = |method: &str, uri: &str, body: &str| {
+            let request = TestRequest::default()
+                .method(method.parse().unwrap_or_default())
+                .uri(uri)
+                .to_http_request();
+            fingerprint(&request, body)
+        };
+        let base = of("POST", "/x/1", "{}");
+        assert_eq!(base, of("POST", "/x/1", "{}"));
+        for other in [
+            of("PUT", "/x/1", "{}"),
+            of("POST", "/x/2", "{}"),
+            of("POST", "/x/1?dry_run=true", "{}"),
+            of("POST", "/x/1", r#"{"a":1}"#),
+        ] {
+            assert_ne!(base, other);
+        }
+    }
 
     fn key(value: &str) -> Result<Option<String>, ApiError> {
         key_of(

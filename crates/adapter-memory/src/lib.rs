@@ -297,24 +297,44 @@ impl IdempotencyRecords for MemorySharedState {
         Ok(IdempotencyClaim::Claimed(ClaimToken::new(owner)))
     }
 
+    async fn renew(
+        &self,
+        key: &str,
+        token: &ClaimToken,
+        in_flight_for: Duration,
+    ) -> Result<bool, DependencyError> {
+        let now = Instant::now();
+        let mut records = guard(&self.state.idempotency, "idempotency")?;
+        let Some(entry) = records
+            .entries
+            .get_mut(key)
+            .filter(|entry| entry.expires_at > now && owns(entry, token))
+        else {
+            return Ok(false);
+        };
+        entry.expires_at = now + in_flight_for;
+        Ok(true)
+    }
+
     async fn complete(
         &self,
         key: &str,
         token: &ClaimToken,
         response: &RecordedResponse,
         keep_for: Duration,
-    ) -> Result<(), DependencyError> {
+    ) -> Result<bool, DependencyError> {
         let now = Instant::now();
         let mut records = guard(&self.state.idempotency, "idempotency")?;
-        if let Some(entry) = records
+        let Some(entry) = records
             .entries
             .get_mut(key)
             .filter(|entry| entry.expires_at > now && owns(entry, token))
-        {
-            entry.state = KeyState::Done(response.clone());
-            entry.expires_at = now + keep_for;
-        }
-        Ok(())
+        else {
+            return Ok(false);
+        };
+        entry.state = KeyState::Done(response.clone());
+        entry.expires_at = now + keep_for;
+        Ok(true)
     }
 
     async fn abandon(&self, key: &str, token: &ClaimToken) -> Result<(), DependencyError> {

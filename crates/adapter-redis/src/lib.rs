@@ -41,6 +41,10 @@ const HIT_SCRIPT: &str = "local n = redis.call('INCR', KEYS[1]) \
 const COMPLETE_SCRIPT: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
      redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 else return 0 end";
 
+/// Extends an in-flight idempotency record's expiry (`ARGV[2]` ms) if it is still `ARGV[1]`.
+const RENEW_SCRIPT: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+     return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+
 /// An idempotency record as stored: JSON, short field names.
 #[derive(Debug, Serialize, Deserialize)]
 struct IdempotencyRecord {
@@ -106,6 +110,7 @@ struct Inner {
     release: Script,
     hit: Script,
     complete: Script,
+    renew: Script,
 }
 
 impl fmt::Debug for RedisSharedState {
@@ -148,6 +153,7 @@ impl RedisSharedState {
                 release: Script::new(RELEASE_SCRIPT),
                 hit: Script::new(HIT_SCRIPT),
                 complete: Script::new(COMPLETE_SCRIPT),
+                renew: Script::new(RENEW_SCRIPT),
             }),
         };
         state.ping().await.map_err(|error| match error {
@@ -552,13 +558,34 @@ impl IdempotencyRecords for RedisSharedState {
         })
     }
 
+    async fn renew(
+        &self,
+        key: &str,
+        token: &ClaimToken,
+        in_flight_for: Duration,
+    ) -> Result<bool, DependencyError> {
+        let key = self.key("idem", key);
+        let script = &self.inner.renew;
+        self.bounded("idempotency renew", |mut connection| async move {
+            script
+                .key(&key)
+                .arg(token.as_str())
+                .arg(millis(in_flight_for))
+                .invoke_async::<i64>(&mut connection)
+                .await
+                .map(|renewed| renewed == 1)
+                .map_err(|error| redis_error(&error))
+        })
+        .await
+    }
+
     async fn complete(
         &self,
         key: &str,
         token: &ClaimToken,
         response: &RecordedResponse,
         keep_for: Duration,
-    ) -> Result<(), DependencyError> {
+    ) -> Result<bool, DependencyError> {
         let claimed: IdempotencyRecord = serde_json::from_str(token.as_str())
             .map_err(|error| DependencyError::Failed(format!("foreign claim token: {error}")))?;
         let done = encode(&IdempotencyRecord {
@@ -580,7 +607,7 @@ impl IdempotencyRecords for RedisSharedState {
                 .arg(millis(keep_for))
                 .invoke_async::<i64>(&mut connection)
                 .await
-                .map(drop)
+                .map(|written| written == 1)
                 .map_err(|error| redis_error(&error))
         })
         .await

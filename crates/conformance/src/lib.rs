@@ -94,6 +94,7 @@ macro_rules! shared_state_tests {
                 idempotency_key_can_be_abandoned_only_by_its_owner,
                 concurrent_idempotency_claims_let_exactly_one_in,
                 idempotency_claims_and_replays_lapse,
+                a_renewed_idempotency_claim_stays_in_flight,
             ]
         );
     };

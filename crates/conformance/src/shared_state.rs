@@ -257,7 +257,7 @@ pub async fn idempotency_key_is_claimed_then_replayed<S: SharedState>(state: &S)
         state
             .complete(&key, &token, &response(body), Duration::from_secs(3600))
             .await,
-        Ok(())
+        Ok(true)
     );
     assert_eq!(
         state.claim(&key, "POST /things {a}", LONG).await,
@@ -288,8 +288,9 @@ pub async fn idempotency_key_can_be_abandoned_only_by_its_owner<S: SharedState>(
     assert_eq!(state.abandon(&key, &foreign).await, Ok(()));
     assert_eq!(
         state.complete(&key, &foreign, &response("{}"), LONG).await,
-        Ok(())
+        Ok(false)
     );
+    assert_eq!(state.renew(&key, &foreign, LONG).await, Ok(false));
     assert_eq!(
         state.claim(&key, "fp", LONG).await,
         Ok(IdempotencyClaim::InFlight),
@@ -298,6 +299,40 @@ pub async fn idempotency_key_can_be_abandoned_only_by_its_owner<S: SharedState>(
     assert_eq!(state.abandon(&key, &token).await, Ok(()));
     let again = claimed(state, &key, "another fp").await;
     assert_ne!(again, token);
+}
+
+/// A renewed claim outlives its first lapse time; once completed it can no longer be renewed.
+pub async fn a_renewed_idempotency_claim_stays_in_flight<S: SharedState>(state: &S) {
+    let key = format!("idem-{}", tag());
+    let Ok(IdempotencyClaim::Claimed(token)) = state.claim(&key, "fp", SHORT).await else {
+        panic!("free key not claimed")
+    };
+    for _ in 0..3 {
+        tokio::time::sleep(SHORT / 2).await;
+        assert_eq!(state.renew(&key, &token, SHORT).await, Ok(true));
+    }
+    assert_eq!(
+        state.claim(&key, "fp", LONG).await,
+        Ok(IdempotencyClaim::InFlight),
+        "renewed past its first lapse time (1.5 x SHORT)"
+    );
+    assert_eq!(
+        state.complete(&key, &token, &response("{}"), LONG).await,
+        Ok(true)
+    );
+    assert_eq!(
+        state.renew(&key, &token, SHORT).await,
+        Ok(false),
+        "a completed key is no longer in flight"
+    );
+    tokio::time::sleep(SHORT * 2).await;
+    assert!(
+        matches!(
+            state.claim(&key, "fp", LONG).await,
+            Ok(IdempotencyClaim::Replay(_))
+        ),
+        "renewing a completed key did not shorten its replay"
+    );
 }
 
 /// Of many simultaneous claims of one free key, exactly one owns it.
@@ -326,8 +361,9 @@ pub async fn idempotency_claims_and_replays_lapse<S: SharedState>(state: &S) {
     let fresh = claimed(state, &key, "fp").await;
     assert_eq!(
         state.complete(&key, &stale, &response("{}"), LONG).await,
-        Ok(())
+        Ok(false)
     );
+    assert_eq!(state.renew(&key, &stale, LONG).await, Ok(false));
     assert_eq!(
         state.claim(&key, "fp", LONG).await,
         Ok(IdempotencyClaim::InFlight),
@@ -335,7 +371,7 @@ pub async fn idempotency_claims_and_replays_lapse<S: SharedState>(state: &S) {
     );
     assert_eq!(
         state.complete(&key, &fresh, &response("{}"), SHORT).await,
-        Ok(())
+        Ok(true)
     );
     assert!(matches!(
         state.claim(&key, "fp", LONG).await,

@@ -192,8 +192,21 @@ pub trait IdempotencyRecords: Send + Sync {
         in_flight_for: Duration,
     ) -> Result<IdempotencyClaim, DependencyError>;
 
-    /// Stores the response of the claimed request, to be replayed for `keep_for`. Does nothing if
-    /// `token` no longer owns the key (its claim lapsed).
+    /// Keeps the claim of a request that is still running: it now lapses `in_flight_for` from
+    /// now. Returns `false`, changing nothing, if `token` no longer owns the key (its claim
+    /// lapsed and the key may have been claimed again).
+    ///
+    /// # Errors
+    /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached.
+    async fn renew(
+        &self,
+        key: &str,
+        token: &ClaimToken,
+        in_flight_for: Duration,
+    ) -> Result<bool, DependencyError>;
+
+    /// Stores the response of the claimed request, to be replayed for `keep_for`. Returns
+    /// whether it was stored: `false`, changing nothing, if `token` no longer owns the key.
     ///
     /// # Errors
     /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached.
@@ -203,7 +216,7 @@ pub trait IdempotencyRecords: Send + Sync {
         token: &ClaimToken,
         response: &RecordedResponse,
         keep_for: Duration,
-    ) -> Result<(), DependencyError>;
+    ) -> Result<bool, DependencyError>;
 
     /// Frees the key without a response (the request failed in a way worth retrying). Does
     /// nothing if `token` no longer owns the key.
