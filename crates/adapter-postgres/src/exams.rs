@@ -268,6 +268,44 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for InsertIfRoomStatem
     }
 }
 
+/// Marks a batch's confirmed reservations, each with its own request's time.
+const MARK_CONFIRMED: &str = "
+UPDATE exam_reservations r
+   SET status = 'confirmed', confirmed_at = v.at, updated_at = v.at
+  FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, at)
+ WHERE r.id = v.id
+RETURNING r.*";
+
+/// [`MARK_CONFIRMED`] with its parameters, prepared once per connection.
+#[derive(Debug, Default)]
+struct MarkConfirmedStatement {
+    ids: Vec<Uuid>,
+    at: Vec<DateTime<Utc>>,
+}
+
+impl diesel::query_builder::QueryId for MarkConfirmedStatement {
+    type QueryId = Self;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::Query for MarkConfirmedStatement {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for MarkConfirmedStatement {
+    fn walk_ast<'b>(
+        &'b self,
+        out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        use diesel::sql_types::{Array, Timestamptz, Uuid as SqlUuid};
+        walk_numbered(MARK_CONFIRMED, out, |digit, out| match digit {
+            '1' => out.push_bind_param::<Array<SqlUuid>, _>(&self.ids),
+            '2' => out.push_bind_param::<Array<Timestamptz>, _>(&self.at),
+            _ => Err(unknown_parameter(digit)),
+        })
+    }
+}
+
 /// How many reservations go in one insert at most.
 const MAX_INSERT_BATCH: usize = 256;
 
@@ -304,7 +342,7 @@ pub(crate) type ConfirmQueue = BatchQueue<ConfirmRequest, ConfirmOutcome>;
 /// Locks are taken as everywhere else: the reservation rows first (in id order), then the slots of
 /// every covered hour, in ascending order. The rule is checked against
 /// the locked counts, which the batch updates as it goes; then each touched hour is updated
-/// once, and the confirmed reservations in one statement. A hot hour thus costs one row lock,
+/// once, and the confirmed reservations in one statement (each with its own request's time). A hot hour thus costs one row lock,
 /// one update and one commit per batch instead of per confirm.
 async fn confirm_all(
     connection: &mut AsyncPgConnection,
@@ -346,7 +384,7 @@ async fn confirm_all(
         .map(SlotRow::into_slot)
         .collect::<Result<_, _>>()?;
     let mut taken: BTreeMap<DateTime<Utc>, i32> = BTreeMap::new();
-    let mut confirmed = Vec::new();
+    let mut confirmed = MarkConfirmedStatement::default();
     let mut outcomes = Vec::with_capacity(requests.len());
     for request in requests {
         let outcome = match found.get_mut(&request.id) {
@@ -363,7 +401,8 @@ async fn confirm_all(
                     *taken.entry(slot.starts_at).or_default() += people(r.headcount);
                 }
                 r.status = ReservationStatus::Confirmed;
-                confirmed.push(r.id.as_uuid());
+                confirmed.ids.push(r.id.as_uuid());
+                confirmed.at.push(request.now);
             }),
         };
         outcomes.push(outcome);
@@ -374,21 +413,7 @@ async fn confirm_all(
             .execute(connection)
             .await?;
     }
-    let now = requests
-        .iter()
-        .map(|r| r.now)
-        .max()
-        .unwrap_or_else(Utc::now);
-    let written: Vec<ReservationRow> =
-        diesel::update(exam_reservations::table.filter(exam_reservations::id.eq_any(&confirmed)))
-            .set((
-                exam_reservations::status.eq(ReservationStatus::Confirmed.as_str()),
-                exam_reservations::confirmed_at.eq(now),
-                exam_reservations::updated_at.eq(now),
-            ))
-            .returning(ReservationRow::as_returning())
-            .get_results(connection)
-            .await?;
+    let written: Vec<ReservationRow> = confirmed.load(connection).await?;
     let mut written: HashMap<ReservationId, Reservation> = written
         .into_iter()
         .map(|row| row.into_reservation().map(|r| (r.id, r)))

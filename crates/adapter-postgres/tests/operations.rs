@@ -132,15 +132,18 @@ async fn execute(url: &str, sql: &str) {
     connection.batch_execute(sql).await.unwrap();
 }
 
-// A current-thread runtime: every confirm is queued before the drainer first runs, so all of them
-// go in one batch, the corrupt one included.
-#[tokio::test]
-async fn a_corrupt_reservation_fails_only_its_own_confirm_in_a_batch() {
+/// A store with one slot and `count` pending reservations of 10 people in it; the one at
+/// `corrupt` ends half past, a range no confirm can read. Returns the store, the ids, the hour.
+async fn pending_in_one_hour(
+    count: usize,
+    corrupt: Option<usize>,
+) -> (
+    PostgresStore,
+    Vec<uuid::Uuid>,
+    chrono::DateTime<chrono::Utc>,
+) {
     use chrono::{DurationRound, TimeDelta, Utc};
-    use reserva_application::ports::exams::{
-        ExamSlotRepository, ReservationRepository, ReservationWriteError,
-    };
-    use reserva_domain::exams::{ReservationId, ReservationStatus};
+    use reserva_application::ports::exams::ExamSlotRepository;
 
     let database = TemporaryDatabase::create().await;
     let url = database.url.clone();
@@ -148,13 +151,12 @@ async fn a_corrupt_reservation_fails_only_its_own_confirm_in_a_batch() {
     let hour = Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap() + TimeDelta::days(5);
     store.ensure_slots(&[hour], 50_000).await.unwrap();
     let user = uuid::Uuid::now_v7();
-    let ids: Vec<uuid::Uuid> = (0..9).map(|_| uuid::Uuid::now_v7()).collect();
-    // The fifth one ends half past: no whole-hour range, a row no confirm can read.
+    let ids: Vec<uuid::Uuid> = (0..count).map(|_| uuid::Uuid::now_v7()).collect();
     let rows: Vec<String> = ids
         .iter()
         .enumerate()
         .map(|(index, id)| {
-            let minutes = if index == 4 { 90 } else { 60 };
+            let minutes = if Some(index) == corrupt { 90 } else { 60 };
             format!(
                 "('{id}', '{user}', '{hour}', '{hour}'::timestamptz + interval '{minutes} minutes', \
                  10, 'pending', now(), now())",
@@ -174,12 +176,48 @@ async fn a_corrupt_reservation_fails_only_its_own_confirm_in_a_batch() {
         ),
     )
     .await;
-    let now = Utc::now();
+    (store, ids, hour)
+}
+
+/// Confirms every id at once, the one at index i at `now` + i seconds; returns the outcomes and
+/// those times. Run on a current-thread runtime, every confirm is queued before the drainer
+/// first runs, so all of them go in one batch.
+async fn confirm_together(
+    store: &PostgresStore,
+    ids: &[uuid::Uuid],
+) -> (
+    Vec<
+        Result<
+            reserva_domain::exams::Reservation,
+            reserva_application::ports::exams::ReservationWriteError,
+        >,
+    >,
+    Vec<chrono::DateTime<chrono::Utc>>,
+) {
+    use chrono::{DurationRound, TimeDelta, Utc};
+    use reserva_application::ports::exams::ReservationRepository;
+    use reserva_domain::exams::ReservationId;
+
+    let now = Utc::now().duration_trunc(TimeDelta::seconds(1)).unwrap();
+    let times: Vec<_> = (0..ids.len())
+        .map(|index| now + TimeDelta::seconds(i64::try_from(index).unwrap()))
+        .collect();
     let outcomes = futures_util::future::join_all(
         ids.iter()
-            .map(|id| store.confirm_reservation(ReservationId::from_uuid(*id), now)),
+            .zip(&times)
+            .map(|(id, at)| store.confirm_reservation(ReservationId::from_uuid(*id), *at)),
     )
     .await;
+    (outcomes, times)
+}
+
+#[tokio::test]
+async fn a_corrupt_reservation_fails_only_its_own_confirm_in_a_batch() {
+    use reserva_application::ports::exams::{ExamSlotRepository, ReservationWriteError};
+    use reserva_domain::exams::ReservationStatus;
+
+    let (store, ids, hour) = pending_in_one_hour(9, Some(4)).await;
+    let (outcomes, _) = confirm_together(&store, &ids).await;
     for (index, outcome) in outcomes.iter().enumerate() {
         if index == 4 {
             assert!(
@@ -199,10 +237,22 @@ async fn a_corrupt_reservation_fails_only_its_own_confirm_in_a_batch() {
         }
     }
     let slots = store
-        .slots_between(hour, hour + TimeDelta::hours(1))
+        .slots_between(hour, hour + chrono::TimeDelta::hours(1))
         .await
         .unwrap();
     assert_eq!(slots[0].confirmed, 80, "eight confirms of 10 people");
+}
+
+#[tokio::test]
+async fn confirms_batched_together_keep_their_own_times() {
+    let (store, ids, _) = pending_in_one_hour(6, None).await;
+    let (outcomes, times) = confirm_together(&store, &ids).await;
+    for (outcome, at) in outcomes.iter().zip(times) {
+        assert!(
+            matches!(outcome, Ok(r) if r.confirmed_at == Some(at) && r.updated_at == at),
+            "{outcome:?} confirmed at {at}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
