@@ -7,7 +7,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, error};
-use reserva_application::{ErrorClass, FieldViolation, UseCaseError};
+use reserva_application::{ErrorClass, FieldViolation, OUTCOME_UNKNOWN, UseCaseError};
 use serde::Serialize;
 use std::fmt;
 use utoipa::ToSchema;
@@ -42,6 +42,11 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }
+
+/// Marks a response (in its extensions) whose request may or may not have taken effect, so the
+/// idempotency layer records it instead of freeing the key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OutcomeUnknown;
 
 /// An error on its way to becoming a problem+json response.
 #[derive(Debug, Clone)]
@@ -142,6 +147,9 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
+        if self.code == OUTCOME_UNKNOWN {
+            response.extensions_mut().insert(OutcomeUnknown);
+        }
         response.json(self.problem())
     }
 }
@@ -171,7 +179,14 @@ impl<E: UseCaseError> From<E> for ApiError {
     fn from(error: E) -> Self {
         let class = error.class();
         let status = status_of(class);
+        let unknown = error.code() == OUTCOME_UNKNOWN;
         let detail = match class {
+            ErrorClass::Unavailable if unknown => {
+                tracing::error!(error = %error, "write outcome unknown");
+                "the request may or may not have taken effect: check its result before \
+                 retrying; a retry with the same Idempotency-Key repeats this answer"
+                    .to_owned()
+            }
             ErrorClass::Internal => {
                 tracing::error!(error = %error, source = ?std::error::Error::source(&error), "request failed");
                 "an internal error occurred".to_owned()
@@ -188,7 +203,8 @@ impl<E: UseCaseError> From<E> for ApiError {
             ErrorClass::RateLimited {
                 retry_after_seconds,
             } => Some(retry_after_seconds),
-            ErrorClass::Unavailable => Some(1),
+            // A blind retry of an unknown outcome could do it twice: no invitation to retry.
+            ErrorClass::Unavailable if !unknown => Some(1),
             _ => None,
         };
         api_error

@@ -18,7 +18,7 @@
 //! retried in the background while the claim still holds, so a shared-state hiccup after the
 //! booking does not make the key reusable.
 
-use crate::errors::ApiError;
+use crate::errors::{ApiError, OutcomeUnknown};
 use crate::state::ApiState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::http::StatusCode;
@@ -31,7 +31,7 @@ use reserva_application::ports::shared_state::{
 };
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The request header.
 pub(crate) const HEADER: &str = "Idempotency-Key";
@@ -49,7 +49,8 @@ struct Timing {
     renew_every: Duration,
     /// How long a replay is kept.
     keep_for: Duration,
-    /// How often a failed record write is tried again; attempts stop before the claim lapses.
+    /// How often a failed record write is tried again (for up to `in_flight_for`, the claim
+    /// renewed meanwhile).
     retry_every: Duration,
 }
 
@@ -122,6 +123,14 @@ fn fingerprint(request: &HttpRequest, body: &str) -> String {
     )
 }
 
+fn internal_error() -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "an internal error occurred",
+    )
+}
+
 /// One caller's key.
 #[derive(Clone)]
 struct Keyed {
@@ -160,28 +169,23 @@ impl Keyed {
             IdempotencyClaim::Replay(recorded) => return Ok(replay(&recorded)),
         };
         let keyed = self.clone();
-        let owner = token.clone();
         let task = actix_web::rt::spawn(async move {
-            let renewing = keyed.keep_claimed(&owner);
-            let response = handler.await.unwrap_or_else(|error| error.error_response());
-            drop(renewing);
-            keyed.record(owner, response).await
-        });
-        match task.await {
-            Ok(response) => Ok(response),
-            Err(error) => {
-                tracing::error!(%error, "idempotent request task failed; freeing its key");
-                let freed = self.records.abandon(&self.scope, &token).await;
-                if let Err(error) = freed {
-                    tracing::warn!(%error, "key not freed; it lapses with its claim");
+            let renewing = keyed.keep_claimed(&token);
+            // The handler runs in a task of its own: if it panics, that task ends, not this one,
+            // which answers 500 and frees the key even when nobody awaits it any more.
+            let response = match actix_web::rt::spawn(handler).await {
+                Ok(answer) => answer.unwrap_or_else(|error| error.error_response()),
+                Err(error) => {
+                    tracing::error!(%error, "idempotent request handler failed");
+                    internal_error().error_response()
                 }
-                Err(ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal_error",
-                    "an internal error occurred",
-                ))
-            }
-        }
+            };
+            keyed.record(token, response, renewing).await
+        });
+        task.await.map_err(|error| {
+            tracing::error!(%error, "idempotent request task failed");
+            internal_error()
+        })
     }
 
     /// Renews the claim every `renew_every` until the returned guard is dropped.
@@ -210,9 +214,18 @@ impl Keyed {
 
     /// Records `response` under the claimed key (or frees the key after a 5xx) and returns it.
     /// The booking happened and the client must hear so: if shared state fails, the write is
-    /// retried in the background while the claim still holds.
-    async fn record(self, token: ClaimToken, response: HttpResponse) -> HttpResponse {
+    /// retried in the background for up to `in_flight_for`, with the claim still renewed by
+    /// `renewing`, so meanwhile a retry of the request gets 409, never a second run.
+    async fn record(
+        self,
+        token: ClaimToken,
+        response: HttpResponse,
+        renewing: AbortOnDrop,
+    ) -> HttpResponse {
         let status = response.status();
+        // A 5xx frees the key, unless the request may have taken effect: then a retry must not
+        // run it again, and gets this answer instead.
+        let keep = !status.is_server_error() || response.extensions().contains::<OutcomeUnknown>();
         let headers: Vec<(String, String)> = RECORDED_HEADERS
             .iter()
             .filter_map(|name| {
@@ -226,31 +239,26 @@ impl Keyed {
             actix_web::web::Bytes::new()
         });
         let recorded = match String::from_utf8(bytes.to_vec()) {
-            Ok(body) if !status.is_server_error() => Some(RecordedResponse {
+            Ok(body) if keep => Some(RecordedResponse {
                 status: status.as_u16(),
                 headers,
                 body,
             }),
             _ => None,
         };
-        if let Err(error) = self.settle(&token, recorded.as_ref()).await {
+        if let Err(error) = self.settle(&token, recorded.as_ref(), false).await {
             tracing::warn!(%error, "idempotency record not written; retrying in the background");
             actix_web::rt::spawn(async move {
-                // The claim was renewed at most `renew_every` ago: stop well before it lapses.
-                let attempts = self
-                    .timing
-                    .in_flight_for
-                    .saturating_sub(self.timing.renew_every)
-                    .as_millis()
-                    / self.timing.retry_every.as_millis().max(1);
-                for _ in 0..attempts.max(1) {
+                let _renewing = renewing;
+                let deadline = Instant::now() + self.timing.in_flight_for;
+                while Instant::now() < deadline {
                     actix_web::rt::time::sleep(self.timing.retry_every).await;
-                    if self.settle(&token, recorded.as_ref()).await.is_ok() {
+                    if self.settle(&token, recorded.as_ref(), true).await.is_ok() {
                         return;
                     }
                 }
                 tracing::error!(
-                    "idempotency record never written; a retry after the claim lapses runs again"
+                    "idempotency record never written; once the claim lapses a retry runs again"
                 );
             });
         }
@@ -258,10 +266,12 @@ impl Keyed {
     }
 
     /// Stores `recorded` under the key, or frees the key when there is nothing to replay.
+    /// `retrying`: an earlier attempt failed, and may have been written all the same.
     async fn settle(
         &self,
         token: &ClaimToken,
         recorded: Option<&RecordedResponse>,
+        retrying: bool,
     ) -> Result<(), DependencyError> {
         let Some(recorded) = recorded else {
             return self.records.abandon(&self.scope, token).await;
@@ -270,7 +280,9 @@ impl Keyed {
             .records
             .complete(&self.scope, token, recorded, self.timing.keep_for)
             .await?;
-        if !stored {
+        if !stored && retrying {
+            tracing::warn!("idempotency record already settled, likely by an earlier attempt");
+        } else if !stored {
             tracing::error!(
                 "idempotency claim lapsed before the response was recorded; a retry may run again"
             );
@@ -386,6 +398,7 @@ mod tests {
     async fn a_record_that_fails_to_write_is_retried_while_the_claim_holds() {
         let attempts = Arc::new(AtomicUsize::new(0));
         let mut records = free_key();
+        records.expect_renew().returning(|_, _, _| Ok(true));
         let counter = Arc::clone(&attempts);
         records.expect_complete().returning(move |_, _, _, _| {
             if counter.fetch_add(1, Ordering::SeqCst) < 2 {
@@ -422,6 +435,59 @@ mod tests {
         assert_eq!(
             answer.map(|r| r.status()).ok(),
             Some(StatusCode::SERVICE_UNAVAILABLE)
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_handler_that_panics_after_its_client_left_still_frees_its_key() {
+        let freed = Arc::new(AtomicUsize::new(0));
+        let mut records = free_key();
+        records.expect_renew().returning(|_, _, _| Ok(true));
+        let counter = Arc::clone(&freed);
+        records.expect_abandon().returning(move |_, _| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        });
+        let handler = async {
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+            let reason: Option<&str> = None;
+            panic!("a bug in the handler: {reason:?}");
+        };
+        let request = keyed(records).run("fp", handler);
+        {
+            // The client hangs up once the handler started.
+            let mut request = std::pin::pin!(request);
+            let waker = std::task::Waker::noop();
+            let mut context = std::task::Context::from_waker(waker);
+            for _ in 0..3 {
+                assert!(request.as_mut().poll(&mut context).is_pending());
+                actix_web::rt::task::yield_now().await;
+            }
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(freed.load(Ordering::SeqCst), 1);
+    }
+
+    #[actix_web::test]
+    async fn an_answer_whose_outcome_is_unknown_is_kept_not_freed() {
+        let mut records = free_key();
+        records.expect_abandon().never();
+        records
+            .expect_complete()
+            .withf(|_, _, recorded, _| recorded.status == 503)
+            .times(1)
+            .returning(|_, _, _, _| Ok(true));
+        let handler = async {
+            Err(ApiError::from(DependencyError::Indeterminate(
+                "the batch did not finish".into(),
+            )))
+        };
+        let answer = keyed(records).run("fp", handler).await;
+        let response = answer.expect("an answer");
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            response.headers().get(header::RETRY_AFTER).is_none(),
+            "no invitation to retry blindly"
         );
     }
 

@@ -398,11 +398,14 @@ mod tests {
     #[tokio::test]
     async fn large_maps_are_pruned_on_every_write() {
         let state = MemorySharedState::new();
-        let lapse = Utc::now() + chrono::Duration::milliseconds(30);
+        // Time enough to write them all before they lapse, even on a loaded machine: a revocation
+        // that has already lapsed is not stored, and the map would not grow large.
+        let lapse = Utc::now() + chrono::Duration::milliseconds(500);
         for _ in 0..=PRUNE_ABOVE {
             state.revoke(session(), lapse).await.unwrap();
         }
-        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert!(state.state.revoked.lock().unwrap().entries.len() > PRUNE_ABOVE);
+        tokio::time::sleep(Duration::from_millis(600)).await;
         let lasting = session();
         state
             .revoke(lasting, Utc::now() + chrono::Duration::minutes(5))

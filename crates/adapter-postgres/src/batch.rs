@@ -1,10 +1,13 @@
 //! Group commit: callers that arrive while a batch is being written wait and go together in the
 //! next one, so a hot row is locked and committed once per batch instead of once per caller.
 //!
-//! Waiting is bounded twice: a queue holds at most `capacity` callers (the next one is turned away
-//! at once), and a caller whose item is still queued after `max_wait` takes it back and gives up.
-//! Either way nothing was written, so the caller can answer 503 truthfully. An item already taken
-//! into a batch is not withdrawn: its outcome is awaited, bounded by the database's own timeouts.
+//! Waiting is bounded three times: a queue holds at most `capacity` callers (the next one is
+//! turned away at once); a caller whose item is still queued after `max_wait` takes it back and
+//! gives up; and a batch that has not finished after the drainer's `write_for` is dropped (a
+//! database that stopped answering without closing the connection would otherwise hold its
+//! callers and the whole queue for as long as TCP takes to notice). The first two mean the item
+//! was not written; the last, and a drainer that dies mid-batch, mean its outcome is unknown: the
+//! batch may have committed. [`Unwritten`] says which.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -16,7 +19,7 @@ use tokio::sync::oneshot;
 struct Waiting<Item, Outcome> {
     ticket: u64,
     item: Item,
-    reply: oneshot::Sender<Outcome>,
+    reply: oneshot::Sender<Result<Outcome, Unwritten>>,
 }
 
 struct State<Item, Outcome> {
@@ -26,21 +29,25 @@ struct State<Item, Outcome> {
     next_ticket: u64,
 }
 
-/// Why an item was not written.
+/// Why an item has no outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NotWritten {
-    /// The queue was full; the item was never queued.
+pub(crate) enum Unwritten {
+    /// The queue was full; the item was never queued. Not written.
     Full,
-    /// The item waited `max_wait` without being taken into a batch, and was withdrawn.
+    /// The item waited `max_wait` without being taken into a batch, and was withdrawn. Not
+    /// written.
     TimedOut,
-    /// The drainer died (its runtime shut down) before answering.
+    /// The drainer died (its runtime shut down) before taking the item. Not written.
     Abandoned,
+    /// The item's batch did not finish (it overran `write_for`, or its drainer died while
+    /// writing): it may or may not have been written.
+    Unknown,
 }
 
 /// A queued item: its ticket, where its outcome arrives, and the drainer when none existed.
 struct Queued<Item, Outcome> {
     ticket: u64,
-    outcome: oneshot::Receiver<Outcome>,
+    outcome: oneshot::Receiver<Result<Outcome, Unwritten>>,
     drainer: Option<Drainer<Item, Outcome>>,
 }
 
@@ -70,11 +77,11 @@ impl<Item, Outcome> BatchQueue<Item, Outcome> {
 
     /// Queues `item`: its ticket, where its outcome will arrive, and the drainer when none exists
     /// (the caller must then run it: [`Drainer::drain`]).
-    fn push(self: &Arc<Self>, item: Item) -> Result<Queued<Item, Outcome>, NotWritten> {
+    fn push(self: &Arc<Self>, item: Item) -> Result<Queued<Item, Outcome>, Unwritten> {
         let (reply, outcome) = oneshot::channel();
         let mut state = self.state();
         if state.waiting.len() >= self.capacity {
-            return Err(NotWritten::Full);
+            return Err(Unwritten::Full);
         }
         let ticket = state.next_ticket;
         state.next_ticket = state.next_ticket.wrapping_add(1);
@@ -110,14 +117,15 @@ impl<Item, Outcome> BatchQueue<Item, Outcome> {
     /// goes away cannot strand the others).
     ///
     /// # Errors
-    /// [`NotWritten`] when the item was not written: the queue was full, the item waited
-    /// `max_wait` without being taken, or the drainer died.
+    /// [`Unwritten`]: the queue was full, the item waited `max_wait` without being taken, the
+    /// drainer died before taking it (all three: not written), or its batch did not finish
+    /// (unknown).
     pub(crate) async fn submit(
         self: &Arc<Self>,
         item: Item,
         max_wait: Duration,
         start: impl FnOnce(Drainer<Item, Outcome>),
-    ) -> Result<Outcome, NotWritten> {
+    ) -> Result<Outcome, Unwritten> {
         let Queued {
             ticket,
             mut outcome,
@@ -127,18 +135,24 @@ impl<Item, Outcome> BatchQueue<Item, Outcome> {
             start(drainer);
         }
         match tokio::time::timeout(max_wait, &mut outcome).await {
-            Ok(answer) => answer.map_err(|_| NotWritten::Abandoned),
-            Err(_) if self.withdraw(ticket) => Err(NotWritten::TimedOut),
+            // A reply dropped unsent: the drainer died while writing the item's batch.
+            Ok(answer) => answer.unwrap_or(Err(Unwritten::Unknown)),
+            Err(_) if self.withdraw(ticket) => Err(Unwritten::TimedOut),
             // Taken into a batch meanwhile: it is being written, so its outcome must be heard.
-            Err(_) => outcome.await.map_err(|_| NotWritten::Abandoned),
+            Err(_) => outcome.await.unwrap_or(Err(Unwritten::Unknown)),
         }
     }
 
-    /// Stops draining and drops every waiting item (their callers get [`NotWritten::Abandoned`]).
+    /// Stops draining and turns every waiting item away with [`Unwritten::Abandoned`].
     fn abandon(&self) {
-        let mut state = self.state();
-        state.waiting.clear();
-        state.draining = false;
+        let waiting = {
+            let mut state = self.state();
+            state.draining = false;
+            std::mem::take(&mut state.waiting)
+        };
+        for waiting in waiting {
+            let _ = waiting.reply.send(Err(Unwritten::Abandoned));
+        }
     }
 
     /// The next batch, at most `max` items in arrival order; `None` when nothing waits, and then
@@ -156,7 +170,8 @@ impl<Item, Outcome> BatchQueue<Item, Outcome> {
 
 /// The right and duty to write a queue's items: exactly one exists while items wait. Dropping it
 /// before the queue is empty (a task cancelled before or while it runs, a panic) frees the queue:
-/// its callers get [`NotWritten::Abandoned`] and the next push creates a new drainer.
+/// waiting callers get [`Unwritten::Abandoned`], those of the batch being written
+/// [`Unwritten::Unknown`], and the next push creates a new drainer.
 pub(crate) struct Drainer<Item, Outcome> {
     queue: Arc<BatchQueue<Item, Outcome>>,
     finished: bool,
@@ -165,6 +180,7 @@ pub(crate) struct Drainer<Item, Outcome> {
 impl<Item, Outcome> Drop for Drainer<Item, Outcome> {
     fn drop(&mut self) {
         if !self.finished {
+            tracing::error!("a batch drainer stopped before its queue was empty");
             self.queue.abandon();
         }
     }
@@ -172,8 +188,9 @@ impl<Item, Outcome> Drop for Drainer<Item, Outcome> {
 
 impl<Item, Outcome> Drainer<Item, Outcome> {
     /// Writes the queued items with `write`, batch after batch (at most `max` each), until none
-    /// wait, and hands each caller its outcome (`write` returns one per item, in order).
-    pub(crate) async fn drain<F, Fut>(mut self, max: usize, mut write: F)
+    /// wait, and hands each caller its outcome (`write` returns one per item, in order). A batch
+    /// not written within `write_for` is dropped and its callers get [`Unwritten::Unknown`].
+    pub(crate) async fn drain<F, Fut>(mut self, max: usize, write_for: Duration, mut write: F)
     where
         F: FnMut(Vec<Item>) -> Fut,
         Fut: Future<Output = Vec<Outcome>>,
@@ -183,8 +200,21 @@ impl<Item, Outcome> Drainer<Item, Outcome> {
                 .into_iter()
                 .map(|waiting| (waiting.item, waiting.reply))
                 .unzip();
-            for (reply, outcome) in replies.into_iter().zip(write(items).await) {
-                let _ = reply.send(outcome);
+            match tokio::time::timeout(write_for, write(items)).await {
+                Ok(outcomes) => {
+                    for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                        let _ = reply.send(Ok(outcome));
+                    }
+                }
+                Err(_) => {
+                    tracing::error!(
+                        size = replies.len(),
+                        "a batch overran its time; its outcome is unknown"
+                    );
+                    for reply in replies {
+                        let _ = reply.send(Err(Unwritten::Unknown));
+                    }
+                }
             }
         }
         self.finished = true;
@@ -233,6 +263,9 @@ mod tests {
 
     type Queue = Arc<BatchQueue<u32, u32>>;
 
+    /// Time enough for any batch of these tests.
+    const AMPLE: Duration = Duration::from_secs(30);
+
     fn queue(capacity: usize) -> Queue {
         Arc::new(BatchQueue::new(capacity))
     }
@@ -274,7 +307,7 @@ mod tests {
         let mut sizes = Vec::new();
         drainer
             .expect("a drainer")
-            .drain(2, |items| {
+            .drain(2, AMPLE, |items| {
                 sizes.push(items.len());
                 async move { items.iter().map(|item| item * 10).collect() }
             })
@@ -284,7 +317,10 @@ mod tests {
         for answer in answers {
             outcomes.push(answer.await.ok());
         }
-        assert_eq!(outcomes, [10, 20, 30, 40, 50].map(Some));
+        assert_eq!(
+            outcomes,
+            [10, 20, 30, 40, 50].map(|outcome| Some(Ok(outcome)))
+        );
         let drainer = queue.push(6).expect("room").drainer;
         assert!(
             drainer.is_some(),
@@ -305,13 +341,20 @@ mod tests {
         {
             let stuck = drainer
                 .expect("a drainer")
-                .drain(1, |_| std::future::pending::<Vec<u32>>());
+                .drain(1, AMPLE, |_| std::future::pending::<Vec<u32>>());
             let stuck = std::pin::pin!(stuck);
             let mut context = std::task::Context::from_waker(std::task::Waker::noop());
             assert!(stuck.poll(&mut context).is_pending());
         }
-        assert!(first.await.is_err(), "the batch in flight is failed");
-        assert!(second.await.is_err(), "the waiting ones too");
+        assert!(
+            first.await.is_err(),
+            "the batch in flight has no answer: its outcome is unknown"
+        );
+        assert_eq!(
+            second.await.ok(),
+            Some(Err(Unwritten::Abandoned)),
+            "a waiting one was not written"
+        );
         assert!(
             queue.push(3).expect("room").drainer.is_some(),
             "a new drainer"
@@ -326,11 +369,16 @@ mod tests {
             drainer,
             ..
         } = queue.push(1).expect("room");
-        let never_polled = drainer
-            .expect("a drainer")
-            .drain(4, |items| async move { items });
+        let never_polled =
+            drainer
+                .expect("a drainer")
+                .drain(4, AMPLE, |items| async move { items });
         drop(never_polled);
-        assert!(first.await.is_err(), "its caller hears it was abandoned");
+        assert_eq!(
+            first.await.ok(),
+            Some(Err(Unwritten::Abandoned)),
+            "its caller hears it was not written"
+        );
         assert!(
             queue.push(2).expect("room").drainer.is_some(),
             "a new drainer"
@@ -342,9 +390,11 @@ mod tests {
         let queue = queue(2);
         let drainer = queue.push(1).expect("room").drainer;
         assert!(queue.push(2).is_ok());
-        assert!(matches!(queue.push(3), Err(NotWritten::Full)));
-        drop(drainer);
-        assert!(queue.push(3).is_ok(), "room again once the queue moved");
+        assert!(matches!(queue.push(3), Err(Unwritten::Full)));
+        assert!(queue.next_batch(1).is_some());
+        assert!(queue.push(3).is_ok(), "room again once a batch was taken");
+        assert!(matches!(queue.push(4), Err(Unwritten::Full)));
+        std::mem::forget(drainer);
     }
 
     #[tokio::test]
@@ -356,13 +406,13 @@ mod tests {
                 *parked.borrow_mut() = Some(drainer);
             })
             .await;
-        assert_eq!(outcome, Err(NotWritten::TimedOut));
+        assert_eq!(outcome, Err(Unwritten::TimedOut));
         let drainer = parked
             .into_inner()
             .expect("the caller was handed the drainer");
         let mut written = Vec::new();
         drainer
-            .drain(4, |items| {
+            .drain(4, AMPLE, |items| {
                 written.extend(items.clone());
                 async move { items }
             })
@@ -375,7 +425,7 @@ mod tests {
         let queue = queue(10);
         let outcome = queue
             .submit(7, Duration::from_millis(10), |drainer| {
-                tokio::spawn(drainer.drain(4, |items| async move {
+                tokio::spawn(drainer.drain(4, AMPLE, |items| async move {
                     tokio::time::sleep(Duration::from_millis(60)).await;
                     items.iter().map(|item| item + 1).collect()
                 }));
@@ -386,6 +436,25 @@ mod tests {
             Ok(8),
             "taken into a batch, so written: not withdrawn"
         );
+    }
+
+    #[tokio::test]
+    async fn a_batch_that_overruns_its_time_leaves_its_outcome_unknown_and_the_queue_free() {
+        let queue = queue(10);
+        let outcome = queue
+            .submit(1, AMPLE, |drainer| {
+                tokio::spawn(drainer.drain(4, Duration::from_millis(30), |_| {
+                    std::future::pending::<Vec<u32>>()
+                }));
+            })
+            .await;
+        assert_eq!(outcome, Err(Unwritten::Unknown));
+        let outcome = queue
+            .submit(2, AMPLE, |drainer| {
+                tokio::spawn(drainer.drain(4, AMPLE, |items| async move { items }));
+            })
+            .await;
+        assert_eq!(outcome, Ok(2), "the next write goes through");
     }
 
     #[derive(Debug, Clone, PartialEq)]

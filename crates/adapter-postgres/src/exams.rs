@@ -5,7 +5,7 @@
 //! order is the same everywhere, so transactions queue instead of deadlocking. Confirms that
 //! arrive together are written together, in one transaction per batch (see [`confirm_all`]).
 
-use crate::batch::{BatchQueue, Drainer, NotWritten, write_isolating};
+use crate::batch::{BatchQueue, Drainer, Unwritten, write_isolating};
 use crate::schema::{exam_reservations, exam_slots};
 use crate::{PostgresStore, query_error};
 use async_trait::async_trait;
@@ -433,20 +433,23 @@ async fn confirm_all(
         .collect())
 }
 
-/// Why a queued write was not written, as a dependency failure: a full queue or a write that
-/// waited too long means the database is not keeping up (503, retry later); an abandoned batch
-/// means the runtime is shutting down.
-fn not_written_error(not_written: NotWritten) -> DependencyError {
-    match not_written {
-        NotWritten::Full => {
+/// Why a queued write has no outcome, as a dependency failure: a full queue or a write that waited
+/// too long means the database is not keeping up (503, retry later; nothing was written); a batch
+/// that did not finish may have committed (503 `outcome_unknown`).
+fn unwritten_error(unwritten: Unwritten) -> DependencyError {
+    match unwritten {
+        Unwritten::Full => {
             DependencyError::Unavailable("database: too many writes waiting for a batch".into())
         }
-        NotWritten::TimedOut => {
+        Unwritten::TimedOut => {
             DependencyError::Unavailable("database: no batch took the write in time".into())
         }
-        NotWritten::Abandoned => {
-            DependencyError::Unavailable("database: the batch was abandoned (shutting down)".into())
-        }
+        Unwritten::Abandoned => DependencyError::Unavailable(
+            "database: the batch queue was abandoned (shutting down)".into(),
+        ),
+        Unwritten::Unknown => DependencyError::Indeterminate(
+            "database: the batch carrying the write did not finish".into(),
+        ),
     }
 }
 
@@ -468,7 +471,7 @@ impl PostgresStore {
     /// one confirm can cause (a row that does not convert), each confirm is retried alone.
     async fn drain_confirms(self, drainer: Drainer<ConfirmRequest, ConfirmOutcome>) {
         drainer
-            .drain(MAX_CONFIRM_BATCH, |requests| {
+            .drain(MAX_CONFIRM_BATCH, self.batch_write_for, |requests| {
                 let store = self.clone();
                 async move {
                     write_isolating(
@@ -496,17 +499,14 @@ impl PostgresStore {
     /// outage) would fail each row again, so it answers the whole batch at once.
     async fn drain_inserts(self, drainer: Drainer<NewReservation, InsertOutcome>) {
         drainer
-            .drain(MAX_INSERT_BATCH, |requests| {
+            .drain(MAX_INSERT_BATCH, self.batch_write_for, |requests| {
                 let store = self.clone();
                 async move {
                     write_isolating(
                         &requests,
                         |batch: Vec<NewReservation>| {
                             let store = store.clone();
-                            async move {
-                                let stored = store.insert_batch(&batch).await?;
-                                Ok(stored.into_iter().map(Ok).collect())
-                            }
+                            async move { store.insert_batch(&batch).await }
                         },
                         |error| matches!(error, DependencyError::Failed(_)),
                         Err,
@@ -518,22 +518,28 @@ impl PostgresStore {
     }
 
     /// [`INSERT_IF_ROOM`] for `batch`: for each request, its stored reservation, or `None` when an
-    /// hour lacked a slot or room.
+    /// hour lacked a slot or room. The statement commits on its own, so a row that comes back
+    /// unreadable fails only its own request, never the batch (whose rows are written).
     async fn insert_batch(
         &self,
         batch: &[NewReservation],
-    ) -> Result<Vec<Option<Reservation>>, DependencyError> {
+    ) -> Result<Vec<InsertOutcome>, DependencyError> {
         let mut connection = self.connection().await?;
         let rows: Vec<ReservationRow> = InsertIfRoomStatement::new(batch)
             .load(&mut connection)
             .await
             .map_err(query_error)?;
-        let mut stored = HashMap::with_capacity(rows.len());
-        for row in rows {
-            let reservation = row.into_reservation()?;
-            stored.insert(reservation.id, reservation);
-        }
-        Ok(batch.iter().map(|new| stored.remove(&new.id)).collect())
+        let mut stored: HashMap<Uuid, ReservationRow> =
+            rows.into_iter().map(|row| (row.id, row)).collect();
+        Ok(batch
+            .iter()
+            .map(|new| {
+                stored
+                    .remove(&new.id.as_uuid())
+                    .map(ReservationRow::into_reservation)
+                    .transpose()
+            })
+            .collect())
     }
 
     /// [`confirm_all`] in a transaction, retried when PostgreSQL aborted it to break a deadlock.
@@ -693,7 +699,7 @@ impl ReservationRepository for PostgresStore {
                 tokio::spawn(store.drain_inserts(drainer));
             })
             .await
-            .unwrap_or_else(|not_written| Err(not_written_error(not_written)))
+            .unwrap_or_else(|unwritten| Err(unwritten_error(unwritten)))
     }
 
     async fn find_reservation(
@@ -771,7 +777,7 @@ impl ReservationRepository for PostgresStore {
                 tokio::spawn(store.drain_confirms(drainer));
             })
             .await
-            .unwrap_or_else(|not_written| Err(not_written_error(not_written).into()))
+            .unwrap_or_else(|unwritten| Err(unwritten_error(unwritten).into()))
     }
 
     async fn cancel_reservation(

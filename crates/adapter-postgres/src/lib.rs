@@ -86,6 +86,10 @@ pub struct PostgresStore {
     /// How long a queued write may wait to be taken into a batch before it gives up with a 503:
     /// the pool's acquire timeout, the wait a request had before batching.
     queue_wait: Duration,
+    /// How long a batch may take before its callers hear that its outcome is unknown: time for a
+    /// connection and a few statements, each bounded by `statement_timeout` on the server. Guards
+    /// against a database that stops answering without closing the connection.
+    batch_write_for: Duration,
 }
 
 impl fmt::Debug for PostgresStore {
@@ -139,6 +143,7 @@ impl PostgresStore {
             confirms: std::sync::Arc::new(exams::ConfirmQueue::new(exams::MAX_WAITING)),
             inserts: std::sync::Arc::new(exams::InsertQueue::new(exams::MAX_WAITING)),
             queue_wait: settings.acquire_timeout,
+            batch_write_for: settings.acquire_timeout + settings.statement_timeout * 3,
         };
         store.ping().await?;
         Ok(store)
@@ -180,12 +185,16 @@ fn pool_error(error: PoolError) -> DependencyError {
 /// Classifies a query error: what a retry may fix is `Unavailable`, the rest `Failed`.
 pub(crate) fn query_error(error: QueryError) -> DependencyError {
     let transient = match &error {
+        // A replica promoted late or a primary demoted: the write can succeed elsewhere soon.
         QueryError::DatabaseError(
             DatabaseErrorKind::ClosedConnection
             | DatabaseErrorKind::UnableToSendCommand
-            | DatabaseErrorKind::SerializationFailure,
+            | DatabaseErrorKind::SerializationFailure
+            | DatabaseErrorKind::ReadOnlyTransaction,
             _,
         ) => true,
+        // diesel exposes no SQLSTATE: these are the messages of classes 40 (deadlock), 53
+        // (insufficient resources), 57 (operator intervention, statement timeout) and 55P03.
         QueryError::DatabaseError(_, info) => {
             let message = info.message();
             [
@@ -193,6 +202,12 @@ pub(crate) fn query_error(error: QueryError) -> DependencyError {
                 "deadlock detected",
                 "terminating connection",
                 "lock timeout",
+                "out of memory",
+                "could not extend file",
+                "No space left on device",
+                "too many connections",
+                "the database system is",
+                "read-only transaction",
             ]
             .iter()
             .any(|needle| message.contains(needle))
@@ -268,5 +283,71 @@ mod tests {
             statement_timeout: Duration::from_secs(1),
         };
         assert!(!format!("{settings:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn errors_a_retry_may_fix_are_unavailable_the_rest_failed() {
+        let error = |kind, message: &str| {
+            query_error(QueryError::DatabaseError(
+                kind,
+                Box::new(message.to_owned()),
+            ))
+        };
+        let unavailable = [
+            error(
+                DatabaseErrorKind::ReadOnlyTransaction,
+                "cannot execute INSERT",
+            ),
+            error(
+                DatabaseErrorKind::SerializationFailure,
+                "could not serialize",
+            ),
+            error(DatabaseErrorKind::ClosedConnection, "closed"),
+            error(DatabaseErrorKind::Unknown, "out of memory"),
+            error(
+                DatabaseErrorKind::Unknown,
+                "could not extend file \"base/1/2\"",
+            ),
+            error(
+                DatabaseErrorKind::Unknown,
+                "sorry, too many connections already",
+            ),
+            error(
+                DatabaseErrorKind::Unknown,
+                "the database system is shutting down",
+            ),
+            error(
+                DatabaseErrorKind::Unknown,
+                "canceling statement due to statement timeout",
+            ),
+            error(DatabaseErrorKind::Unknown, "deadlock detected"),
+        ];
+        for classified in unavailable {
+            assert!(
+                matches!(classified, DependencyError::Unavailable(_)),
+                "{classified}"
+            );
+        }
+        let failed = [
+            error(
+                DatabaseErrorKind::ForeignKeyViolation,
+                "violates foreign key",
+            ),
+            error(
+                DatabaseErrorKind::CheckViolation,
+                "violates check constraint",
+            ),
+            error(DatabaseErrorKind::Unknown, "syntax error at or near"),
+        ];
+        for classified in failed {
+            assert!(
+                matches!(classified, DependencyError::Failed(_)),
+                "{classified}"
+            );
+        }
+        assert!(matches!(
+            query_error(QueryError::NotFound),
+            DependencyError::Failed(_)
+        ));
     }
 }

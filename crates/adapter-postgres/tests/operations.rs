@@ -142,12 +142,23 @@ async fn pending_in_one_hour(
     Vec<uuid::Uuid>,
     chrono::DateTime<chrono::Utc>,
 ) {
-    use chrono::{DurationRound, TimeDelta, Utc};
-    use reserva_application::ports::exams::ExamSlotRepository;
-
     let database = TemporaryDatabase::create().await;
     let url = database.url.clone();
     let store = database.into_store().await;
+    let (ids, hour) = seed_pending(&store, &url, count, corrupt).await;
+    (store, ids, hour)
+}
+
+/// Seeds what [`pending_in_one_hour`] describes into the database at `url`.
+async fn seed_pending(
+    store: &PostgresStore,
+    url: &str,
+    count: usize,
+    corrupt: Option<usize>,
+) -> (Vec<uuid::Uuid>, chrono::DateTime<chrono::Utc>) {
+    use chrono::{DurationRound, TimeDelta, Utc};
+    use reserva_application::ports::exams::ExamSlotRepository;
+
     let hour = Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap() + TimeDelta::days(5);
     store.ensure_slots(&[hour], 50_000).await.unwrap();
     let user = uuid::Uuid::now_v7();
@@ -165,7 +176,7 @@ async fn pending_in_one_hour(
         })
         .collect();
     execute(
-        &url,
+        url,
         &format!(
             "INSERT INTO users (id, email, username, password_hash, role, created_at, updated_at) \
              VALUES ('{user}', 'c@example.com', 'corrupt', 'x', 'member', now(), now()); \
@@ -176,7 +187,7 @@ async fn pending_in_one_hour(
         ),
     )
     .await;
-    (store, ids, hour)
+    (ids, hour)
 }
 
 /// Confirms every id at once, the one at index i at `now` + i seconds; returns the outcomes and
@@ -256,44 +267,66 @@ async fn confirms_batched_together_keep_their_own_times() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_confirm_with_no_connection_free_answers_unavailable_in_time() {
+async fn writes_queued_behind_a_stalled_batch_give_up_after_the_acquire_timeout() {
+    use diesel_async::SimpleAsyncConnection;
     use reserva_application::ports::exams::{ReservationRepository, ReservationWriteError};
-    use reserva_domain::exams::ReservationId;
+    use reserva_domain::exams::{ReservationId, ReservationStatus};
 
     let database = TemporaryDatabase::create().await;
     let settings = PostgresSettings {
         acquire_timeout: Duration::from_millis(300),
-        ..database.settings(1)
+        ..database.settings(2)
     };
     let store = PostgresStore::connect(&settings).await.unwrap();
-    let hog = store.clone();
-    let hogging = tokio::spawn(async move {
-        let _ = hog.sleep_in_database(Duration::from_secs(3)).await;
-    });
+    let (ids, _) = seed_pending(&store, &database.url, 1, None).await;
+    // Another session locks the reservation: the batch confirming it waits on the lock.
+    let mut locker = AsyncPgConnection::establish(&database.url).await.unwrap();
+    locker
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM exam_reservations WHERE id = '{}' FOR UPDATE",
+            ids[0]
+        ))
+        .await
+        .unwrap();
+    let stalled = {
+        let store = store.clone();
+        let id = ReservationId::from_uuid(ids[0]);
+        tokio::spawn(async move { store.confirm_reservation(id, chrono::Utc::now()).await })
+    };
     tokio::time::sleep(Duration::from_millis(200)).await;
+    // Released late whatever happens, so a regression fails the timing below instead of hanging.
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        locker.batch_execute("COMMIT").await.unwrap();
+    });
     let started = Instant::now();
-    let outcomes = futures_util::future::join_all((0..20).map(|_| {
+    let queued = futures_util::future::join_all((0..20).map(|_| {
         store.confirm_reservation(
             ReservationId::from_uuid(uuid::Uuid::now_v7()),
             chrono::Utc::now(),
         )
     }))
     .await;
-    for outcome in &outcomes {
+    let waited = started.elapsed();
+    for outcome in &queued {
         assert!(
             matches!(
                 outcome,
-                Err(ReservationWriteError::Dependency(
-                    DependencyError::Unavailable(_)
-                ))
+                Err(ReservationWriteError::Dependency(DependencyError::Unavailable(m)))
+                    if m.contains("in time")
             ),
             "{outcome:?}"
         );
     }
     assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "every queued confirm hears within about the acquire timeout: {:?}",
-        started.elapsed()
+        waited < Duration::from_millis(1_500),
+        "queued writes give up after about the acquire timeout, not after the stalled batch: \
+         {waited:?}"
     );
-    hogging.await.unwrap();
+    release.await.unwrap();
+    let confirmed = stalled.await.unwrap();
+    assert!(
+        matches!(&confirmed, Ok(r) if r.status == ReservationStatus::Confirmed),
+        "the stalled confirm itself completes once the lock is gone: {confirmed:?}"
+    );
 }

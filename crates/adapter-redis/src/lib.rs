@@ -157,7 +157,9 @@ impl RedisSharedState {
             }),
         };
         state.ping().await.map_err(|error| match error {
-            DependencyError::Unavailable(message) | DependencyError::Failed(message) => {
+            DependencyError::Unavailable(message)
+            | DependencyError::Failed(message)
+            | DependencyError::Indeterminate(message) => {
                 DependencyError::Unavailable(scrub(format!("redis did not answer PING: {message}")))
             }
         })?;

@@ -2,6 +2,9 @@
 
 use thiserror::Error;
 
+/// The problem code of [`DependencyError::Indeterminate`].
+pub const OUTCOME_UNKNOWN: &str = "outcome_unknown";
+
 /// A dependency (database, shared state, hasher) failed. Adapters decide which variant applies.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum DependencyError {
@@ -11,6 +14,10 @@ pub enum DependencyError {
     /// The dependency answered with something that should never happen: a bug or a broken schema.
     #[error("dependency failed: {0}")]
     Failed(String),
+    /// A write was sent but its answer was lost (the batch carrying it overran its time or was
+    /// dropped): it may or may not have taken effect. Retrying blindly could do it twice.
+    #[error("dependency outcome unknown: {0}")]
+    Indeterminate(String),
 }
 
 /// What kind of failure an error is, independent of transport. The HTTP adapter maps these to
@@ -43,17 +50,18 @@ impl DependencyError {
     #[must_use]
     pub const fn class(&self) -> ErrorClass {
         match self {
-            Self::Unavailable(_) => ErrorClass::Unavailable,
+            Self::Unavailable(_) | Self::Indeterminate(_) => ErrorClass::Unavailable,
             Self::Failed(_) => ErrorClass::Internal,
         }
     }
 
-    /// `service_unavailable` or `internal_error`.
+    /// `service_unavailable`, `internal_error` or `outcome_unknown`.
     #[must_use]
     pub const fn code(&self) -> &'static str {
         match self {
             Self::Unavailable(_) => "service_unavailable",
             Self::Failed(_) => "internal_error",
+            Self::Indeterminate(_) => OUTCOME_UNKNOWN,
         }
     }
 }

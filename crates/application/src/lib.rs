@@ -9,4 +9,4 @@ mod error;
 pub mod exams;
 pub mod ports;
 
-pub use error::{DependencyError, ErrorClass, FieldViolation, UseCaseError};
+pub use error::{DependencyError, ErrorClass, FieldViolation, OUTCOME_UNKNOWN, UseCaseError};
