@@ -306,6 +306,15 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for MarkConfirmedState
     }
 }
 
+/// How many slot reads go in one batch at most.
+const MAX_READ_BATCH: usize = 1024;
+
+/// A slot read: the hours from, to.
+type SlotRange = (DateTime<Utc>, DateTime<Utc>);
+
+/// Slot reads waiting to be answered together.
+pub(crate) type SlotReadQueue = BatchQueue<SlotRange, Result<Vec<Slot>, DependencyError>>;
+
 /// How many reservations go in one insert at most.
 const MAX_INSERT_BATCH: usize = 256;
 
@@ -471,7 +480,7 @@ impl PostgresStore {
     /// one confirm can cause (a row that does not convert), each confirm is retried alone.
     async fn drain_confirms(self, drainer: Drainer<ConfirmRequest, ConfirmOutcome>) {
         drainer
-            .drain(MAX_CONFIRM_BATCH, self.batch_write_for, |requests| {
+            .drain(MAX_CONFIRM_BATCH, self.batch_time_limit, |requests| {
                 let store = self.clone();
                 async move {
                     write_isolating(
@@ -499,7 +508,7 @@ impl PostgresStore {
     /// outage) would fail each row again, so it answers the whole batch at once.
     async fn drain_inserts(self, drainer: Drainer<NewReservation, InsertOutcome>) {
         drainer
-            .drain(MAX_INSERT_BATCH, self.batch_write_for, |requests| {
+            .drain(MAX_INSERT_BATCH, self.batch_time_limit, |requests| {
                 let store = self.clone();
                 async move {
                     write_isolating(
@@ -540,6 +549,54 @@ impl PostgresStore {
                     .transpose()
             })
             .collect())
+    }
+
+    /// Answers queued slot reads, batch after batch, with one query per distinct range.
+    async fn drain_slot_reads(
+        self,
+        drainer: Drainer<SlotRange, Result<Vec<Slot>, DependencyError>>,
+    ) {
+        drainer
+            .drain(MAX_READ_BATCH, self.batch_time_limit, |ranges| {
+                let store = self.clone();
+                async move {
+                    let mut distinct = ranges.clone();
+                    distinct.sort_unstable();
+                    distinct.dedup();
+                    let answers = store.read_slots(&distinct).await;
+                    ranges
+                        .iter()
+                        .map(|range| match &answers {
+                            Ok(answers) => distinct
+                                .binary_search(range)
+                                .map_or_else(|_| Ok(Vec::new()), |index| answers[index].clone()),
+                            Err(error) => Err(error.clone()),
+                        })
+                        .collect()
+                }
+            })
+            .await;
+    }
+
+    /// The slots of each range, on one connection.
+    async fn read_slots(
+        &self,
+        ranges: &[SlotRange],
+    ) -> Result<Vec<Result<Vec<Slot>, DependencyError>>, DependencyError> {
+        let mut connection = self.connection().await?;
+        let mut answers = Vec::with_capacity(ranges.len());
+        for (from, to) in ranges {
+            let rows: Vec<SlotRow> = exam_slots::table
+                .filter(exam_slots::starts_at.ge(from))
+                .filter(exam_slots::starts_at.lt(to))
+                .order(exam_slots::starts_at.asc())
+                .select(SlotRow::as_select())
+                .load(&mut connection)
+                .await
+                .map_err(query_error)?;
+            answers.push(rows.into_iter().map(SlotRow::into_slot).collect());
+        }
+        Ok(answers)
     }
 
     /// [`confirm_all`] in a transaction, retried when PostgreSQL aborted it to break a deadlock.
@@ -646,21 +703,25 @@ impl ExamSlotRepository for PostgresStore {
         Ok(created as u64)
     }
 
+    /// Reads that arrive while a batch of reads runs go together in the next batch, one query
+    /// per distinct range: under load, one query answers many requests. A read never joins a
+    /// query that started before it arrived, so it sees every write committed before it.
     async fn slots_between(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Slot>, DependencyError> {
-        let mut connection = self.connection().await?;
-        let rows: Vec<SlotRow> = exam_slots::table
-            .filter(exam_slots::starts_at.ge(from))
-            .filter(exam_slots::starts_at.lt(to))
-            .order(exam_slots::starts_at.asc())
-            .select(SlotRow::as_select())
-            .load(&mut connection)
+        let store = self.clone();
+        self.slot_reads
+            .submit((from, to), self.queue_wait, |drainer| {
+                tokio::spawn(store.drain_slot_reads(drainer));
+            })
             .await
-            .map_err(query_error)?;
-        rows.into_iter().map(SlotRow::into_slot).collect()
+            .unwrap_or_else(|unread| {
+                Err(DependencyError::Unavailable(format!(
+                    "database: slot read not answered ({unread:?})"
+                )))
+            })
     }
 }
 

@@ -86,10 +86,12 @@ pub struct PostgresStore {
     /// How long a queued write may wait to be taken into a batch before it gives up with a 503:
     /// the pool's acquire timeout, the wait a request had before batching.
     queue_wait: Duration,
+    /// Slot reads waiting to be answered together.
+    slot_reads: std::sync::Arc<exams::SlotReadQueue>,
     /// How long a batch may take before its callers hear that its outcome is unknown: time for a
     /// connection and a few statements, each bounded by `statement_timeout` on the server. Guards
     /// against a database that stops answering without closing the connection.
-    batch_write_for: Duration,
+    batch_time_limit: Duration,
 }
 
 impl fmt::Debug for PostgresStore {
@@ -143,7 +145,8 @@ impl PostgresStore {
             confirms: std::sync::Arc::new(exams::ConfirmQueue::new(exams::MAX_WAITING)),
             inserts: std::sync::Arc::new(exams::InsertQueue::new(exams::MAX_WAITING)),
             queue_wait: settings.acquire_timeout,
-            batch_write_for: settings.acquire_timeout + settings.statement_timeout * 3,
+            slot_reads: std::sync::Arc::new(exams::SlotReadQueue::new(exams::MAX_WAITING)),
+            batch_time_limit: settings.acquire_timeout + settings.statement_timeout * 3,
         };
         store.ping().await?;
         Ok(store)

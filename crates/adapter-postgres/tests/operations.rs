@@ -330,3 +330,45 @@ async fn writes_queued_behind_a_stalled_batch_give_up_after_the_acquire_timeout(
         "the stalled confirm itself completes once the lock is gone: {confirmed:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batched_slot_read_sees_every_write_made_before_it() {
+    use reserva_application::ports::exams::{ExamSlotRepository, ReservationRepository};
+    use reserva_domain::exams::ReservationId;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let (store, ids, hour) = pending_in_one_hour(25, None).await;
+    let until = hour + chrono::TimeDelta::hours(1);
+    // Readers keep a batch of reads in flight at all times.
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, stop) = (store.clone(), Arc::clone(&stop));
+            tokio::spawn(async move {
+                let mut reads = 0_u32;
+                while !stop.load(Ordering::Relaxed) {
+                    store.slots_between(hour, until).await.unwrap();
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+    for (done, id) in ids.iter().enumerate() {
+        store
+            .confirm_reservation(ReservationId::from_uuid(*id), chrono::Utc::now())
+            .await
+            .unwrap();
+        let slots = store.slots_between(hour, until).await.unwrap();
+        assert_eq!(
+            slots[0].confirmed,
+            10 * (u32::try_from(done).unwrap() + 1),
+            "a read issued after a confirm returned sees it"
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    for reader in readers {
+        assert!(reader.await.unwrap() > 0);
+    }
+}
