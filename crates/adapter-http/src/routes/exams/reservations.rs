@@ -36,6 +36,7 @@ use uuid::Uuid;
         (status = 401, body = Problem),
         (status = 409, description = "`capacity_exceeded` naming the hour, `slot_unavailable`, or `idempotency_key_in_flight`", body = Problem),
         (status = 422, description = "`idempotency_key_reused`: the key was used for a different request", body = Problem),
+        (status = 503, description = "`service_unavailable` (with `Retry-After`), or `outcome_unknown`: the write may or may not have happened; check before retrying (replayed under the same Idempotency-Key)", body = Problem),
     )
 )]
 #[post("/exam-reservations")]
@@ -230,6 +231,7 @@ pub(crate) async fn cancel(
         (status = 404, body = Problem),
         (status = 409, description = "`not_pending`, `capacity_exceeded` naming the hour, or `idempotency_key_in_flight`", body = Problem),
         (status = 422, description = "`idempotency_key_reused`: the key was used for a different request", body = Problem),
+        (status = 503, description = "`service_unavailable` (with `Retry-After`), or `outcome_unknown`: the write may or may not have happened; check before retrying (replayed under the same Idempotency-Key)", body = Problem),
     )
 )]
 #[post("/exam-reservations/{id}/confirm")]
