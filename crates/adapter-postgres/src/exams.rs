@@ -7,7 +7,7 @@
 
 use crate::batch::{BatchQueue, Drainer, Unwritten, write_isolating};
 use crate::schema::{exam_reservations, exam_slots};
-use crate::{PostgresStore, query_error};
+use crate::{PostgresStore, query_error, write_outcome_error};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -100,7 +100,8 @@ impl From<TxError> for ReservationWriteError {
     fn from(error: TxError) -> Self {
         match error {
             TxError::Refused(error) => error,
-            TxError::Query(error) => Self::Dependency(query_error(error)),
+            // Every transaction here writes: an answer lost on the way may hide a COMMIT.
+            TxError::Query(error) => Self::Dependency(write_outcome_error(error)),
         }
     }
 }
@@ -537,7 +538,7 @@ impl PostgresStore {
         let rows: Vec<ReservationRow> = InsertIfRoomStatement::new(batch)
             .load(&mut connection)
             .await
-            .map_err(query_error)?;
+            .map_err(write_outcome_error)?;
         let mut stored: HashMap<Uuid, ReservationRow> =
             rows.into_iter().map(|row| (row.id, row)).collect();
         Ok(batch
@@ -545,7 +546,12 @@ impl PostgresStore {
             .map(|new| {
                 stored
                     .remove(&new.id.as_uuid())
-                    .map(ReservationRow::into_reservation)
+                    .map(|row| {
+                        row.into_reservation().map_err(|error| {
+                            // Written, but unreadable: the caller cannot be told what it got.
+                            DependencyError::Indeterminate(format!("{error} (it was written)"))
+                        })
+                    })
                     .transpose()
             })
             .collect())
@@ -563,14 +569,18 @@ impl PostgresStore {
                     let mut distinct = ranges.clone();
                     distinct.sort_unstable();
                     distinct.dedup();
-                    let answers = store.read_slots(&distinct).await;
+                    let answers = store.read_ranges(&distinct).await;
                     ranges
                         .iter()
-                        .map(|range| match &answers {
-                            Ok(answers) => distinct
-                                .binary_search(range)
-                                .map_or_else(|_| Ok(Vec::new()), |index| answers[index].clone()),
-                            Err(error) => Err(error.clone()),
+                        .map(|range| {
+                            distinct.binary_search(range).map_or_else(
+                                |_| {
+                                    Err(DependencyError::Failed(
+                                        "a batched slot read lost its range".into(),
+                                    ))
+                                },
+                                |index| answers[index].clone(),
+                            )
                         })
                         .collect()
                 }
@@ -578,25 +588,44 @@ impl PostgresStore {
             .await;
     }
 
-    /// The slots of each range, on one connection.
-    async fn read_slots(
-        &self,
-        ranges: &[SlotRange],
-    ) -> Result<Vec<Result<Vec<Slot>, DependencyError>>, DependencyError> {
-        let mut connection = self.connection().await?;
-        let mut answers = Vec::with_capacity(ranges.len());
-        for (from, to) in ranges {
-            let rows: Vec<SlotRow> = exam_slots::table
-                .filter(exam_slots::starts_at.ge(from))
-                .filter(exam_slots::starts_at.lt(to))
-                .order(exam_slots::starts_at.asc())
-                .select(SlotRow::as_select())
-                .load(&mut connection)
-                .await
-                .map_err(query_error)?;
-            answers.push(rows.into_iter().map(SlotRow::into_slot).collect());
+    /// The slots of each range, one query each: the first here, the others in tasks of their own,
+    /// so a batch of many dates runs on several pooled connections at once.
+    async fn read_ranges(&self, ranges: &[SlotRange]) -> Vec<Result<Vec<Slot>, DependencyError>> {
+        let mut others = tokio::task::JoinSet::new();
+        for (index, &(from, to)) in ranges.iter().enumerate().skip(1) {
+            let store = self.clone();
+            others.spawn(async move { (index, store.read_range(from, to).await) });
         }
-        Ok(answers)
+        let lost = || Err(DependencyError::Failed("a slot read task failed".into()));
+        let mut answers: Vec<_> = ranges.iter().map(|_| lost()).collect();
+        if let (Some(&(from, to)), Some(first)) = (ranges.first(), answers.first_mut()) {
+            *first = self.read_range(from, to).await;
+        }
+        while let Some(joined) = others.join_next().await {
+            match joined {
+                Ok((index, answer)) => answers[index] = answer,
+                Err(error) => tracing::error!(%error, "slot read task failed"),
+            }
+        }
+        answers
+    }
+
+    /// The slots starting in `[from, to)`, in order.
+    async fn read_range(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Slot>, DependencyError> {
+        let mut connection = self.connection().await?;
+        let rows: Vec<SlotRow> = exam_slots::table
+            .filter(exam_slots::starts_at.ge(from))
+            .filter(exam_slots::starts_at.lt(to))
+            .order(exam_slots::starts_at.asc())
+            .select(SlotRow::as_select())
+            .load(&mut connection)
+            .await
+            .map_err(query_error)?;
+        rows.into_iter().map(SlotRow::into_slot).collect()
     }
 
     /// [`confirm_all`] in a transaction, retried when PostgreSQL aborted it to break a deadlock.

@@ -88,9 +88,11 @@ pub struct PostgresStore {
     queue_wait: Duration,
     /// Slot reads waiting to be answered together.
     slot_reads: std::sync::Arc<exams::SlotReadQueue>,
-    /// How long a batch may take before its callers hear that its outcome is unknown: time for a
-    /// connection and a few statements, each bounded by `statement_timeout` on the server. Guards
-    /// against a database that stops answering without closing the connection.
+    /// How long a batch may take before its callers hear that its outcome is unknown: a safety
+    /// net against a database that stops answering without closing the connection, far above
+    /// what a healthy batch takes (a connection, then a few statements each bounded by
+    /// `statement_timeout` on the server, retried after a deadlock). The URL's
+    /// `tcp_user_timeout` notices such a database sooner, on every query.
     batch_time_limit: Duration,
 }
 
@@ -146,7 +148,7 @@ impl PostgresStore {
             inserts: std::sync::Arc::new(exams::InsertQueue::new(exams::MAX_WAITING)),
             queue_wait: settings.acquire_timeout,
             slot_reads: std::sync::Arc::new(exams::SlotReadQueue::new(exams::MAX_WAITING)),
-            batch_time_limit: settings.acquire_timeout + settings.statement_timeout * 3,
+            batch_time_limit: settings.acquire_timeout + settings.statement_timeout * 6,
         };
         store.ping().await?;
         Ok(store)
@@ -185,6 +187,27 @@ fn pool_error(error: PoolError) -> DependencyError {
     }
 }
 
+/// Classifies the error of a write that may have reached the database (an autocommit statement,
+/// or a transaction up to its COMMIT). A connection lost, or an answer that could not be read,
+/// after it was sent leaves the outcome unknown: `Indeterminate`. An error the server answered
+/// with means the write was not applied, and is classified as by [`query_error`].
+pub(crate) fn write_outcome_error(error: QueryError) -> DependencyError {
+    let lost = match &error {
+        QueryError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        )
+        | QueryError::DeserializationError(_) => true,
+        QueryError::DatabaseError(_, info) => info.message().contains("terminating connection"),
+        _ => false,
+    };
+    if lost {
+        DependencyError::Indeterminate(format!("database: {error}; the write may have applied"))
+    } else {
+        query_error(error)
+    }
+}
+
 /// Classifies a query error: what a retry may fix is `Unavailable`, the rest `Failed`.
 pub(crate) fn query_error(error: QueryError) -> DependencyError {
     let transient = match &error {
@@ -196,8 +219,10 @@ pub(crate) fn query_error(error: QueryError) -> DependencyError {
             | DatabaseErrorKind::ReadOnlyTransaction,
             _,
         ) => true,
-        // diesel exposes no SQLSTATE: these are the messages of classes 40 (deadlock), 53
-        // (insufficient resources), 57 (operator intervention, statement timeout) and 55P03.
+        // diesel exposes no SQLSTATE, so these are PostgreSQL's (English) messages for a deadlock,
+        // lock and statement timeouts, a cancelled statement, a terminated connection, memory or
+        // disk exhausted, a server starting or stopping, and a read-only server. With another
+        // lc_messages they are `Failed` (500) instead: set lc_messages = 'C' or 'en_US'.
         QueryError::DatabaseError(_, info) => {
             let message = info.message();
             [
@@ -205,10 +230,12 @@ pub(crate) fn query_error(error: QueryError) -> DependencyError {
                 "deadlock detected",
                 "terminating connection",
                 "lock timeout",
+                "canceling statement due to user request",
                 "out of memory",
+                "out of shared memory",
                 "could not extend file",
                 "No space left on device",
-                "too many connections",
+                "too many clients",
                 "the database system is",
                 "read-only transaction",
             ]
@@ -313,7 +340,7 @@ mod tests {
             ),
             error(
                 DatabaseErrorKind::Unknown,
-                "sorry, too many connections already",
+                "sorry, too many clients already",
             ),
             error(
                 DatabaseErrorKind::Unknown,
@@ -324,6 +351,11 @@ mod tests {
                 "canceling statement due to statement timeout",
             ),
             error(DatabaseErrorKind::Unknown, "deadlock detected"),
+            error(DatabaseErrorKind::Unknown, "out of shared memory"),
+            error(
+                DatabaseErrorKind::Unknown,
+                "canceling statement due to user request",
+            ),
         ];
         for classified in unavailable {
             assert!(
@@ -351,6 +383,44 @@ mod tests {
         assert!(matches!(
             query_error(QueryError::NotFound),
             DependencyError::Failed(_)
+        ));
+    }
+
+    #[test]
+    fn a_write_whose_answer_was_lost_has_an_unknown_outcome() {
+        let error = |kind, message: &str| {
+            write_outcome_error(QueryError::DatabaseError(
+                kind,
+                Box::new(message.to_owned()),
+            ))
+        };
+        for lost in [
+            error(DatabaseErrorKind::ClosedConnection, "connection closed"),
+            error(
+                DatabaseErrorKind::UnableToSendCommand,
+                "error communicating with the server",
+            ),
+            error(
+                DatabaseErrorKind::Unknown,
+                "terminating connection due to administrator command",
+            ),
+            write_outcome_error(QueryError::DeserializationError("bad row".into())),
+        ] {
+            assert!(matches!(lost, DependencyError::Indeterminate(_)), "{lost}");
+        }
+        assert!(matches!(
+            error(
+                DatabaseErrorKind::ForeignKeyViolation,
+                "violates foreign key"
+            ),
+            DependencyError::Failed(_)
+        ));
+        assert!(matches!(
+            error(
+                DatabaseErrorKind::Unknown,
+                "canceling statement due to statement timeout"
+            ),
+            DependencyError::Unavailable(_)
         ));
     }
 }

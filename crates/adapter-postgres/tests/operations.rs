@@ -372,3 +372,32 @@ async fn a_batched_slot_read_sees_every_write_made_before_it() {
         assert!(reader.await.unwrap() > 0);
     }
 }
+
+// A current-thread runtime: all the reads are queued before the drainer runs, so one batch holds
+// several distinct ranges, some asked twice.
+#[tokio::test]
+async fn a_batch_of_reads_answers_each_range_with_its_own_slots() {
+    use chrono::{DurationRound, TimeDelta, Utc};
+    use reserva_application::ports::exams::ExamSlotRepository;
+
+    let store = TemporaryDatabase::create().await.into_store().await;
+    let start = Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap() + TimeDelta::days(5);
+    let hours: Vec<_> = (0..10).map(|i| start + TimeDelta::hours(i)).collect();
+    store.ensure_slots(&hours, 50_000).await.unwrap();
+    let ranges: Vec<(i64, i64)> = vec![(0, 1), (2, 5), (0, 1), (4, 10), (9, 12), (20, 21)];
+    let answers = futures_util::future::join_all(ranges.iter().map(|&(from, to)| {
+        store.slots_between(start + TimeDelta::hours(from), start + TimeDelta::hours(to))
+    }))
+    .await;
+    for (&(from, to), answer) in ranges.iter().zip(answers) {
+        let got: Vec<_> = answer.unwrap().iter().map(|slot| slot.starts_at).collect();
+        let expected: Vec<_> = hours
+            .iter()
+            .copied()
+            .filter(|hour| {
+                *hour >= start + TimeDelta::hours(from) && *hour < start + TimeDelta::hours(to)
+            })
+            .collect();
+        assert_eq!(got, expected, "hours {from}..{to}");
+    }
+}
