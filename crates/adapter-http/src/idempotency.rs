@@ -2,10 +2,12 @@
 //! same request within 24 hours replays the first response instead of booking again.
 //!
 //! A key belongs to the caller (two users may use the same key). The request is identified by
-//! method, path and the body as parsed (so key order and spacing do not matter). Outcomes:
+//! method, path, query string and the body as parsed (so key order and spacing do not matter).
+//! Outcomes:
 //!
 //! - key unused: the handler runs; its response is recorded if it is not a 5xx (a 5xx frees the
-//!   key, so the client's retry runs again);
+//!   key, so the client's retry runs again), or if the request may have taken effect all the same
+//!   (503 `outcome_unknown`, or a handler that panicked): then a retry gets that answer again;
 //! - same request finished: its response is replayed with `Idempotent-Replayed: true`;
 //! - same request still running: 409 `idempotency_key_in_flight` with `Retry-After`;
 //! - another request: 422 `idempotency_key_reused`.
@@ -14,9 +16,9 @@
 //! its response is still recorded, so a retry replays it rather than booking twice. While it runs
 //! its claim is renewed, so a slow request never lets a retry in; should the instance die, the
 //! claim lapses after [`Timing::in_flight_for`] and the key can be used again. A handler that
-//! panics is answered with a 500 and frees its key, as any 5xx does. Writing the record is
-//! retried in the background while the claim still holds, so a shared-state hiccup after the
-//! booking does not make the key reusable.
+//! panics is answered with a 500 that is recorded, since it may have booked before it failed.
+//! Writing the record is retried in the background while the claim is still renewed, so a
+//! shared-state hiccup after the booking does not make the key reusable.
 
 use crate::errors::{ApiError, OutcomeUnknown};
 use crate::state::ApiState;
@@ -32,6 +34,7 @@ use reserva_application::ports::shared_state::{
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 /// The request header.
 pub(crate) const HEADER: &str = "Idempotency-Key";
@@ -169,19 +172,25 @@ impl Keyed {
             IdempotencyClaim::Replay(recorded) => return Ok(replay(&recorded)),
         };
         let keyed = self.clone();
-        let task = actix_web::rt::spawn(async move {
-            let renewing = keyed.keep_claimed(&token);
-            // The handler runs in a task of its own: if it panics, that task ends, not this one,
-            // which answers 500 and frees the key even when nobody awaits it any more.
-            let response = match actix_web::rt::spawn(handler).await {
-                Ok(answer) => answer.unwrap_or_else(|error| error.error_response()),
-                Err(error) => {
-                    tracing::error!(%error, "idempotent request handler failed");
-                    internal_error().error_response()
-                }
-            };
-            keyed.record(token, response, renewing).await
-        });
+        let task = actix_web::rt::spawn(
+            async move {
+                let renewing = keyed.keep_claimed(&token);
+                // The handler runs in a task of its own: if it panics, that task ends, not this one,
+                // which answers 500 and settles the key even when nobody awaits it any more.
+                let response = match actix_web::rt::spawn(handler.in_current_span()).await {
+                    Ok(answer) => answer.unwrap_or_else(|error| error.error_response()),
+                    Err(error) => {
+                        // It may have booked before it failed: keep this answer for the key.
+                        tracing::error!(%error, "idempotent request handler failed");
+                        let mut response = internal_error().error_response();
+                        response.extensions_mut().insert(OutcomeUnknown);
+                        response
+                    }
+                };
+                keyed.record(token, response, renewing).await
+            }
+            .in_current_span(),
+        );
         task.await.map_err(|error| {
             tracing::error!(%error, "idempotent request task failed");
             internal_error()
@@ -209,7 +218,8 @@ impl Keyed {
                     Err(error) => tracing::warn!(%error, "idempotency claim not renewed; retrying"),
                 }
             }
-        }))
+        }
+        .in_current_span()))
     }
 
     /// Records `response` under the claimed key (or frees the key after a 5xx) and returns it.
@@ -248,19 +258,22 @@ impl Keyed {
         };
         if let Err(error) = self.settle(&token, recorded.as_ref(), false).await {
             tracing::warn!(%error, "idempotency record not written; retrying in the background");
-            actix_web::rt::spawn(async move {
-                let _renewing = renewing;
-                let deadline = Instant::now() + self.timing.in_flight_for;
-                while Instant::now() < deadline {
-                    actix_web::rt::time::sleep(self.timing.retry_every).await;
-                    if self.settle(&token, recorded.as_ref(), true).await.is_ok() {
-                        return;
+            actix_web::rt::spawn(
+                async move {
+                    let _renewing = renewing;
+                    let deadline = Instant::now() + self.timing.in_flight_for;
+                    while Instant::now() < deadline {
+                        actix_web::rt::time::sleep(self.timing.retry_every).await;
+                        if self.settle(&token, recorded.as_ref(), true).await.is_ok() {
+                            return;
+                        }
                     }
+                    tracing::error!(
+                        "idempotency record never written; once the claim lapses a retry runs again"
+                    );
                 }
-                tracing::error!(
-                    "idempotency record never written; once the claim lapses a retry runs again"
-                );
-            });
+                .in_current_span(),
+            );
         }
         head.set_body(BoxBody::new(bytes))
     }
@@ -353,9 +366,14 @@ mod tests {
     }
 
     #[actix_web::test]
-    async fn a_panicking_handler_answers_500_and_frees_its_key() {
+    async fn a_panicking_handler_answers_500_and_keeps_that_answer_for_its_key() {
         let mut records = free_key();
-        records.expect_abandon().times(1).returning(|_, _| Ok(()));
+        records.expect_abandon().never();
+        records
+            .expect_complete()
+            .withf(|_, _, recorded, _| recorded.status == 500)
+            .times(1)
+            .returning(|_, _, _, _| Ok(true));
         let handler = async {
             let reason: Option<&str> = None;
             panic!("a bug in the handler: {reason:?}");
@@ -397,11 +415,17 @@ mod tests {
     #[actix_web::test]
     async fn a_record_that_fails_to_write_is_retried_while_the_claim_holds() {
         let attempts = Arc::new(AtomicUsize::new(0));
+        let renewals = Arc::new(AtomicUsize::new(0));
         let mut records = free_key();
-        records.expect_renew().returning(|_, _, _| Ok(true));
+        let renewed = Arc::clone(&renewals);
+        records.expect_renew().returning(move |_, _, _| {
+            renewed.fetch_add(1, Ordering::SeqCst);
+            Ok(true)
+        });
         let counter = Arc::clone(&attempts);
+        // Fails for 60 ms (three renewal periods), then writes.
         records.expect_complete().returning(move |_, _, _, _| {
-            if counter.fetch_add(1, Ordering::SeqCst) < 2 {
+            if counter.fetch_add(1, Ordering::SeqCst) < 6 {
                 Err(DependencyError::Unavailable("redis down".into()))
             } else {
                 Ok(true)
@@ -413,11 +437,22 @@ mod tests {
             Some(StatusCode::CREATED),
             "the client hears of its booking at once"
         );
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
         assert_eq!(
             attempts.load(Ordering::SeqCst),
-            3,
+            7,
             "until it was written, then no more"
+        );
+        let renewed = renewals.load(Ordering::SeqCst);
+        assert!(
+            renewed >= 1,
+            "the claim was renewed while retrying ({renewed})"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(
+            renewals.load(Ordering::SeqCst),
+            renewed,
+            "and no more after"
         );
     }
 
@@ -439,15 +474,18 @@ mod tests {
     }
 
     #[actix_web::test]
-    async fn a_handler_that_panics_after_its_client_left_still_frees_its_key() {
-        let freed = Arc::new(AtomicUsize::new(0));
+    async fn a_handler_that_panics_after_its_client_left_still_settles_its_key() {
+        let settled = Arc::new(AtomicUsize::new(0));
         let mut records = free_key();
         records.expect_renew().returning(|_, _, _| Ok(true));
-        let counter = Arc::clone(&freed);
-        records.expect_abandon().returning(move |_, _| {
-            counter.fetch_add(1, Ordering::SeqCst);
-            Ok(())
-        });
+        let counter = Arc::clone(&settled);
+        records
+            .expect_complete()
+            .returning(move |_, _, recorded, _| {
+                assert_eq!(recorded.status, 500);
+                counter.fetch_add(1, Ordering::SeqCst);
+                Ok(true)
+            });
         let handler = async {
             actix_web::rt::time::sleep(Duration::from_millis(20)).await;
             let reason: Option<&str> = None;
@@ -465,7 +503,7 @@ mod tests {
             }
         }
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-        assert_eq!(freed.load(Ordering::SeqCst), 1);
+        assert_eq!(settled.load(Ordering::SeqCst), 1, "its 500 is recorded");
     }
 
     #[actix_web::test]
