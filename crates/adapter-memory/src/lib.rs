@@ -305,11 +305,7 @@ impl IdempotencyRecords for MemorySharedState {
     ) -> Result<bool, DependencyError> {
         let now = Instant::now();
         let mut records = guard(&self.state.idempotency, "idempotency")?;
-        let Some(entry) = records
-            .entries
-            .get_mut(key)
-            .filter(|entry| entry.expires_at > now && owns(entry, token))
-        else {
+        let Some(entry) = claimed_entry(&mut records, key, token, now) else {
             return Ok(false);
         };
         entry.expires_at = now + in_flight_for;
@@ -325,11 +321,7 @@ impl IdempotencyRecords for MemorySharedState {
     ) -> Result<bool, DependencyError> {
         let now = Instant::now();
         let mut records = guard(&self.state.idempotency, "idempotency")?;
-        let Some(entry) = records
-            .entries
-            .get_mut(key)
-            .filter(|entry| entry.expires_at > now && owns(entry, token))
-        else {
+        let Some(entry) = claimed_entry(&mut records, key, token, now) else {
             return Ok(false);
         };
         entry.state = KeyState::Done(response.clone());
@@ -348,6 +340,19 @@ impl IdempotencyRecords for MemorySharedState {
         }
         Ok(())
     }
+}
+
+/// The entry of `key` if it is still in flight and claimed with `token`.
+fn claimed_entry<'a>(
+    records: &'a mut Expiring<String, IdempotencyEntry>,
+    key: &str,
+    token: &ClaimToken,
+    now: Instant,
+) -> Option<&'a mut IdempotencyEntry> {
+    records
+        .entries
+        .get_mut(key)
+        .filter(|entry| entry.expires_at > now && owns(entry, token))
 }
 
 fn owns(entry: &IdempotencyEntry, token: &ClaimToken) -> bool {
