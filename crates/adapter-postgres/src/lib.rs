@@ -129,6 +129,12 @@ impl PostgresStore {
                     .map_err(|error| {
                         ConnectionError::BadConnection(format!("session setup failed: {error}"))
                     })?;
+                // Errors are classified by their messages (see `query_error`): ask for them
+                // untranslated. Only a superuser, or a role granted SET on it, may; otherwise
+                // the server's own setting stays.
+                if let Err(error) = connection.batch_execute("SET lc_messages = 'C'").await {
+                    tracing::debug!(%error, "lc_messages not set; error messages stay as configured");
+                }
                 Ok(connection)
             })
         });
@@ -221,8 +227,9 @@ pub(crate) fn query_error(error: QueryError) -> DependencyError {
         ) => true,
         // diesel exposes no SQLSTATE, so these are PostgreSQL's (English) messages for a deadlock,
         // lock and statement timeouts, a cancelled statement, a terminated connection, memory or
-        // disk exhausted, a server starting or stopping, and a read-only server. With another
-        // lc_messages they are `Failed` (500) instead: set lc_messages = 'C' or 'en_US'.
+        // disk exhausted, a server starting or stopping, and a read-only server. Each connection
+        // asks for lc_messages = 'C'; a role that may not set it gets the server's language, and
+        // in another language these errors are `Failed` (500).
         QueryError::DatabaseError(_, info) => {
             let message = info.message();
             [

@@ -98,6 +98,30 @@ impl TemporaryDatabase {
 }
 
 impl PostgresStore {
+    /// The value of a run-time setting on a pooled connection.
+    ///
+    /// # Errors
+    /// As any query.
+    pub async fn setting(&self, name: &str) -> Result<String, DependencyError> {
+        #[derive(diesel::QueryableByName)]
+        struct Setting {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            value: String,
+        }
+        let mut connection = self.connection().await?;
+        let rows: Vec<Setting> = diesel_async::RunQueryDsl::load(
+            diesel::sql_query("SELECT current_setting($1) AS value")
+                .bind::<diesel::sql_types::Text, _>(name),
+            &mut connection,
+        )
+        .await
+        .map_err(crate::query_error)?;
+        rows.into_iter()
+            .next()
+            .map(|row| row.value)
+            .ok_or_else(|| DependencyError::Failed(format!("no setting {name}")))
+    }
+
     /// Runs `pg_sleep` on a pooled connection: holds it (and tests the statement timeout).
     ///
     /// # Errors

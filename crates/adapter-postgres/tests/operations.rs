@@ -401,3 +401,11 @@ async fn a_batch_of_reads_answers_each_range_with_its_own_slots() {
         assert_eq!(got, expected, "hours {from}..{to}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_ask_for_untranslated_error_messages() {
+    // Errors are classified by their English messages; the server here defaults to C.UTF-8.
+    let store = TemporaryDatabase::create().await.into_store().await;
+    assert_eq!(store.setting("lc_messages").await.unwrap(), "C");
+    assert_eq!(store.setting("TimeZone").await.unwrap(), "UTC");
+}
