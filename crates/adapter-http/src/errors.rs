@@ -41,6 +41,10 @@ pub struct Problem {
     /// Broken field rules (validation failures only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// With `outcome_unknown`: the id of what the request may have created (a reservation's id
+    /// for `POST /exam-reservations`). Look it up: found, it was created; absent, it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
 }
 
 /// Marks a response (in its extensions) whose request may or may not have taken effect, so the
@@ -56,6 +60,7 @@ pub struct ApiError {
     detail: String,
     errors: Vec<FieldError>,
     retry_after_seconds: Option<u64>,
+    resource_id: Option<String>,
 }
 
 impl ApiError {
@@ -67,6 +72,7 @@ impl ApiError {
             detail: detail.to_string(),
             errors: Vec::new(),
             retry_after_seconds: None,
+            resource_id: None,
         }
     }
 
@@ -117,6 +123,7 @@ impl ApiError {
             detail: self.detail.clone(),
             code: self.code.clone(),
             errors: self.errors.clone(),
+            resource_id: self.resource_id.clone(),
         }
     }
 }
@@ -199,6 +206,7 @@ impl<E: UseCaseError> From<E> for ApiError {
         };
         let mut api_error = Self::new(status, error.code(), detail);
         api_error.errors = error.violations().iter().map(field_error).collect();
+        api_error.resource_id = error.resource_id();
         api_error.retry_after_seconds = match class {
             ErrorClass::RateLimited {
                 retry_after_seconds,
@@ -327,5 +335,29 @@ mod tests {
                 .map(|v| v.as_bytes()),
             Some(&b"application/problem+json"[..])
         );
+    }
+
+    #[test]
+    fn an_unknown_outcome_names_what_may_exist_and_invites_no_blind_retry() {
+        use reserva_application::exams::ExamError;
+        use reserva_domain::exams::ReservationId;
+
+        let id = ReservationId::from_uuid(uuid::Uuid::now_v7());
+        let lost: ApiError = ExamError::OutcomeUnknown {
+            reservation: id,
+            source: DependencyError::Indeterminate("connection closed".into()),
+        }
+        .into();
+        assert_eq!((lost.status().as_u16(), lost.code()), (503, "outcome_unknown"));
+        let problem = serde_json::to_value(lost.problem()).unwrap_or_default();
+        assert_eq!(problem["resource_id"], id.to_string());
+        assert!(!lost.detail.contains("connection closed"), "details stay in the logs");
+        let response = lost.error_response();
+        assert!(!response.headers().contains_key(header::RETRY_AFTER));
+        assert!(response.extensions().contains::<OutcomeUnknown>());
+
+        let plain: ApiError = DependencyError::Unavailable("db".into()).into();
+        let problem = serde_json::to_value(plain.problem()).unwrap_or_default();
+        assert!(problem.get("resource_id").is_none(), "absent unless known");
     }
 }

@@ -98,6 +98,11 @@ pub trait UseCaseError: std::error::Error + Send + Sync + 'static {
     fn violations(&self) -> &[FieldViolation] {
         &[]
     }
+    /// For an outcome that is unknown ([`OUTCOME_UNKNOWN`]): the id of what the request may have
+    /// created, which the client can look up to learn whether it was.
+    fn resource_id(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A failed dependency on its own (outside a use case, e.g. an idempotency record) is a 503 or

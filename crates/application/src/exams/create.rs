@@ -2,9 +2,9 @@
 //! reservations use no capacity; the binding check happens at confirmation).
 
 use super::{ExamError, Exams};
-use crate::FieldViolation;
 use crate::accounts::Principal;
 use crate::ports::exams::NewReservation;
+use crate::{DependencyError, FieldViolation};
 use chrono::{DateTime, Utc};
 use reserva_domain::exams::{
     Headcount, HourRange, HourRangeError, Reservation, ReservationId, fits,
@@ -121,13 +121,25 @@ impl Exams {
             now: self.now(),
         };
         let reservations = &self.ports.reservations;
-        if let Some(stored) = reservations.insert_reservation_if_room(new.clone()).await? {
+        let id = new.id;
+        let lost = |error: DependencyError| match error {
+            DependencyError::Indeterminate(_) => ExamError::OutcomeUnknown {
+                reservation: id,
+                source: error,
+            },
+            other => ExamError::Dependency(other),
+        };
+        if let Some(stored) = reservations
+            .insert_reservation_if_room(new.clone())
+            .await
+            .map_err(lost)?
+        {
             return Ok(stored);
         }
         // Some hour lacked a slot or room: read the slots to name it.
         self.check_room(&range, headcount).await?;
         // Room appeared between the two reads (a confirmed reservation was cancelled or shrunk).
-        Ok(reservations.insert_reservation(new).await?)
+        reservations.insert_reservation(new).await.map_err(lost)
     }
 }
 
@@ -136,6 +148,7 @@ mod tests {
     use super::*;
     use crate::exams::test_support::{Fixture, now, principal, reservation};
     use crate::ports::exams::Slot;
+    use crate::{ErrorClass, UseCaseError};
     use chrono::Duration;
     use reserva_domain::accounts::Role;
     use reserva_domain::exams::ReservationStatus;
@@ -195,6 +208,42 @@ mod tests {
             .create_reservation(&caller, command(now() + Duration::days(5), 3, 20_000))
             .await;
         assert_eq!(result.map(|r| r.status), Ok(ReservationStatus::Pending));
+    }
+
+    #[tokio::test]
+    async fn a_create_whose_answer_was_lost_names_the_reservation_it_may_have_made() {
+        let mut fixture = Fixture::new();
+        let sent = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let seen = std::sync::Arc::clone(&sent);
+        fixture
+            .reservations
+            .expect_insert_reservation_if_room()
+            .times(1)
+            .returning(move |new| {
+                *seen
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(new.id);
+                Err(DependencyError::Indeterminate("connection closed".into()))
+            });
+        let result = fixture
+            .exams()
+            .create_reservation(
+                &principal(Role::Member),
+                command(now() + Duration::days(5), 1, 10),
+            )
+            .await;
+        let sent = sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .expect("the store was called");
+        let error = result.expect_err("the outcome is unknown");
+        assert!(
+            matches!(error, ExamError::OutcomeUnknown { reservation, .. } if reservation == sent),
+            "{error:?}"
+        );
+        assert_eq!(error.class(), ErrorClass::Unavailable);
+        assert_eq!(error.code(), crate::OUTCOME_UNKNOWN);
+        assert_eq!(error.resource_id(), Some(sent.to_string()));
     }
 
     #[tokio::test]

@@ -1,7 +1,7 @@
 //! Errors of the exams use cases.
 
-use crate::{DependencyError, ErrorClass, FieldViolation, UseCaseError};
-use reserva_domain::exams::TransitionError;
+use crate::{DependencyError, ErrorClass, FieldViolation, OUTCOME_UNKNOWN, UseCaseError};
+use reserva_domain::exams::{ReservationId, TransitionError};
 use thiserror::Error;
 
 /// Why a reservation operation failed.
@@ -34,6 +34,14 @@ pub enum ExamError {
     /// A dependency failed.
     #[error(transparent)]
     Dependency(#[from] DependencyError),
+    /// Creating the reservation was sent but its answer lost: it may or may not exist now.
+    #[error("reservation {reservation} may or may not have been created: {source}")]
+    OutcomeUnknown {
+        /// The id it has if it was created.
+        reservation: ReservationId,
+        /// What was lost.
+        source: DependencyError,
+    },
 }
 
 impl UseCaseError for ExamError {
@@ -46,6 +54,7 @@ impl UseCaseError for ExamError {
                 ErrorClass::Conflict
             }
             Self::Dependency(error) => error.class(),
+            Self::OutcomeUnknown { .. } => ErrorClass::Unavailable,
         }
     }
     fn code(&self) -> &'static str {
@@ -57,12 +66,19 @@ impl UseCaseError for ExamError {
             Self::CapacityExceeded { .. } => "capacity_exceeded",
             Self::SlotUnavailable { .. } => "slot_unavailable",
             Self::Dependency(error) => error.code(),
+            Self::OutcomeUnknown { .. } => OUTCOME_UNKNOWN,
         }
     }
     fn violations(&self) -> &[FieldViolation] {
         match self {
             Self::Invalid(violations) => violations,
             _ => &[],
+        }
+    }
+    fn resource_id(&self) -> Option<String> {
+        match self {
+            Self::OutcomeUnknown { reservation, .. } => Some(reservation.to_string()),
+            _ => None,
         }
     }
 }
