@@ -348,10 +348,16 @@ mod tests {
             source: DependencyError::Indeterminate("connection closed".into()),
         }
         .into();
-        assert_eq!((lost.status().as_u16(), lost.code()), (503, "outcome_unknown"));
+        assert_eq!(
+            (lost.status().as_u16(), lost.code()),
+            (503, "outcome_unknown")
+        );
         let problem = serde_json::to_value(lost.problem()).unwrap_or_default();
         assert_eq!(problem["resource_id"], id.to_string());
-        assert!(!lost.detail.contains("connection closed"), "details stay in the logs");
+        assert!(
+            !lost.detail.contains("connection closed"),
+            "details stay in the logs"
+        );
         let response = lost.error_response();
         assert!(!response.headers().contains_key(header::RETRY_AFTER));
         assert!(response.extensions().contains::<OutcomeUnknown>());

@@ -58,6 +58,37 @@ impl fmt::Debug for PostgresSettings {
     }
 }
 
+/// `url` with TCP options that notice a database host gone silent (no FIN, no RST) in seconds
+/// rather than when the kernel gives up (minutes for unacknowledged data, hours when idle):
+/// unacknowledged data for 30 s, or 3 keepalive probes 10 s apart after 30 s idle, closes the
+/// connection, and the query waiting on it fails instead of hanging. Options the URL already
+/// sets are kept; a key-value connection string is left as it is.
+fn with_dead_peer_detection(url: &str) -> String {
+    const DEFAULTS: [(&str, &str); 4] = [
+        ("tcp_user_timeout", "30"),
+        ("keepalives_idle", "30"),
+        ("keepalives_interval", "10"),
+        ("keepalives_retries", "3"),
+    ];
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return url.to_owned();
+    }
+    let query = url.split_once('?').map_or("", |(_, query)| query);
+    let given = |key: &str| {
+        query
+            .split('&')
+            .any(|pair| pair.split_once('=').map_or(pair, |(name, _)| name) == key)
+    };
+    let mut out = url.to_owned();
+    for (key, value) in DEFAULTS {
+        if !given(key) {
+            out.push(if out.contains('?') { '&' } else { '?' });
+            out.push_str(&format!("{key}={value}"));
+        }
+    }
+    out
+}
+
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`: URLs may carry passwords.
 #[must_use]
 pub fn redact(url: &str) -> String {
@@ -138,7 +169,8 @@ impl PostgresStore {
                 Ok(connection)
             })
         });
-        let manager = AsyncDieselConnectionManager::new_with_config(&settings.url, config);
+        let url = with_dead_peer_detection(&settings.url);
+        let manager = AsyncDieselConnectionManager::new_with_config(url, config);
         let pool = Pool::builder(manager)
             .max_size(settings.max_connections.max(1))
             .wait_timeout(Some(settings.acquire_timeout))
@@ -429,5 +461,26 @@ mod tests {
             ),
             DependencyError::Unavailable(_)
         ));
+    }
+
+    #[test]
+    fn urls_get_dead_peer_detection_unless_they_choose_their_own() {
+        assert_eq!(
+            with_dead_peer_detection("postgres://app@db/reserva"),
+            "postgres://app@db/reserva?tcp_user_timeout=30&keepalives_idle=30\
+             &keepalives_interval=10&keepalives_retries=3"
+        );
+        assert_eq!(
+            with_dead_peer_detection(
+                "postgresql://app@db/reserva?sslmode=disable&tcp_user_timeout=5"
+            ),
+            "postgresql://app@db/reserva?sslmode=disable&tcp_user_timeout=5&keepalives_idle=30\
+             &keepalives_interval=10&keepalives_retries=3"
+        );
+        assert_eq!(
+            with_dead_peer_detection("host=db user=app"),
+            "host=db user=app",
+            "key-value strings are the operator's"
+        );
     }
 }
