@@ -775,8 +775,11 @@ impl ReservationRepository for PostgresStore {
             .returning(ReservationRow::as_returning())
             .get_result(&mut connection)
             .await
-            .map_err(query_error)?;
-        row.into_reservation()
+            .map_err(write_outcome_error)?;
+        row.into_reservation().map_err(|error| {
+            // Written, but unreadable: the caller cannot be told what it got.
+            DependencyError::Indeterminate(format!("{error} (it was written)"))
+        })
     }
 
     async fn insert_reservation_if_room(

@@ -70,21 +70,41 @@ fn with_dead_peer_detection(url: &str) -> String {
         ("keepalives_interval", "10"),
         ("keepalives_retries", "3"),
     ];
-    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+    let Some(rest) = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+    else {
         return url.to_owned();
-    }
-    let query = url.split_once('?').map_or("", |(_, query)| query);
+    };
+    // As tokio-postgres reads it: credentials up to the first '@' (a password may hold '?'),
+    // then host and path, then the query.
+    let after_credentials = rest.find('@').map_or(0, |at| at + 1);
+    let query = rest[after_credentials..]
+        .split_once('?')
+        .map(|(_, query)| query);
     let given = |key: &str| {
-        query
-            .split('&')
-            .any(|pair| pair.split_once('=').map_or(pair, |(name, _)| name) == key)
+        query.is_some_and(|query| {
+            query.split('&').any(|pair| {
+                let name = pair.split_once('=').map_or(pair, |(name, _)| name);
+                name.replace("%5F", "_").replace("%5f", "_") == key
+            })
+        })
     };
     let mut out = url.to_owned();
+    let mut has_query = query.is_some();
     for (key, value) in DEFAULTS {
-        if !given(key) {
-            out.push(if out.contains('?') { '&' } else { '?' });
-            out.push_str(&format!("{key}={value}"));
+        if given(key) {
+            continue;
         }
+        if !has_query {
+            out.push('?');
+            has_query = true;
+        } else if !(out.ends_with('?') || out.ends_with('&')) {
+            out.push('&');
+        }
+        out.push_str(key);
+        out.push('=');
+        out.push_str(value);
     }
     out
 }
@@ -162,8 +182,12 @@ impl PostgresStore {
                     })?;
                 // Errors are classified by their messages (see `query_error`): ask for them
                 // untranslated. Only a superuser, or a role granted SET on it, may; otherwise
-                // the server's own setting stays.
-                if let Err(error) = connection.batch_execute("SET lc_messages = 'C'").await {
+                // the server's own setting stays (`ALTER ROLE … SET lc_messages = 'C'` is the
+                // operator's way).
+                // The DO block swallows the refusal, so the server logs no error either.
+                let untranslated = "DO $$BEGIN SET lc_messages = 'C'; \
+                     EXCEPTION WHEN insufficient_privilege THEN NULL; END$$";
+                if let Err(error) = connection.batch_execute(untranslated).await {
                     tracing::debug!(%error, "lc_messages not set; error messages stay as configured");
                 }
                 Ok(connection)
@@ -291,7 +315,7 @@ pub(crate) fn query_error(error: QueryError) -> DependencyError {
 }
 
 async fn connect_once(url: &str) -> Result<AsyncPgConnection, DependencyError> {
-    AsyncPgConnection::establish(url)
+    AsyncPgConnection::establish(&with_dead_peer_detection(url))
         .await
         .map_err(|error| DependencyError::Unavailable(format!("database unreachable: {error}")))
 }
@@ -481,6 +505,27 @@ mod tests {
             with_dead_peer_detection("host=db user=app"),
             "host=db user=app",
             "key-value strings are the operator's"
+        );
+        let all =
+            "tcp_user_timeout=30&keepalives_idle=30&keepalives_interval=10&keepalives_retries=3";
+        assert_eq!(
+            with_dead_peer_detection("postgres://app:pa?ss&w@db/reserva"),
+            format!("postgres://app:pa?ss&w@db/reserva?{all}"),
+            "a '?' in the password is not the query"
+        );
+        assert_eq!(
+            with_dead_peer_detection("postgres://app@db/reserva?"),
+            format!("postgres://app@db/reserva?{all}")
+        );
+        assert_eq!(
+            with_dead_peer_detection("postgres://app@db/reserva?sslmode=disable&"),
+            format!("postgres://app@db/reserva?sslmode=disable&{all}")
+        );
+        assert_eq!(
+            with_dead_peer_detection("postgres://app@db/reserva?tcp%5Fuser%5Ftimeout=5"),
+            "postgres://app@db/reserva?tcp%5Fuser%5Ftimeout=5&keepalives_idle=30\
+             &keepalives_interval=10&keepalives_retries=3",
+            "an encoded name is still the operator's choice"
         );
     }
 }

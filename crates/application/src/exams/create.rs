@@ -282,6 +282,41 @@ mod tests {
         assert_eq!(result.map(|r| r.status), Ok(ReservationStatus::Pending));
     }
 
+    #[tokio::test]
+    async fn a_lost_answer_on_the_second_insert_names_the_reservation_too() {
+        let mut fixture = Fixture::new();
+        let mut order = mockall::Sequence::new();
+        fixture
+            .reservations
+            .expect_insert_reservation_if_room()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_| Ok(None));
+        fixture
+            .slots
+            .expect_slots_between()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(slots_with(0));
+        fixture
+            .reservations
+            .expect_insert_reservation()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_| Err(DependencyError::Indeterminate("connection closed".into())));
+        let result = fixture
+            .exams()
+            .create_reservation(
+                &principal(Role::Member),
+                command(now() + Duration::days(5), 1, 10),
+            )
+            .await;
+        assert!(
+            matches!(result, Err(ExamError::OutcomeUnknown { .. })),
+            "{result:?}"
+        );
+    }
+
     fn refusing_inserts(fixture: &mut Fixture) {
         fixture
             .reservations
