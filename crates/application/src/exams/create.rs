@@ -246,22 +246,29 @@ mod tests {
         assert_eq!(error.resource_id(), Some(sent.to_string()));
     }
 
-    #[tokio::test]
-    async fn room_that_appears_after_a_refused_insert_is_used() {
+    /// A fixture whose first insert is refused, and whose slots then show room: the use case
+    /// inserts again, in `order`.
+    fn refused_then_room(order: &mut mockall::Sequence, confirmed: u32) -> Fixture {
         let mut fixture = Fixture::new();
-        let mut order = mockall::Sequence::new();
         fixture
             .reservations
             .expect_insert_reservation_if_room()
             .times(1)
-            .in_sequence(&mut order)
+            .in_sequence(order)
             .returning(|_| Ok(None));
         fixture
             .slots
             .expect_slots_between()
             .times(1)
-            .in_sequence(&mut order)
-            .returning(slots_with(30_000));
+            .in_sequence(order)
+            .returning(slots_with(confirmed));
+        fixture
+    }
+
+    #[tokio::test]
+    async fn room_that_appears_after_a_refused_insert_is_used() {
+        let mut order = mockall::Sequence::new();
+        let mut fixture = refused_then_room(&mut order, 30_000);
         fixture
             .reservations
             .expect_insert_reservation()
@@ -284,20 +291,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_lost_answer_on_the_second_insert_names_the_reservation_too() {
-        let mut fixture = Fixture::new();
         let mut order = mockall::Sequence::new();
-        fixture
-            .reservations
-            .expect_insert_reservation_if_room()
-            .times(1)
-            .in_sequence(&mut order)
-            .returning(|_| Ok(None));
-        fixture
-            .slots
-            .expect_slots_between()
-            .times(1)
-            .in_sequence(&mut order)
-            .returning(slots_with(0));
+        let mut fixture = refused_then_room(&mut order, 0);
         fixture
             .reservations
             .expect_insert_reservation()
