@@ -7,28 +7,13 @@ use crate::DependencyError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use reserva_domain::accounts::UserId;
-use reserva_domain::exams::{Headcount, HourRange, Reservation, ReservationId, ReservationStatus};
+use reserva_domain::exams::{
+    CapacityError, Headcount, HourRange, Reservation, ReservationId, ReservationStatus,
+};
 use reserva_domain::paging::PageLimit;
 use thiserror::Error;
 
-/// One hour's fill level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Slot {
-    /// UTC start of the hour.
-    pub starts_at: DateTime<Utc>,
-    /// People the hour holds.
-    pub capacity: u32,
-    /// People confirmed in it.
-    pub confirmed: u32,
-}
-
-impl Slot {
-    /// Places left.
-    #[must_use]
-    pub const fn remaining(&self) -> u32 {
-        self.capacity.saturating_sub(self.confirmed)
-    }
-}
+pub use reserva_domain::exams::Slot;
 
 /// Hourly slots.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -199,101 +184,11 @@ pub trait ReservationRepository: Send + Sync {
     ) -> Result<Reservation, ReservationWriteError>;
 }
 
-/// The capacity rule every store applies under its locks: with `release` giving its headcount back
-/// to its hours, does `take` fit in every one of its hours? `slots` are the stored slots covering
-/// both ranges, ordered by `starts_at`.
-///
-/// # Errors
-/// [`ReservationWriteError::MissingSlot`] or [`ReservationWriteError::CapacityExceeded`], naming
-/// the first hour of `take` that fails.
-pub fn check_capacity_change(
-    slots: &[Slot],
-    release: Option<(&HourRange, Headcount)>,
-    take: (&HourRange, Headcount),
-) -> Result<(), ReservationWriteError> {
-    let (range, headcount) = take;
-    for hour in range.hours() {
-        let Ok(index) = slots.binary_search_by_key(&hour, |slot| slot.starts_at) else {
-            return Err(ReservationWriteError::MissingSlot { hour });
-        };
-        let slot = slots[index];
-        let released = release
-            .filter(|(old, _)| old.starts_at() <= hour && hour < old.ends_at())
-            .map_or(0, |(_, people)| people.get());
-        let confirmed = slot.confirmed.saturating_sub(released);
-        if !reserva_domain::exams::fits(confirmed, headcount, slot.capacity) {
-            return Err(ReservationWriteError::CapacityExceeded { hour });
+impl From<CapacityError> for ReservationWriteError {
+    fn from(error: CapacityError) -> Self {
+        match error {
+            CapacityError::Exceeded { hour } => Self::CapacityExceeded { hour },
+            CapacityError::MissingSlot { hour } => Self::MissingSlot { hour },
         }
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::{Duration, TimeZone};
-    use reserva_domain::exams::BusinessZone;
-
-    fn hour(index: i64) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0)
-            .single()
-            .unwrap_or_default()
-            + Duration::hours(index)
-    }
-
-    fn range(from: i64, to: i64) -> HourRange {
-        HourRange::new(hour(from), hour(to), BusinessZone::new(chrono_tz::UTC))
-            .unwrap_or_else(|error| panic!("{error}"))
-    }
-
-    fn people(count: i64) -> Headcount {
-        Headcount::new(count).unwrap_or_else(|error| panic!("{error}"))
-    }
-
-    fn slots(confirmed: &[u32]) -> Vec<Slot> {
-        (0_i64..)
-            .zip(confirmed)
-            .map(|(index, confirmed)| Slot {
-                starts_at: hour(index),
-                capacity: 10,
-                confirmed: *confirmed,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn take_must_fit_in_every_hour() {
-        let slots = slots(&[0, 6, 0]);
-        assert_eq!(
-            check_capacity_change(&slots, None, (&range(0, 3), people(4))),
-            Ok(())
-        );
-        assert_eq!(
-            check_capacity_change(&slots, None, (&range(0, 3), people(5))),
-            Err(ReservationWriteError::CapacityExceeded { hour: hour(1) })
-        );
-    }
-
-    #[test]
-    fn released_places_count_only_in_their_own_hours() {
-        let slots = slots(&[0, 6, 6]);
-        let old = range(1, 2);
-        assert_eq!(
-            check_capacity_change(&slots, Some((&old, people(6))), (&range(1, 2), people(10))),
-            Ok(())
-        );
-        assert_eq!(
-            check_capacity_change(&slots, Some((&old, people(6))), (&range(1, 3), people(5))),
-            Err(ReservationWriteError::CapacityExceeded { hour: hour(2) })
-        );
-    }
-
-    #[test]
-    fn an_hour_without_a_slot_is_named() {
-        let slots = slots(&[0, 0]);
-        assert_eq!(
-            check_capacity_change(&slots, None, (&range(1, 4), people(1))),
-            Err(ReservationWriteError::MissingSlot { hour: hour(2) })
-        );
     }
 }

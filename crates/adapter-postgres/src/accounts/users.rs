@@ -1,0 +1,191 @@
+//! Users: sign-up, look-ups, the admin list and changes (with the sessions they revoke).
+
+use super::{TxError, UserRow, write_error};
+use crate::schema::{exam_reservations, sessions, users};
+use crate::{PostgresStore, query_error};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use reserva_application::DependencyError;
+use reserva_application::ports::accounts::{
+    NewUser, RevokeSessions, UpdatedUser, UserChanges, UserCredentials, UserQuery, UserRepository,
+    UserWriteError,
+};
+use reserva_domain::accounts::{Email, SessionId, User, UserId};
+use reserva_sql_support::like_pattern;
+use uuid::Uuid;
+
+async fn apply_user_changes(
+    connection: &mut AsyncPgConnection,
+    id: Uuid,
+    changes: &UserChanges,
+    revoke: RevokeSessions,
+    now: DateTime<Utc>,
+) -> Result<(UserRow, Vec<Uuid>), TxError> {
+    let row: Option<UserRow> = diesel::update(users::table.find(id))
+        .set((
+            changes
+                .username
+                .as_ref()
+                .map(|username| users::username.eq(username.as_str().to_owned())),
+            changes
+                .password_hash
+                .as_ref()
+                .map(|hash| users::password_hash.eq(hash.as_phc().to_owned())),
+            changes.role.map(|role| users::role.eq(role.as_str())),
+            changes.is_active.map(|active| users::is_active.eq(active)),
+            users::updated_at.eq(now),
+        ))
+        .returning(UserRow::as_returning())
+        .get_result(connection)
+        .await
+        .optional()?;
+    let Some(row) = row else {
+        return Err(TxError::Refused(UserWriteError::NotFound));
+    };
+    let live = sessions::table
+        .filter(sessions::user_id.eq(id))
+        .filter(sessions::revoked_at.is_null());
+    let revoked = match revoke {
+        RevokeSessions::None => Vec::new(),
+        RevokeSessions::All => {
+            diesel::update(live)
+                .set(sessions::revoked_at.eq(now))
+                .returning(sessions::id)
+                .get_results(connection)
+                .await?
+        }
+        RevokeSessions::AllExcept(kept) => {
+            diesel::update(live.filter(sessions::id.ne(kept.as_uuid())))
+                .set(sessions::revoked_at.eq(now))
+                .returning(sessions::id)
+                .get_results(connection)
+                .await?
+        }
+    };
+    if changes.is_active == Some(false) {
+        // A deactivated account's pending requests go with it (PRODUCT.md, DELETE /users/me).
+        diesel::update(
+            exam_reservations::table
+                .filter(exam_reservations::user_id.eq(id))
+                .filter(exam_reservations::status.eq("pending")),
+        )
+        .set((
+            exam_reservations::status.eq("cancelled"),
+            exam_reservations::cancelled_at.eq(now),
+            exam_reservations::updated_at.eq(now),
+        ))
+        .execute(connection)
+        .await?;
+    }
+    Ok((row, revoked))
+}
+
+#[async_trait]
+impl UserRepository for PostgresStore {
+    async fn insert_user(&self, new_user: NewUser) -> Result<User, UserWriteError> {
+        let mut connection = self.connection().await?;
+        let row = diesel::insert_into(users::table)
+            .values((
+                users::id.eq(new_user.id.as_uuid()),
+                users::email.eq(new_user.email.as_str()),
+                users::username.eq(new_user.username.as_str()),
+                users::password_hash.eq(new_user.password_hash.as_phc()),
+                users::role.eq(new_user.role.as_str()),
+                users::is_active.eq(true),
+                users::created_at.eq(new_user.now),
+                users::updated_at.eq(new_user.now),
+            ))
+            .returning(UserRow::as_returning())
+            .get_result(&mut connection)
+            .await
+            .map_err(write_error)?;
+        Ok(row.into_user()?)
+    }
+
+    async fn find_user(&self, id: UserId) -> Result<Option<User>, DependencyError> {
+        Ok(self
+            .find_credentials(id)
+            .await?
+            .map(|credentials| credentials.user))
+    }
+
+    async fn find_credentials_by_email(
+        &self,
+        email: &Email,
+    ) -> Result<Option<UserCredentials>, DependencyError> {
+        let mut connection = self.connection().await?;
+        users::table
+            .filter(users::email.eq(email.as_str()))
+            .select(UserRow::as_select())
+            .first(&mut connection)
+            .await
+            .optional()
+            .map_err(query_error)?
+            .map(UserRow::into_credentials)
+            .transpose()
+    }
+
+    async fn find_credentials(
+        &self,
+        id: UserId,
+    ) -> Result<Option<UserCredentials>, DependencyError> {
+        let mut connection = self.connection().await?;
+        users::table
+            .find(id.as_uuid())
+            .select(UserRow::as_select())
+            .first(&mut connection)
+            .await
+            .optional()
+            .map_err(query_error)?
+            .map(UserRow::into_credentials)
+            .transpose()
+    }
+
+    async fn list_users(&self, query: &UserQuery) -> Result<Vec<User>, DependencyError> {
+        let mut connection = self.connection().await?;
+        let mut select = users::table
+            .select(UserRow::as_select())
+            .order(users::id.desc())
+            .limit(i64::from(query.limit.get()) + 1)
+            .into_boxed();
+        if let Some(role) = query.role {
+            select = select.filter(users::role.eq(role.as_str()));
+        }
+        if let Some(before) = query.before {
+            select = select.filter(users::id.lt(before.as_uuid()));
+        }
+        if let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) {
+            let pattern = like_pattern(search);
+            select = select.filter(
+                users::email
+                    .ilike(pattern.clone())
+                    .or(users::username.ilike(pattern)),
+            );
+        }
+        let rows: Vec<UserRow> = select.load(&mut connection).await.map_err(query_error)?;
+        rows.into_iter().map(UserRow::into_user).collect()
+    }
+
+    async fn update_user(
+        &self,
+        id: UserId,
+        changes: &UserChanges,
+        revoke: RevokeSessions,
+        now: DateTime<Utc>,
+    ) -> Result<UpdatedUser, UserWriteError> {
+        let mut connection = self.connection().await?;
+        let changes = changes.clone();
+        let (row, revoked) = connection
+            .transaction(async |connection| {
+                apply_user_changes(connection, id.as_uuid(), &changes, revoke, now).await
+            })
+            .await
+            .map_err(|error: TxError| error.into_refusal(write_error))?;
+        Ok(UpdatedUser {
+            user: row.into_user()?,
+            revoked_sessions: revoked.into_iter().map(SessionId::from_uuid).collect(),
+        })
+    }
+}

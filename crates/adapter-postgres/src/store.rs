@@ -1,0 +1,159 @@
+//! The store: one pool of connections, set up once, shared by every module's repositories.
+
+use crate::errors::{note_message_language, pool_error, query_error};
+use crate::parts::ModuleStates;
+use crate::settings::{PostgresSettings, with_dead_peer_detection};
+use async_trait::async_trait;
+use diesel::ConnectionError;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use reserva_application::DependencyError;
+use reserva_application::ports::system::HealthProbe;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The store. Cheap to clone: clones share the pool.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool<AsyncPgConnection>,
+    /// Something that must live as long as the store (a test's throwaway database).
+    pub(crate) keep_alive: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    /// What a module needs to know of the pool to use it well.
+    timing: PoolTiming,
+    /// Each module's own state (the exams batch queues).
+    modules: Arc<ModuleStates>,
+}
+
+/// The pool's time limits, as modules need them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PoolTiming {
+    /// How long a request waits for a pooled connection before it gets a 503.
+    pub acquire_timeout: Duration,
+    /// The `statement_timeout` of every connection.
+    pub statement_timeout: Duration,
+}
+
+impl fmt::Debug for PostgresStore {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("PostgresStore")
+            .field("pool", &self.pool.status())
+            .field("keeps_alive", &self.keep_alive.is_some())
+            .finish()
+    }
+}
+
+impl PostgresStore {
+    /// Builds the pool and checks that the database answers.
+    ///
+    /// # Errors
+    /// [`DependencyError::Unavailable`] when PostgreSQL cannot be reached;
+    /// [`DependencyError::Failed`] for an unusable configuration.
+    pub async fn connect(settings: &PostgresSettings) -> Result<Self, DependencyError> {
+        let timeout_ms = settings.statement_timeout.as_millis().max(1);
+        let mut config = ManagerConfig::<AsyncPgConnection>::default();
+        // The default (`Verified`) runs `SELECT 1` on every checkout: a round trip per query.
+        // `Fast` still discards connections that are closed or left in a transaction.
+        config.recycling_method = RecyclingMethod::Fast;
+        config.custom_setup = Box::new(move |url| {
+            Box::pin(async move {
+                let mut connection = AsyncPgConnection::establish(url).await?;
+                connection
+                    .batch_execute(&format!(
+                        "SET statement_timeout = {timeout_ms}; SET TIME ZONE 'UTC'"
+                    ))
+                    .await
+                    .map_err(|error| {
+                        ConnectionError::BadConnection(format!("session setup failed: {error}"))
+                    })?;
+                // Errors without a SQLSTATE class are classified by their messages (see `query_error`): ask for them
+                // untranslated. Only a superuser, or a role granted SET on it, may; otherwise
+                // the server's own setting stays (`ALTER ROLE … SET lc_messages = 'C'` is the
+                // operator's way).
+                // The DO block swallows the refusal, so the server logs no error either.
+                let untranslated = "DO $$BEGIN SET lc_messages = 'C'; \
+                     EXCEPTION WHEN insufficient_privilege THEN NULL; END$$";
+                if let Err(error) = connection.batch_execute(untranslated).await {
+                    tracing::debug!(%error, "lc_messages not set; error messages stay as configured");
+                }
+                if let Some(language) = current_setting(&mut connection, "lc_messages").await {
+                    note_message_language(&language);
+                }
+                Ok(connection)
+            })
+        });
+        let url = with_dead_peer_detection(&settings.url);
+        let manager = AsyncDieselConnectionManager::new_with_config(url, config);
+        let pool = Pool::builder(manager)
+            .max_size(settings.max_connections.max(1))
+            .wait_timeout(Some(settings.acquire_timeout))
+            .create_timeout(Some(settings.acquire_timeout))
+            .recycle_timeout(Some(settings.acquire_timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .map_err(|error| DependencyError::Failed(format!("database pool: {error}")))?;
+        let store = Self {
+            pool,
+            keep_alive: None,
+            timing: PoolTiming {
+                acquire_timeout: settings.acquire_timeout,
+                statement_timeout: settings.statement_timeout,
+            },
+            modules: Arc::default(),
+        };
+        store.ping().await?;
+        Ok(store)
+    }
+
+    /// The pool's time limits.
+    pub(crate) const fn timing(&self) -> PoolTiming {
+        self.timing
+    }
+
+    /// A module's own state, made by `init` on first use and shared by every clone.
+    pub(crate) fn module_state<State: std::any::Any + Send + Sync>(
+        &self,
+        init: impl FnOnce() -> State,
+    ) -> Arc<State> {
+        self.modules.get_or_init(init)
+    }
+
+    /// A pooled connection, or `Unavailable` once `acquire_timeout` has passed.
+    pub(crate) async fn connection(&self) -> Result<Object<AsyncPgConnection>, DependencyError> {
+        self.pool.get().await.map_err(pool_error)
+    }
+}
+
+#[async_trait]
+impl HealthProbe for PostgresStore {
+    fn component(&self) -> &'static str {
+        "database"
+    }
+
+    async fn ping(&self) -> Result<(), DependencyError> {
+        let mut connection = self.connection().await?;
+        connection
+            .batch_execute("SELECT 1")
+            .await
+            .map_err(query_error)
+    }
+}
+
+/// A run-time setting of `connection`, if it can be read.
+async fn current_setting(connection: &mut AsyncPgConnection, name: &str) -> Option<String> {
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    diesel::sql_query("SELECT current_setting($1) AS value")
+        .bind::<diesel::sql_types::Text, _>(name)
+        .get_result::<Setting>(connection)
+        .await
+        .map(|setting| setting.value)
+        .ok()
+}
