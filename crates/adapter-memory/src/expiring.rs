@@ -50,3 +50,21 @@ pub(crate) fn guard<'a, T>(
         .lock()
         .map_err(|_| DependencyError::Failed(format!("in-memory {what} state is poisoned")))
 }
+
+/// Writes 100 entries that lapse almost at once, waits until they have, then writes one lasting
+/// entry (`"live"`) [`PRUNE_EVERY`] times: a port whose map prunes then holds only that entry.
+#[cfg(test)]
+pub(crate) async fn lapse_then_write_live<Write, Written>(mut write: Write)
+where
+    Write: FnMut(String, std::time::Duration) -> Written,
+    Written: Future<Output = ()>,
+{
+    let short = std::time::Duration::from_millis(20);
+    for index in 0..100 {
+        write(format!("key-{index}"), short).await;
+    }
+    tokio::time::sleep(short * 3).await;
+    for _ in 0..PRUNE_EVERY {
+        write("live".to_owned(), std::time::Duration::from_secs(30)).await;
+    }
+}

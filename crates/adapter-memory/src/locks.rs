@@ -67,23 +67,19 @@ impl DistributedLock for MemorySharedState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::expiring::PRUNE_EVERY;
+    use crate::expiring::lapse_then_write_live;
 
     #[tokio::test]
     async fn expired_locks_are_pruned() {
         let state = MemorySharedState::new();
-        let short = Duration::from_millis(20);
-        for index in 0..100 {
-            let name = format!("lock-{index}");
-            assert!(state.try_acquire(&name, short).await.unwrap().is_some());
-        }
-        tokio::time::sleep(short * 3).await;
-        for _ in 0..PRUNE_EVERY {
-            state
-                .try_acquire("live", Duration::from_secs(30))
-                .await
-                .unwrap();
-        }
+        lapse_then_write_live(|name, ttl| {
+            let state = &state;
+            async move {
+                let acquired = state.try_acquire(&name, ttl).await.unwrap();
+                assert!(acquired.is_some() || name == "live", "{name}");
+            }
+        })
+        .await;
         assert_eq!(state.state.locks.held.lock().unwrap().entries.len(), 1);
     }
 

@@ -74,19 +74,18 @@ impl RateLimiter for MemorySharedState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::expiring::PRUNE_EVERY;
+    use crate::expiring::lapse_then_write_live;
 
     #[tokio::test]
     async fn expired_windows_are_pruned() {
         let state = MemorySharedState::new();
-        let short = Duration::from_millis(20);
-        for index in 0..100 {
-            state.hit(&format!("key-{index}"), short).await.unwrap();
-        }
-        tokio::time::sleep(short * 3).await;
-        for _ in 0..PRUNE_EVERY {
-            state.hit("live", Duration::from_secs(30)).await.unwrap();
-        }
+        lapse_then_write_live(|key, window| {
+            let state = &state;
+            async move {
+                state.hit(&key, window).await.unwrap();
+            }
+        })
+        .await;
         assert_eq!(state.state.windows.by_key.lock().unwrap().entries.len(), 1);
     }
 }
