@@ -1,0 +1,55 @@
+//! Contracts of `UserRepository` and `SessionRepository`: users in one file, sessions and refresh
+//! tokens in another, over the fixture here that both build on.
+
+pub mod sessions;
+pub mod users;
+
+use crate::support::new_user;
+use reserva_application::ports::accounts::{SessionRepository, UserRepository};
+use reserva_domain::accounts::{Role, User};
+
+/// What an account store is.
+pub trait AccountStore: UserRepository + SessionRepository {}
+impl<T: UserRepository + SessionRepository + ?Sized> AccountStore for T {}
+
+async fn insert<S: AccountStore>(store: &S, name: &str, role: Role) -> User {
+    match store.insert_user(new_user(name, role)).await {
+        Ok(user) => user,
+        Err(error) => panic!("insert_user({name}) failed: {error}"),
+    }
+}
+
+/// The registered account-store cases by file, listed once: [`crate::account_store_tests!`]
+/// expands them and the registration check compares them with the case files, so a case
+/// written but not listed fails this crate's tests. Expands to
+/// `$callback! { $args accounts { file: [case, ...], ... } }`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __account_store_cases {
+    ($callback:path, $($args:tt)*) => {
+        $callback! {
+            $($args)*
+            accounts {
+                users: [
+                    inserted_user_is_found_by_id_email_and_credentials,
+                    missing_users_are_none,
+                    duplicate_email_is_email_taken,
+                    duplicate_username_is_taken_case_insensitively,
+                    concurrent_duplicate_signups_let_exactly_one_in,
+                    users_are_listed_newest_first_with_a_keyset_cursor,
+                    user_list_filters_by_role_and_literal_search,
+                    update_changes_only_the_given_fields,
+                    update_to_a_taken_username_changes_nothing,
+                    update_of_an_unknown_user_is_not_found,
+                ],
+                sessions: [
+                    update_revokes_the_chosen_sessions,
+                    refresh_token_rotates_once_and_reuse_revokes_the_session,
+                    concurrent_rotations_of_one_token_let_exactly_one_through,
+                    expired_unknown_and_deactivated_refresh_tokens_are_rejected,
+                    sessions_are_revoked_by_id_or_token_only_for_their_owner,
+                ],
+            }
+        }
+    };
+}

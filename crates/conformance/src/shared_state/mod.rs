@@ -1,0 +1,62 @@
+//! Contracts of `DistributedLock`, `RateLimiter`, `SessionRevocations` and `IdempotencyRecords`:
+//! one file per port, so a new port's contract is one new file.
+
+pub mod idempotency;
+pub mod locks;
+pub mod rate_limits;
+pub mod sessions;
+
+use reserva_application::ports::shared_state::{
+    DistributedLock, IdempotencyRecords, RateLimiter, SessionRevocations,
+};
+use std::time::Duration;
+
+/// What a shared-state adapter is.
+pub trait SharedState:
+    DistributedLock + RateLimiter + SessionRevocations + IdempotencyRecords
+{
+}
+impl<T: DistributedLock + RateLimiter + SessionRevocations + IdempotencyRecords + ?Sized>
+    SharedState for T
+{
+}
+
+const LONG: Duration = Duration::from_secs(30);
+const SHORT: Duration = Duration::from_millis(300);
+
+/// The registered shared-state cases by file, listed once: [`crate::shared_state_tests!`]
+/// expands them and the registration check compares them with the case files, so a case
+/// written but not listed fails this crate's tests. Expands to
+/// `$callback! { $args shared_state { file: [case, ...], ... } }`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __shared_state_cases {
+    ($callback:path, $($args:tt)*) => {
+        $callback! {
+            $($args)*
+            shared_state {
+                locks: [
+                    lock_is_exclusive_until_released_by_its_holder,
+                    lock_can_be_retaken_after_its_ttl,
+                    concurrent_lock_attempts_let_exactly_one_in,
+                ],
+                rate_limits: [
+                    rate_limiter_counts_hits_in_a_window,
+                    rate_limiter_counts_concurrent_hits_exactly,
+                    rate_limiter_window_expires,
+                ],
+                sessions: [
+                    revoked_sessions_stay_revoked_until_the_given_instant,
+                    changed_users_stay_marked_until_the_given_instant,
+                ],
+                idempotency: [
+                    idempotency_key_is_claimed_then_replayed,
+                    idempotency_key_can_be_abandoned_only_by_its_owner,
+                    concurrent_idempotency_claims_let_exactly_one_in,
+                    idempotency_claims_and_replays_lapse,
+                    a_renewed_idempotency_claim_stays_in_flight,
+                ],
+            }
+        }
+    };
+}
