@@ -1,4 +1,4 @@
--- The minimal schema of ../shared/bench/BASELINE.md's "physical limit" rows.
+-- The minimal schema of the "physical limit" rows of docs/benchmarks/SOURCE-SYSTEM.md.
 DROP TABLE IF EXISTS slot, reservation;
 CREATE TABLE slot (id int PRIMARY KEY, capacity int NOT NULL, confirmed int NOT NULL DEFAULT 0,
                    CHECK (confirmed <= capacity));

@@ -10,9 +10,12 @@ pub(crate) const BEARER: &str = "bearer_auth";
 #[openapi(
     info(
         title = "Reserva",
-        description = "Reservation and booking backend: accounts, exam slots, tickets, wallet, \
-                       catalogue. Errors are RFC 9457 problem+json with a stable `code`. \
-                       Use **Authorize** with an access token from `POST /api/v1/auth/login`."
+        description = "Reservation backend. **Accounts**: signup, login, JWT access tokens with \
+                       rotating refresh tokens, the caller's own account, user administration. \
+                       **Exams**: hourly exam slots and reservations, pending until an \
+                       administrator confirms them against each hour's capacity. Errors are \
+                       RFC 9457 problem+json with a stable `code`. Use **Authorize** with an \
+                       access token from `POST /api/v1/auth/login`."
     ),
     modifiers(&BearerScheme),
     tags(

@@ -1,5 +1,5 @@
 //! `reserva-load`: drives a running Reserva over HTTP with the exam workloads of
-//! `shared/bench/BASELINE.md` and prints requests/s and latency percentiles per run.
+//! `docs/benchmarks/SOURCE-SYSTEM.md` and prints requests/s and latency percentiles per run.
 //!
 //! A Rust tool rather than wrk alone because the workloads need state: 200 users' tokens, the
 //! pending reservations that E-CONFIRM must confirm exactly once each, and a check afterwards

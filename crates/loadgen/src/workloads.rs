@@ -1,4 +1,4 @@
-//! The BASELINE.md exam workloads (E-GET, E-POST, E-CONFIRM) and the correctness probe.
+//! The exam workloads of `docs/benchmarks/SOURCE-SYSTEM.md` (E-GET, E-POST, E-CONFIRM) and the correctness probe.
 
 use crate::Options;
 use crate::client::{Api, Reply};

@@ -1,15 +1,49 @@
-//! The command line: `reserva [serve]`, `migrate`, `admin create`, `config`, `openapi`.
+//! The command line: `reserva [serve]`, `migrate`, `admin create`, `exams`, `config`, `openapi`.
+//! What is printed here is for operators, so it says what to do next, not how the code works.
 
 use crate::application::{self, Application, StartupError};
-use crate::settings::Settings;
+use crate::settings::{Secret, Settings};
 use crate::stores;
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 use reserva_application::accounts::SignupCommand;
+use reserva_application::ports::exams::Slot;
+use reserva_domain::exams::{BookingPolicy, BusinessZone};
+use std::fmt::Write as _;
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 
-/// Reserva: reservation and booking backend.
+/// The variable `reserva admin create` takes the password from when no one can type it.
+pub const ADMIN_PASSWORD_VARIABLE: &str = "RESERVA_ADMIN_PASSWORD";
+
+const ABOUT: &str = "Reserva: a reservation and booking backend (accounts and hourly exam slots)";
+
+const LONG_ABOUT: &str = "Reserva: a reservation and booking backend. Accounts with JWT access \
+tokens and rotating refresh tokens, and hourly exam slots whose capacity is never oversold, \
+behind a JSON HTTP API.
+
+Without a command it runs the HTTP server (the same as `reserva serve`). Settings come from \
+./reserva.toml (or --config FILE), then RESERVA_<SECTION>__<KEY> environment variables, then \
+DATABASE_URL and REDIS_URL; `reserva config` prints the result.";
+
+const AFTER_HELP: &str = "Examples:
+  reserva                                 serve on http://127.0.0.1:8080 (API docs at /docs/)
+  reserva migrate                         apply pending database migrations
+  reserva admin create --email admin@example.com --username admin
+                                          make an administrator (password prompted, or
+                                          read from RESERVA_ADMIN_PASSWORD)
+  reserva exams slots --date 2026-12-10   capacity and bookings of each hour of a date
+  reserva config                          the effective settings, passwords redacted";
+
+/// The parsed command line (`reserva --help` shows [`ABOUT`] and [`LONG_ABOUT`], not this).
 #[derive(Debug, Parser)]
-#[command(name = "reserva", version, about)]
+#[command(
+    name = "reserva",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = AFTER_HELP
+)]
 pub struct Cli {
     /// TOML configuration file (default: ./reserva.toml if it exists).
     #[arg(long, short, global = true, env = "RESERVA_CONFIG")]
@@ -51,7 +85,8 @@ pub enum Command {
 /// `reserva admin …`.
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
-    /// Create an administrator. The password comes from RESERVA_ADMIN_PASSWORD or a prompt.
+    /// Create an administrator. The password is prompted for on a terminal; without one (scripts,
+    /// containers) it is read from RESERVA_ADMIN_PASSWORD.
     Create {
         /// Login e-mail.
         #[arg(long)]
@@ -65,7 +100,8 @@ pub enum AdminCommand {
 /// `reserva exams …`.
 #[derive(Debug, Subcommand)]
 pub enum ExamsCommand {
-    /// Show every hour of a date (business time zone) with capacity, confirmed and remaining.
+    /// Show every hour of a date (business time zone) with capacity, confirmed and remaining,
+    /// and which hours cannot be booked now (lead time, horizon, full).
     Slots {
         /// The date, like 2026-12-10.
         #[arg(long)]
@@ -91,37 +127,160 @@ pub async fn exams(settings: &Settings, command: ExamsCommand) -> Result<(), Str
         }
         ExamsCommand::Slots { date } => {
             let slots = exams.fill_levels(date).await.map_err(|e| e.to_string())?;
-            let zone = exams.zone().tz();
-            println!(
-                "{date} ({})\nhour   capacity  confirmed  remaining  fill",
-                exams.zone()
+            print!(
+                "{}",
+                fill_level_report(date, exams.zone(), exams.policy(), &slots, Utc::now())
             );
-            for slot in &slots {
-                let local = slot.starts_at.with_timezone(&zone).format("%H:%M");
-                let fill = f64::from(slot.confirmed) * 100.0 / f64::from(slot.capacity.max(1));
-                println!(
-                    "{local}  {:>8}  {:>9}  {:>9}  {fill:>5.1}%",
-                    slot.capacity,
-                    slot.confirmed,
-                    slot.remaining()
-                );
-            }
-            if slots.is_empty() {
-                println!("no slots on this date (outside the generated horizon)");
-            }
         }
     }
     Ok(())
 }
 
+/// Whether an hour can be booked now, as `POST /api/v1/exam-reservations` decides it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HourMark {
+    /// A one-hour reservation of at most the remaining headcount would be accepted.
+    Bookable,
+    /// Starts sooner than the lead time (`outside_booking_window`).
+    InsideLeadTime,
+    /// Starts beyond the horizon (`outside_booking_window`).
+    BeyondHorizon,
+    /// No place left (`capacity_exceeded`).
+    Full,
+}
+
+impl HourMark {
+    fn of(slot: &Slot, policy: BookingPolicy, now: DateTime<Utc>) -> Self {
+        // The same rule the create use case applies to a reservation's hours.
+        if slot.starts_at < now + policy.lead_time() {
+            Self::InsideLeadTime
+        } else if !policy.is_bookable(slot.starts_at, now) {
+            Self::BeyondHorizon
+        } else if slot.remaining() == 0 {
+            Self::Full
+        } else {
+            Self::Bookable
+        }
+    }
+
+    const fn label(self) -> &'static str {
+        match self {
+            Self::Bookable => "",
+            Self::InsideLeadTime => "lead time",
+            Self::BeyondHorizon => "beyond horizon",
+            Self::Full => "full",
+        }
+    }
+}
+
+/// The `reserva exams slots` table: every stored hour of `date`, each marked when the API would
+/// refuse to book it at `now`, and a legend for the marks that appear.
+fn fill_level_report(
+    date: NaiveDate,
+    zone: BusinessZone,
+    policy: BookingPolicy,
+    slots: &[Slot],
+    now: DateTime<Utc>,
+) -> String {
+    let tz = zone.tz();
+    let mut report = format!(
+        "{date} ({zone})\nhour   capacity  confirmed  remaining   fill  not bookable now\n"
+    );
+    let mut seen = Vec::new();
+    for slot in slots {
+        let local = slot.starts_at.with_timezone(&tz).format("%H:%M");
+        let fill = f64::from(slot.confirmed) * 100.0 / f64::from(slot.capacity.max(1));
+        let mark = HourMark::of(slot, policy, now);
+        if !seen.contains(&mark) {
+            seen.push(mark);
+        }
+        let line = format!(
+            "{local}  {:>8}  {:>9}  {:>9}  {fill:>5.1}%  {}",
+            slot.capacity,
+            slot.confirmed,
+            slot.remaining(),
+            mark.label()
+        );
+        report.push_str(line.trim_end());
+        report.push('\n');
+    }
+    if slots.is_empty() {
+        report.push_str("no slots on this date (outside the generated horizon)\n");
+        return report;
+    }
+    let earliest = (now + policy.lead_time()).with_timezone(&tz);
+    let latest = (now + policy.horizon()).with_timezone(&tz);
+    for mark in [
+        HourMark::InsideLeadTime,
+        HourMark::BeyondHorizon,
+        HourMark::Full,
+    ] {
+        if !seen.contains(&mark) {
+            continue;
+        }
+        let meaning = match mark {
+            HourMark::InsideLeadTime => format!(
+                "starts less than {} hours from now (before {}): booking it answers 400 \
+                 outside_booking_window",
+                policy.lead_time().num_hours(),
+                earliest.format("%Y-%m-%d %H:%M")
+            ),
+            HourMark::BeyondHorizon => format!(
+                "starts more than {} days from now (after {}): booking it answers 400 \
+                 outside_booking_window",
+                policy.horizon().num_days(),
+                latest.format("%Y-%m-%d %H:%M")
+            ),
+            HourMark::Full | HourMark::Bookable => {
+                "no place left: booking it answers 409 capacity_exceeded".to_owned()
+            }
+        };
+        let _ = writeln!(report, "{}: {meaning}", mark.label());
+    }
+    report
+}
+
+/// Where `reserva admin create` gets the password.
+#[derive(Debug, PartialEq, Eq)]
+enum PasswordSource {
+    /// From [`ADMIN_PASSWORD_VARIABLE`].
+    Variable(String),
+    /// Typed twice at a prompt.
+    Prompt,
+}
+
+/// The variable wins; else a prompt, which needs a terminal: without one (a script, a container,
+/// CI) the prompt would fail with an obscure "No such device or address".
+fn password_source(
+    variable: Option<std::ffi::OsString>,
+    stdin_is_terminal: bool,
+) -> Result<PasswordSource, String> {
+    match variable {
+        Some(value) => value
+            .into_string()
+            .map(PasswordSource::Variable)
+            .map_err(|_| format!("{ADMIN_PASSWORD_VARIABLE} is not valid UTF-8")),
+        None if stdin_is_terminal => Ok(PasswordSource::Prompt),
+        None => Err(format!(
+            "no terminal to prompt for the administrator's password: set {ADMIN_PASSWORD_VARIABLE} \
+             (for example {ADMIN_PASSWORD_VARIABLE}='…' reserva admin create --email … --username …)"
+        )),
+    }
+}
+
 fn read_password() -> Result<String, String> {
-    if let Ok(password) = std::env::var("RESERVA_ADMIN_PASSWORD") {
+    let source = password_source(
+        std::env::var_os(ADMIN_PASSWORD_VARIABLE),
+        std::io::stdin().is_terminal(),
+    )?;
+    if let PasswordSource::Variable(password) = source {
         return Ok(password);
     }
-    let first =
-        rpassword::prompt_password("Password: ").map_err(|e| format!("reading password: {e}"))?;
-    let second = rpassword::prompt_password("Password (again): ")
-        .map_err(|e| format!("reading password: {e}"))?;
+    let unreadable = |error: std::io::Error| {
+        format!("reading the password: {error} (or set {ADMIN_PASSWORD_VARIABLE})")
+    };
+    let first = rpassword::prompt_password("Password: ").map_err(unreadable)?;
+    let second = rpassword::prompt_password("Password (again): ").map_err(unreadable)?;
     if first == second {
         Ok(first)
     } else {
@@ -152,6 +311,18 @@ pub async fn create_administrator(
     username: String,
     password: String,
 ) -> Result<(), String> {
+    // Creating a user signs no token, so without a configured key a throwaway one will do, and
+    // the warning about a generated development key stays where it matters: `reserva serve`.
+    let mut settings = settings.clone();
+    if settings.auth.jwt_secret.is_none() {
+        let throwaway = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        settings.auth.jwt_secret = Some(Secret::new(throwaway));
+    }
+    let settings = &settings;
     let (store, shared) = application::connect(settings)
         .await
         .map_err(|e| e.to_string())?;
@@ -260,4 +431,141 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     drop(interrupt.await);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+
+    const SEOUL: BusinessZone = BusinessZone::new(chrono_tz::Asia::Seoul);
+
+    /// 2026-11-25 12:30 in Seoul: the lead time ends at 2026-11-28 12:30.
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 25, 3, 30, 0)
+            .single()
+            .expect("valid instant")
+    }
+
+    fn day(date: NaiveDate, confirmed: impl Fn(u32) -> u32) -> Vec<Slot> {
+        reserva_domain::exams::hours_of_date(date, SEOUL)
+            .into_iter()
+            .zip(0..)
+            .map(|(starts_at, hour)| Slot {
+                starts_at,
+                capacity: 50_000,
+                confirmed: confirmed(hour),
+            })
+            .collect()
+    }
+
+    fn marked_hours(report: &str, label: &str) -> Vec<String> {
+        report
+            .lines()
+            .filter(|line| line.len() > 5 && line.ends_with(label))
+            .map(|line| line[..5].to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn hours_inside_the_lead_time_are_marked_as_the_api_refuses_them() {
+        let date = NaiveDate::from_ymd_opt(2026, 11, 28).expect("date");
+        let slots = day(date, |hour| if hour == 20 { 50_000 } else { 0 });
+        let policy = BookingPolicy::default();
+        let report = fill_level_report(date, SEOUL, policy, &slots, now());
+        let too_soon: Vec<String> = (0..=12).map(|hour| format!("{hour:02}:00")).collect();
+        assert_eq!(marked_hours(&report, "lead time"), too_soon, "{report}");
+        assert_eq!(marked_hours(&report, "full"), ["20:00"], "{report}");
+        // Exactly the hours the create use case accepts are left unmarked.
+        for slot in &slots {
+            let local = slot.starts_at.with_timezone(&SEOUL.tz()).format("%H:%M");
+            let line = report
+                .lines()
+                .find(|line| line.starts_with(&local.to_string()))
+                .expect("every hour has a line");
+            let accepted = policy.is_bookable(slot.starts_at, now()) && slot.remaining() > 0;
+            assert_eq!(line.ends_with('%'), accepted, "{line}");
+        }
+        assert!(
+            report.contains(
+                "lead time: starts less than 72 hours from now (before 2026-11-28 12:30): booking \
+                 it answers 400 outside_booking_window"
+            ),
+            "{report}"
+        );
+        assert!(report.contains("full: no place left"), "{report}");
+        assert!(
+            !report.contains("beyond horizon:"),
+            "no legend for absent marks"
+        );
+    }
+
+    #[test]
+    fn hours_beyond_the_horizon_are_marked_and_a_bookable_day_has_no_legend() {
+        let policy = BookingPolicy::default();
+        let last = NaiveDate::from_ymd_opt(2027, 2, 23).expect("the horizon's last date");
+        let report = fill_level_report(last, SEOUL, policy, &day(last, |_| 0), now());
+        let beyond: Vec<String> = (13..24).map(|hour| format!("{hour:02}:00")).collect();
+        assert_eq!(marked_hours(&report, "beyond horizon"), beyond, "{report}");
+        assert!(
+            report.contains("starts more than 90 days from now"),
+            "{report}"
+        );
+
+        let open = NaiveDate::from_ymd_opt(2026, 12, 10).expect("date");
+        let report = fill_level_report(open, SEOUL, policy, &day(open, |_| 10), now());
+        assert_eq!(report.lines().count(), 2 + 24, "{report}");
+        assert!(
+            report.lines().skip(2).all(|line| line.ends_with('%')),
+            "{report}"
+        );
+    }
+
+    #[test]
+    fn a_date_without_slots_says_so() {
+        let date = NaiveDate::from_ymd_opt(2030, 1, 1).expect("date");
+        let report = fill_level_report(date, SEOUL, BookingPolicy::default(), &[], now());
+        assert!(report.ends_with("no slots on this date (outside the generated horizon)\n"));
+    }
+
+    #[test]
+    fn the_lead_time_boundary_is_the_api_s() {
+        let policy = BookingPolicy::default();
+        let slot = |starts_at| Slot {
+            starts_at,
+            capacity: 10,
+            confirmed: 0,
+        };
+        let boundary = now() + Duration::hours(72);
+        assert_eq!(
+            HourMark::of(&slot(boundary), policy, now()),
+            HourMark::Bookable
+        );
+        assert_eq!(
+            HourMark::of(&slot(boundary - Duration::seconds(1)), policy, now()),
+            HourMark::InsideLeadTime
+        );
+    }
+
+    #[test]
+    fn without_a_terminal_the_password_must_come_from_the_variable() {
+        let error = password_source(None, false).expect_err("nobody can type it");
+        assert!(error.contains("RESERVA_ADMIN_PASSWORD"), "{error}");
+        assert_eq!(password_source(None, true), Ok(PasswordSource::Prompt));
+        assert_eq!(
+            password_source(Some("secret123".into()), false),
+            Ok(PasswordSource::Variable("secret123".into()))
+        );
+    }
+
+    #[test]
+    fn help_opens_with_what_reserva_is() {
+        use clap::CommandFactory as _;
+        let help = Cli::command().render_long_help().to_string();
+        assert!(
+            help.starts_with("Reserva: a reservation and booking backend."),
+            "{help}"
+        );
+        assert!(help.contains("RESERVA_ADMIN_PASSWORD"), "{help}");
+    }
 }

@@ -25,7 +25,8 @@ async fn main() -> ExitCode {
             command: AdminCommand::Create { email, username },
         } => cli::create_admin(&settings, email, username).await,
         Command::Exams { command } => cli::exams(&settings, command).await,
-        Command::Config => serde_json::to_string_pretty(&settings)
+        Command::Config => settings
+            .to_redacted_json()
             .map(|text| println!("{text}"))
             .map_err(|error| error.to_string()),
         Command::Openapi => reserva_adapter_http::openapi_json()

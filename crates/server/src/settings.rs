@@ -1,30 +1,56 @@
 //! Typed configuration: defaults, then an optional TOML file, then `RESERVA_…` environment
 //! variables (`RESERVA_SERVER__PORT=9000`), then `DATABASE_URL` / `REDIS_URL`. Secrets are wrapped
-//! so they never print.
+//! so they never print; `reserva config` shows connection URLs with only their passwords hidden.
 
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::path::Path;
 use thiserror::Error;
 
-/// A secret value (URL with password, signing key). Its `Debug` and `Serialize` never reveal it.
-#[derive(Clone, Deserialize, PartialEq, Eq)]
-#[serde(transparent)]
-pub struct Secret(String);
+/// A secret value (URL with password, signing key). Its `Debug` never reveals it, and neither does
+/// its `Serialize`: that writes `[redacted]`, or, for a copy made by [`Secret::printable_url`], the
+/// URL with its passwords redacted ([`redact_url`]).
+#[derive(Clone)]
+pub struct Secret {
+    value: String,
+    /// Set only on the copies `reserva config` prints: the value is a connection URL whose host
+    /// and database an operator needs to see.
+    printable_url: bool,
+}
 
 impl Secret {
     /// Wraps a secret.
     #[must_use]
     pub fn new(value: String) -> Self {
-        Self(value)
+        Self {
+            value,
+            printable_url: false,
+        }
     }
 
     /// The secret itself, for the one place that needs it.
     #[must_use]
     pub fn expose(&self) -> &str {
-        &self.0
+        &self.value
+    }
+
+    /// A copy that serializes as the URL without its passwords, for printing.
+    #[must_use]
+    fn printable_url(&self) -> Self {
+        Self {
+            value: self.value.clone(),
+            printable_url: true,
+        }
     }
 }
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl Eq for Secret {}
 
 impl fmt::Debug for Secret {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -32,10 +58,65 @@ impl fmt::Debug for Secret {
     }
 }
 
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::new)
+    }
+}
+
 impl Serialize for Secret {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str("[redacted]")
+        if self.printable_url {
+            serializer.serialize_str(&redact_url(&self.value))
+        } else {
+            serializer.serialize_str("[redacted]")
+        }
     }
+}
+
+/// Query parameters whose value is a credential (libpq's `password`, redis-rs' `pass`, ...).
+const SECRET_QUERY_KEYS: [&str; 6] = ["password", "pass", "passwd", "pwd", "sslpassword", "token"];
+
+/// A connection URL as `reserva config` shows it: the password of its user info and credential
+/// query parameters become `***`, everything else is kept, since the scheme, host and database
+/// are what an operator checks. `postgres://app:pw@db/reserva` → `postgres://app:***@db/reserva`;
+/// `sqlite://./reserva.db` is shown as is.
+#[must_use]
+pub fn redact_url(url: &str) -> String {
+    let (before_query, query) = match url.find(['?', '#']) {
+        Some(at) => url.split_at(at),
+        None => (url, ""),
+    };
+    // User info ends at the last `@` before the query, so an unescaped `/` or `@` in a password
+    // cannot make part of it look like a host or a path.
+    let main = match before_query.rfind('@') {
+        Some(at) => {
+            let (userinfo, host) = before_query.split_at(at);
+            let user_start = userinfo.find("://").map_or(0, |scheme_end| scheme_end + 3);
+            match userinfo[user_start..].find(':') {
+                Some(colon) => format!("{}:***{host}", &userinfo[..user_start + colon]),
+                None => before_query.to_owned(),
+            }
+        }
+        None => before_query.to_owned(),
+    };
+    let query = query
+        .split_inclusive(['?', '&', '#'])
+        .map(|part| {
+            let (pair, separator) = part
+                .strip_suffix(['?', '&', '#'])
+                .map_or((part, ""), |pair| (pair, &part[pair.len()..]));
+            match pair.split_once('=') {
+                Some((key, _))
+                    if SECRET_QUERY_KEYS.contains(&key.to_ascii_lowercase().as_str()) =>
+                {
+                    format!("{key}=***{separator}")
+                }
+                _ => part.to_owned(),
+            }
+        })
+        .collect::<String>();
+    main + &query
 }
 
 /// Everything configurable.
@@ -285,6 +366,18 @@ pub enum SettingsError {
 }
 
 impl Settings {
+    /// The settings as `reserva config` prints them: pretty JSON in which secrets (the JWT key)
+    /// read `[redacted]` and connection URLs show everything but their passwords.
+    ///
+    /// # Errors
+    /// Only if serialisation fails, which would be a bug.
+    pub fn to_redacted_json(&self) -> Result<String, serde_json::Error> {
+        let mut shown = self.clone();
+        shown.database.url = self.database.url.printable_url();
+        shown.redis.url = self.redis.url.as_ref().map(Secret::printable_url);
+        serde_json::to_string_pretty(&shown)
+    }
+
     /// The `RESERVA_<SECTION>__<KEY>` variables only: others with the prefix, such as
     /// `RESERVA_ADMIN_PASSWORD` (read by `reserva admin create`), are not configuration keys.
     fn section_variables(
@@ -414,6 +507,69 @@ mod tests {
             !printed.contains("hunter2") && !printed.contains("xxxx"),
             "{printed}"
         );
+    }
+
+    #[test]
+    fn urls_lose_their_passwords_and_nothing_else() {
+        for (url, shown) in [
+            ("sqlite://./reserva.db", "sqlite://./reserva.db"),
+            ("sqlite:reserva.db?mode=rwc", "sqlite:reserva.db?mode=rwc"),
+            (
+                "postgres://app:hunter2@db/reserva",
+                "postgres://app:***@db/reserva",
+            ),
+            (
+                "postgres://app@db:5432/reserva",
+                "postgres://app@db:5432/reserva",
+            ),
+            (
+                "postgresql://app:hun%40ter@db/reserva?sslmode=require",
+                "postgresql://app:***@db/reserva?sslmode=require",
+            ),
+            (
+                "postgres://db/reserva?user=app&password=hunter2&connect_timeout=5",
+                "postgres://db/reserva?user=app&password=***&connect_timeout=5",
+            ),
+            ("redis://:hunter2@cache:6379/0", "redis://:***@cache:6379/0"),
+            (
+                "rediss://default:hunter2@cache",
+                "rediss://default:***@cache",
+            ),
+            ("redis://127.0.0.1:6379", "redis://127.0.0.1:6379"),
+            (
+                "redis+unix:///run/redis.sock?pass=hunter2",
+                "redis+unix:///run/redis.sock?pass=***",
+            ),
+            (
+                "postgres://app:hu/nt@er2@db/reserva",
+                "postgres://app:***@db/reserva",
+            ),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+        }
+    }
+
+    #[test]
+    fn the_printed_configuration_shows_urls_without_passwords() {
+        let mut settings = Settings::default();
+        let printed = settings.to_redacted_json().unwrap_or_default();
+        assert!(printed.contains("\"sqlite://./reserva.db\""), "{printed}");
+        settings.database.url = Secret::new("postgres://app:hunter2@db/reserva".into());
+        settings.redis.url = Some(Secret::new("redis://:swordfish@cache:6379".into()));
+        settings.auth.jwt_secret = Some(Secret::new("k".repeat(40)));
+        let printed = settings.to_redacted_json().unwrap_or_default();
+        assert!(
+            printed.contains("postgres://app:***@db/reserva"),
+            "{printed}"
+        );
+        assert!(printed.contains("redis://:***@cache:6379"), "{printed}");
+        assert!(
+            printed.contains("\"jwt_secret\": \"[redacted]\""),
+            "{printed}"
+        );
+        for secret in ["hunter2", "swordfish", "kkkk"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
     }
 
     #[test]

@@ -1,0 +1,223 @@
+//! The `reserva` binary's one-shot commands as a newcomer meets them: run without a terminal, with
+//! nothing configured, on an embedded SQLite file. Each test works in its own scratch directory.
+#![expect(
+    clippy::expect_used,
+    reason = "the helpers fail the test loudly when the binary cannot run"
+)]
+
+use chrono::{Duration, Utc};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_reserva");
+
+/// A scratch directory (the working directory of the commands), removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "reserva-cli-{name}-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&path).expect("scratch directory");
+        Self(path)
+    }
+
+    /// `reserva` with a clean environment: no terminal, no configuration but the time zone.
+    fn reserva(&self, arguments: &[&str]) -> Command {
+        let mut command = Command::new(BINARY);
+        command
+            .args(arguments)
+            .current_dir(&self.0)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("RESERVA_BUSINESS__TIME_ZONE", "Asia/Seoul")
+            .stdin(Stdio::null());
+        command
+    }
+
+    fn run(&self, arguments: &[&str], environment: &[(&str, &str)]) -> Output {
+        self.reserva(arguments)
+            .envs(environment.iter().copied())
+            .output()
+            .expect("reserva runs")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const DEV_SECRET_WARNING: &str = "generated a random development secret";
+
+#[test]
+fn admin_create_without_a_terminal_asks_for_the_variable() {
+    let scratch = Scratch::new("admin-no-tty");
+    let output = scratch.run(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "admin@example.com",
+            "--username",
+            "admin",
+        ],
+        &[],
+    );
+    let stderr = text(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("RESERVA_ADMIN_PASSWORD"), "{stderr}");
+    assert!(!stderr.contains("No such device"), "{stderr}");
+}
+
+#[test]
+fn one_shot_commands_do_not_warn_about_a_development_secret() {
+    let scratch = Scratch::new("no-warning");
+    let created = scratch.run(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "admin@example.com",
+            "--username",
+            "admin",
+        ],
+        &[("RESERVA_ADMIN_PASSWORD", "admin-password-1")],
+    );
+    let stderr = text(&created.stderr);
+    assert!(created.status.success(), "{stderr}");
+    assert!(
+        text(&created.stdout).contains("created administrator admin <admin@example.com>"),
+        "{}",
+        text(&created.stdout)
+    );
+    assert!(!stderr.contains(DEV_SECRET_WARNING), "{stderr}");
+    for command in [&["migrate"][..], &["config"], &["exams", "ensure-slots"]] {
+        let output = scratch.run(command, &[]);
+        let stderr = text(&output.stderr);
+        assert!(output.status.success(), "{command:?}: {stderr}");
+        assert!(
+            !stderr.contains(DEV_SECRET_WARNING),
+            "{command:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn serve_still_warns_about_a_development_secret() {
+    use std::io::{BufRead as _, BufReader};
+    let scratch = Scratch::new("serve-warns");
+    let mut child = scratch
+        .reserva(&["serve"])
+        .env("RESERVA_SERVER__PORT", "0")
+        .env("RESERVA_SERVER__WORKERS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("reserva starts");
+    let stderr = child.stderr.take().expect("stderr piped");
+    let mut warned = false;
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        warned |= line.contains(DEV_SECRET_WARNING);
+        if line.contains("listening") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(warned, "serve warns before it listens");
+}
+
+#[test]
+fn config_redacts_passwords_not_whole_urls() {
+    let scratch = Scratch::new("config");
+    let output = scratch.run(&["config"], &[]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        stdout.contains(r#""url": "sqlite://./reserva.db""#),
+        "{stdout}"
+    );
+
+    let output = scratch.run(
+        &["config"],
+        &[
+            ("DATABASE_URL", "postgres://app:hunter2@db.invalid/reserva"),
+            ("REDIS_URL", "redis://:swordfish@cache.invalid:6379"),
+            (
+                "RESERVA_AUTH__JWT_SECRET",
+                "a-signing-key-of-at-least-32-bytes-long",
+            ),
+        ],
+    );
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        stdout.contains(r#""url": "postgres://app:***@db.invalid/reserva""#),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r#""url": "redis://:***@cache.invalid:6379""#),
+        "{stdout}"
+    );
+    assert!(stdout.contains(r#""jwt_secret": "[redacted]""#), "{stdout}");
+    for secret in ["hunter2", "swordfish", "signing-key"] {
+        assert!(!stdout.contains(secret), "{stdout}");
+    }
+}
+
+#[test]
+fn exams_slots_marks_the_hours_the_api_refuses() {
+    let scratch = Scratch::new("slots");
+    let ensured = scratch.run(&["exams", "ensure-slots"], &[]);
+    assert!(ensured.status.success(), "{}", text(&ensured.stderr));
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Asia::Seoul)
+        .date_naive();
+
+    // Every hour of the day after tomorrow starts less than 72 hours from now.
+    let soon = (today + Duration::days(2)).to_string();
+    let output = scratch.run(&["exams", "slots", "--date", &soon], &[]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let hours: Vec<&str> = stdout.lines().filter(|line| line.contains('%')).collect();
+    assert_eq!(hours.len(), 24, "{stdout}");
+    assert!(
+        hours.iter().all(|line| line.ends_with("lead time")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("lead time: starts less than 72 hours from now"),
+        "{stdout}"
+    );
+
+    // Ten days ahead, every hour can be booked: nothing is marked, no legend.
+    let later = (today + Duration::days(10)).to_string();
+    let output = scratch.run(&["exams", "slots", "--date", &later], &[]);
+    let stdout = text(&output.stdout);
+    let hours: Vec<&str> = stdout.lines().filter(|line| line.contains('%')).collect();
+    assert_eq!(hours.len(), 24, "{stdout}");
+    assert!(hours.iter().all(|line| line.ends_with('%')), "{stdout}");
+    assert!(!stdout.contains("lead time"), "{stdout}");
+}
+
+#[test]
+fn help_says_what_reserva_is_and_how_to_start() {
+    let scratch = Scratch::new("help");
+    let output = scratch.run(&["--help"], &[]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success());
+    assert!(
+        stdout.starts_with("Reserva: a reservation and booking backend."),
+        "{stdout}"
+    );
+    assert!(stdout.contains("reserva migrate"), "{stdout}");
+}
