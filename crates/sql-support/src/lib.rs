@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod batch;
+mod dsl;
 pub mod exams;
 mod search;
 mod transaction;

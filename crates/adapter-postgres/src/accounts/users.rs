@@ -24,19 +24,7 @@ async fn apply_user_changes(
     now: DateTime<Utc>,
 ) -> Result<(UserRow, Vec<Uuid>), TxError> {
     let row: Option<UserRow> = diesel::update(users::table.find(id))
-        .set((
-            changes
-                .username
-                .as_ref()
-                .map(|username| users::username.eq(username.as_str().to_owned())),
-            changes
-                .password_hash
-                .as_ref()
-                .map(|hash| users::password_hash.eq(hash.as_phc().to_owned())),
-            changes.role.map(|role| users::role.eq(role.as_str())),
-            changes.is_active.map(|active| users::is_active.eq(active)),
-            users::updated_at.eq(now),
-        ))
+        .set(reserva_sql_support::user_changeset!(users, changes, now))
         .returning(UserRow::as_returning())
         .get_result(connection)
         .await

@@ -118,21 +118,13 @@ impl ReservationRepository for PostgresStore {
             .order(exam_reservations::id.desc())
             .limit(i64::from(query.limit.get()) + 1)
             .into_boxed();
-        if let Some(user) = query.user_id {
-            select = select.filter(exam_reservations::user_id.eq(user.as_uuid()));
-        }
-        if let Some(status) = query.status {
-            select = select.filter(exam_reservations::status.eq(status.as_str()));
-        }
-        if let Some(from) = query.from {
-            select = select.filter(exam_reservations::ends_at.gt(from));
-        }
-        if let Some(to) = query.to {
-            select = select.filter(exam_reservations::starts_at.lt(to));
-        }
-        if let Some(before) = query.before {
-            select = select.filter(exam_reservations::id.lt(before.as_uuid()));
-        }
+        reserva_sql_support::filter_reservations!(
+            select,
+            exam_reservations,
+            query,
+            instant: |at| at,
+            id: |id| id
+        );
         let rows: Vec<ReservationRow> = select.load(&mut connection).await.map_err(query_error)?;
         rows.into_iter()
             .map(ReservationRow::into_reservation)

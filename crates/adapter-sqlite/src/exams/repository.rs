@@ -134,22 +134,13 @@ impl ReservationRepository for SqliteStore {
                     .order(exam_reservations::id.desc())
                     .limit(i64::from(query.limit.get()) + 1)
                     .into_boxed();
-                if let Some(user) = query.user_id {
-                    select =
-                        select.filter(exam_reservations::user_id.eq(user.as_uuid().to_string()));
-                }
-                if let Some(status) = query.status {
-                    select = select.filter(exam_reservations::status.eq(status.as_str()));
-                }
-                if let Some(from) = query.from {
-                    select = select.filter(exam_reservations::ends_at.gt(micros(from)));
-                }
-                if let Some(to) = query.to {
-                    select = select.filter(exam_reservations::starts_at.lt(micros(to)));
-                }
-                if let Some(before) = query.before {
-                    select = select.filter(exam_reservations::id.lt(before.as_uuid().to_string()));
-                }
+                reserva_sql_support::filter_reservations!(
+                    select,
+                    exam_reservations,
+                    query,
+                    instant: micros,
+                    id: |id: uuid::Uuid| id.to_string()
+                );
                 select.load(connection)
             })
             .await?;
