@@ -241,7 +241,7 @@ mod tests {
             matches!(error, ExamError::OutcomeUnknown { reservation, .. } if reservation == sent),
             "{error:?}"
         );
-        assert_eq!(error.class(), ErrorClass::Unavailable);
+        assert_eq!(error.class(), ErrorClass::OutcomeUnknown);
         assert_eq!(error.code(), crate::OUTCOME_UNKNOWN);
         assert_eq!(error.resource_id(), Some(sent.to_string()));
     }

@@ -54,7 +54,7 @@ impl UseCaseError for ExamError {
                 ErrorClass::Conflict
             }
             Self::Dependency(error) => error.class(),
-            Self::OutcomeUnknown { .. } => ErrorClass::Unavailable,
+            Self::OutcomeUnknown { .. } => ErrorClass::OutcomeUnknown,
         }
     }
     fn code(&self) -> &'static str {
