@@ -342,11 +342,11 @@ mod tests {
 
     #[test]
     fn an_unknown_outcome_names_what_may_exist_and_invites_no_blind_retry() {
-        use reserva_application::exams::ExamError;
+        use reserva_application::exams::CreateReservationError;
         use reserva_domain::exams::ReservationId;
 
         let id = ReservationId::from_uuid(uuid::Uuid::now_v7());
-        let lost: ApiError = ExamError::OutcomeUnknown {
+        let lost: ApiError = CreateReservationError::OutcomeUnknown {
             reservation: id,
             source: DependencyError::Indeterminate("connection closed".into()),
         }
