@@ -99,6 +99,13 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
     }
 
+    /// Adds one entry to `errors[]`.
+    #[must_use]
+    pub(crate) fn with_field_error(mut self, field_error: FieldError) -> Self {
+        self.errors.push(field_error);
+        self
+    }
+
     /// Adds a `Retry-After` header.
     #[must_use]
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
@@ -118,7 +125,7 @@ impl ApiError {
         &self.code
     }
 
-    fn problem(&self) -> Problem {
+    pub(crate) fn problem(&self) -> Problem {
         Problem {
             problem_type: format!("urn:reserva:problem:{}", self.code),
             title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
@@ -243,36 +250,6 @@ pub(crate) fn from_validation(errors: &validator::ValidationErrors) -> ApiError 
     }
     api_error.errors.sort_by(|a, b| a.field.cmp(&b.field));
     api_error
-}
-
-/// Malformed, oversized or wrongly typed JSON bodies.
-pub(crate) fn json_error(error: error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
-    use error::JsonPayloadError as Json;
-    let api_error = match &error {
-        Json::ContentType => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the body as application/json",
-        ),
-        Json::Overflow { limit } | Json::OverflowKnownLength { limit, .. } => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("the body is larger than {limit} bytes"),
-        ),
-        Json::Deserialize(cause) if cause.is_data() => {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", cause.to_string())
-        }
-        Json::Deserialize(cause) => {
-            ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", cause.to_string())
-        }
-        other => ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", other.to_string()),
-    };
-    api_error.into()
-}
-
-/// Query strings that do not fit the endpoint's parameters.
-pub(crate) fn query_error(error: error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", error.to_string()).into()
 }
 
 /// Path segments that do not parse (an id that is not a UUID names no resource).

@@ -9,6 +9,7 @@
 mod auth;
 pub mod errors;
 mod idempotency;
+mod input;
 mod metrics;
 mod middleware;
 mod openapi;

@@ -1,6 +1,7 @@
 //! The HTTP server: app assembly, middleware order, extractor limits, binding and shutdown.
 
-use crate::errors::{json_error, no_route, path_error, query_error};
+use crate::errors::{no_route, path_error};
+use crate::input::{json_error, query_error};
 use crate::metrics::Metrics;
 use crate::middleware::request_context;
 use crate::openapi::ApiDoc;
