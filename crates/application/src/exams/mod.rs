@@ -60,12 +60,6 @@ impl Exams {
         }
     }
 
-    /// The policy in force.
-    #[must_use]
-    pub const fn policy(&self) -> BookingPolicy {
-        self.policy
-    }
-
     /// The business time zone.
     #[must_use]
     pub const fn zone(&self) -> BusinessZone {
