@@ -87,12 +87,7 @@ pub(crate) fn build_openapi() -> utoipa::openapi::OpenApi {
 fn cors(origins: &[String]) -> Cors {
     let cors = Cors::default()
         .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
-        .allowed_headers([
-            "authorization",
-            "content-type",
-            "idempotency-key",
-            "queue-token",
-        ])
+        .allowed_headers(["authorization", "content-type", "idempotency-key"])
         .expose_headers(["x-request-id", "retry-after"])
         .max_age(3600);
     if origins.iter().any(|origin| origin == "*") {
