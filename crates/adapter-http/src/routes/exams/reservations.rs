@@ -269,6 +269,6 @@ pub(crate) struct IdempotencyHeader {
         max_length = 255,
         pattern = "^[!-~]+$"
     )]
-    #[allow(dead_code, reason = "read from the request by the idempotency module")]
+    #[expect(dead_code, reason = "read from the request by the idempotency module")]
     idempotency_key: String,
 }
