@@ -17,7 +17,6 @@ mod pagination;
 mod routes;
 mod server;
 mod state;
-mod time;
 
 pub use openapi::openapi_json;
 pub use server::{HttpApi, HttpSettings, StopHandle};

@@ -148,7 +148,7 @@ impl Application {
             exams,
             idempotency: shared.idempotency.clone(),
             health_probes: vec![store.probe.clone(), shared.probe.clone()],
-            time_zone,
+            time_zone: BusinessZone::new(time_zone),
         };
         let server = &settings.server;
         let address = format!("{}:{}", server.host, server.port);

@@ -26,7 +26,7 @@ use crate::DependencyError;
 use crate::accounts::Principal;
 use crate::ports::exams::{ExamSlotRepository, ReservationRepository};
 use crate::ports::system::Clock;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use reserva_domain::exams::{Actor, BookingPolicy, BusinessZone, Reservation, ReservationId};
 use std::sync::Arc;
 
@@ -70,10 +70,9 @@ impl Exams {
         self.ports.clock.now()
     }
 
+    /// An hour as error details name it: as response bodies show instants.
     fn local(&self, instant: DateTime<Utc>) -> String {
-        instant
-            .with_timezone(&self.zone.tz())
-            .to_rfc3339_opts(SecondsFormat::Secs, false)
+        crate::time::format_instant(instant, self.zone)
     }
 
     /// Loads a reservation the caller may see: its owner or an admin. Others get `None`, like an
