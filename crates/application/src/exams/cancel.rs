@@ -165,36 +165,12 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn losing_a_race_to_another_cancel_is_fine_to_a_confirm_is_not() {
-        let owner = principal(Role::Member);
-        for (current, expected) in [
-            (ReservationStatus::Cancelled, Ok(())),
-            (ReservationStatus::Confirmed, Err("not_pending")),
-        ] {
-            let pending = reservation(owner.user_id, ReservationStatus::Pending);
-            let mut fixture = Fixture::new();
-            fixture
-                .reservations
-                .expect_find_reservation()
-                .returning(move |_| Ok(Some(pending.clone())));
-            fixture
-                .reservations
-                .expect_cancel_reservation()
-                .returning(move |_, _, _| Err(ReservationWriteError::StatusChanged { current }));
-            let result = fixture
-                .exams()
-                .cancel_reservation(&owner, ReservationId::from_uuid(uuid::Uuid::now_v7()))
-                .await;
-            assert_eq!(result.map_err(|e| e.code()), expected);
-        }
-    }
-
-    #[tokio::test]
-    async fn a_store_claiming_a_cancel_lacked_room_is_an_internal_failure() {
-        let owner = principal(Role::Member);
+    /// The owner cancels a pending reservation of theirs and the store answers `refusal`.
+    async fn cancel_refused_with(
+        owner: &Principal,
+        refusal: ReservationWriteError,
+    ) -> Result<(), CancelReservationError> {
         let pending = reservation(owner.user_id, ReservationStatus::Pending);
-        let hour = pending.range.starts_at();
         let mut fixture = Fixture::new();
         fixture
             .reservations
@@ -203,10 +179,33 @@ mod tests {
         fixture
             .reservations
             .expect_cancel_reservation()
-            .returning(move |_, _, _| Err(ReservationWriteError::CapacityExceeded { hour }));
-        let error = fixture
+            .return_once(move |_, _, _| Err(refusal));
+        fixture
             .exams()
-            .cancel_reservation(&owner, ReservationId::from_uuid(uuid::Uuid::now_v7()))
+            .cancel_reservation(owner, ReservationId::from_uuid(uuid::Uuid::now_v7()))
+            .await
+    }
+
+    #[tokio::test]
+    async fn losing_a_race_to_another_cancel_is_fine_to_a_confirm_is_not() {
+        let owner = principal(Role::Member);
+        for (current, expected) in [
+            (ReservationStatus::Cancelled, Ok(())),
+            (ReservationStatus::Confirmed, Err("not_pending")),
+        ] {
+            let result =
+                cancel_refused_with(&owner, ReservationWriteError::StatusChanged { current }).await;
+            assert_eq!(result.map_err(|e| e.code()), expected);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_store_claiming_a_cancel_lacked_room_is_an_internal_failure() {
+        let owner = principal(Role::Member);
+        let hour = reservation(owner.user_id, ReservationStatus::Pending)
+            .range
+            .starts_at();
+        let error = cancel_refused_with(&owner, ReservationWriteError::CapacityExceeded { hour })
             .await
             .expect_err("contract breach");
         assert_eq!(
