@@ -7,7 +7,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, error};
-use reserva_application::{ErrorClass, FieldViolation, OUTCOME_UNKNOWN, UseCaseError};
+use reserva_application::{ErrorClass, FieldViolation, UseCaseError};
 use serde::Serialize;
 use std::fmt;
 use utoipa::ToSchema;
@@ -61,6 +61,8 @@ pub struct ApiError {
     errors: Vec<FieldError>,
     retry_after_seconds: Option<u64>,
     resource_id: Option<String>,
+    /// From [`ErrorClass::OutcomeUnknown`]: the response is marked [`OutcomeUnknown`].
+    outcome_unknown: bool,
 }
 
 impl ApiError {
@@ -73,6 +75,7 @@ impl ApiError {
             errors: Vec::new(),
             retry_after_seconds: None,
             resource_id: None,
+            outcome_unknown: false,
         }
     }
 
@@ -96,6 +99,13 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
     }
 
+    /// Adds one entry to `errors[]`.
+    #[must_use]
+    pub(crate) fn with_field_error(mut self, field_error: FieldError) -> Self {
+        self.errors.push(field_error);
+        self
+    }
+
     /// Adds a `Retry-After` header.
     #[must_use]
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
@@ -115,7 +125,7 @@ impl ApiError {
         &self.code
     }
 
-    fn problem(&self) -> Problem {
+    pub(crate) fn problem(&self) -> Problem {
         Problem {
             problem_type: format!("urn:reserva:problem:{}", self.code),
             title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
@@ -154,7 +164,7 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
-        if self.code == OUTCOME_UNKNOWN {
+        if self.outcome_unknown {
             response.extensions_mut().insert(OutcomeUnknown);
         }
         response.json(self.problem())
@@ -169,7 +179,7 @@ fn status_of(class: ErrorClass) -> StatusCode {
         ErrorClass::NotFound => StatusCode::NOT_FOUND,
         ErrorClass::Conflict => StatusCode::CONFLICT,
         ErrorClass::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        ErrorClass::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorClass::Unavailable | ErrorClass::OutcomeUnknown => StatusCode::SERVICE_UNAVAILABLE,
         ErrorClass::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -186,9 +196,8 @@ impl<E: UseCaseError> From<E> for ApiError {
     fn from(error: E) -> Self {
         let class = error.class();
         let status = status_of(class);
-        let unknown = error.code() == OUTCOME_UNKNOWN;
         let detail = match class {
-            ErrorClass::Unavailable if unknown => {
+            ErrorClass::OutcomeUnknown => {
                 tracing::error!(error = %error, "write outcome unknown");
                 "the request may or may not have taken effect: check its result before \
                  retrying; a retry with the same Idempotency-Key repeats this answer"
@@ -207,12 +216,13 @@ impl<E: UseCaseError> From<E> for ApiError {
         let mut api_error = Self::new(status, error.code(), detail);
         api_error.errors = error.violations().iter().map(field_error).collect();
         api_error.resource_id = error.resource_id();
+        api_error.outcome_unknown = class == ErrorClass::OutcomeUnknown;
         api_error.retry_after_seconds = match class {
             ErrorClass::RateLimited {
                 retry_after_seconds,
             } => Some(retry_after_seconds),
+            ErrorClass::Unavailable => Some(1),
             // A blind retry of an unknown outcome could do it twice: no invitation to retry.
-            ErrorClass::Unavailable if !unknown => Some(1),
             _ => None,
         };
         api_error
@@ -240,36 +250,6 @@ pub(crate) fn from_validation(errors: &validator::ValidationErrors) -> ApiError 
     }
     api_error.errors.sort_by(|a, b| a.field.cmp(&b.field));
     api_error
-}
-
-/// Malformed, oversized or wrongly typed JSON bodies.
-pub(crate) fn json_error(error: error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
-    use error::JsonPayloadError as Json;
-    let api_error = match &error {
-        Json::ContentType => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the body as application/json",
-        ),
-        Json::Overflow { limit } | Json::OverflowKnownLength { limit, .. } => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("the body is larger than {limit} bytes"),
-        ),
-        Json::Deserialize(cause) if cause.is_data() => {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", cause.to_string())
-        }
-        Json::Deserialize(cause) => {
-            ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", cause.to_string())
-        }
-        other => ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", other.to_string()),
-    };
-    api_error.into()
-}
-
-/// Query strings that do not fit the endpoint's parameters.
-pub(crate) fn query_error(error: error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", error.to_string()).into()
 }
 
 /// Path segments that do not parse (an id that is not a UUID names no resource).
@@ -339,11 +319,11 @@ mod tests {
 
     #[test]
     fn an_unknown_outcome_names_what_may_exist_and_invites_no_blind_retry() {
-        use reserva_application::exams::ExamError;
+        use reserva_application::exams::CreateReservationError;
         use reserva_domain::exams::ReservationId;
 
         let id = ReservationId::from_uuid(uuid::Uuid::now_v7());
-        let lost: ApiError = ExamError::OutcomeUnknown {
+        let lost: ApiError = CreateReservationError::OutcomeUnknown {
             reservation: id,
             source: DependencyError::Indeterminate("connection closed".into()),
         }
@@ -365,5 +345,30 @@ mod tests {
         let plain: ApiError = DependencyError::Unavailable("db".into()).into();
         let problem = serde_json::to_value(plain.problem()).unwrap_or_default();
         assert!(problem.get("resource_id").is_none(), "absent unless known");
+        assert!(
+            !plain
+                .error_response()
+                .extensions()
+                .contains::<OutcomeUnknown>()
+        );
+    }
+
+    #[test]
+    fn the_class_not_the_code_marks_an_unknown_outcome() {
+        // A lost answer outside creating (a confirm's) is the same class: same answer, no id.
+        let lost: ApiError = DependencyError::Indeterminate("batch dropped".into()).into();
+        let response = lost.error_response();
+        assert_eq!(response.status().as_u16(), 503);
+        assert!(!response.headers().contains_key(header::RETRY_AFTER));
+        assert!(response.extensions().contains::<OutcomeUnknown>());
+        assert!(lost.detail.contains("may or may not have taken effect"));
+        // A hand-made error that merely reuses the code is not marked.
+        let lookalike = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "outcome_unknown", "x");
+        assert!(
+            !lookalike
+                .error_response()
+                .extensions()
+                .contains::<OutcomeUnknown>()
+        );
     }
 }

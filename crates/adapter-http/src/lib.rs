@@ -9,6 +9,7 @@
 mod auth;
 pub mod errors;
 mod idempotency;
+mod input;
 mod metrics;
 mod middleware;
 mod openapi;
@@ -16,7 +17,6 @@ mod pagination;
 mod routes;
 mod server;
 mod state;
-mod time;
 
 pub use openapi::openapi_json;
 pub use server::{HttpApi, HttpSettings, StopHandle};

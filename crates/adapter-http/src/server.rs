@@ -1,6 +1,7 @@
 //! The HTTP server: app assembly, middleware order, extractor limits, binding and shutdown.
 
-use crate::errors::{json_error, no_route, path_error, query_error};
+use crate::errors::{no_route, path_error};
+use crate::input::{json_error, query_error};
 use crate::metrics::Metrics;
 use crate::middleware::request_context;
 use crate::openapi::ApiDoc;
@@ -86,12 +87,7 @@ pub(crate) fn build_openapi() -> utoipa::openapi::OpenApi {
 fn cors(origins: &[String]) -> Cors {
     let cors = Cors::default()
         .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
-        .allowed_headers([
-            "authorization",
-            "content-type",
-            "idempotency-key",
-            "queue-token",
-        ])
+        .allowed_headers(["authorization", "content-type", "idempotency-key"])
         .expose_headers(["x-request-id", "retry-after"])
         .max_age(3600);
     if origins.iter().any(|origin| origin == "*") {

@@ -1,10 +1,10 @@
 //! What every handler can reach: the use cases, idempotency records and the health probes.
 
-use chrono_tz::Tz;
 use reserva_application::accounts::Accounts;
 use reserva_application::exams::Exams;
 use reserva_application::ports::shared_state::IdempotencyRecords;
 use reserva_application::ports::system::HealthProbe;
+use reserva_domain::exams::BusinessZone;
 use std::sync::Arc;
 
 /// Shared, cheaply cloned application state handed to every worker.
@@ -19,5 +19,5 @@ pub struct ApiState {
     /// Dependencies `/readyz` checks.
     pub health_probes: Vec<Arc<dyn HealthProbe>>,
     /// Time zone in which timestamps are shown.
-    pub time_zone: Tz,
+    pub time_zone: BusinessZone,
 }

@@ -41,17 +41,21 @@ pub enum ErrorClass {
     },
     /// A dependency is down; try again later.
     Unavailable,
+    /// A write was sent but its answer was lost: it may or may not have taken effect, so a blind
+    /// retry could do it twice. [`UseCaseError::resource_id`] names what to look up, if anything.
+    OutcomeUnknown,
     /// A bug or broken dependency; details are logged, not shown.
     Internal,
 }
 
 impl DependencyError {
-    /// [`ErrorClass::Unavailable`] or [`ErrorClass::Internal`].
+    /// [`ErrorClass::Unavailable`], [`ErrorClass::Internal`] or [`ErrorClass::OutcomeUnknown`].
     #[must_use]
     pub const fn class(&self) -> ErrorClass {
         match self {
-            Self::Unavailable(_) | Self::Indeterminate(_) => ErrorClass::Unavailable,
+            Self::Unavailable(_) => ErrorClass::Unavailable,
             Self::Failed(_) => ErrorClass::Internal,
+            Self::Indeterminate(_) => ErrorClass::OutcomeUnknown,
         }
     }
 
@@ -98,7 +102,7 @@ pub trait UseCaseError: std::error::Error + Send + Sync + 'static {
     fn violations(&self) -> &[FieldViolation] {
         &[]
     }
-    /// For an outcome that is unknown ([`OUTCOME_UNKNOWN`]): the id of what the request may have
+    /// For an outcome that is unknown ([`ErrorClass::OutcomeUnknown`]): the id of what the request may have
     /// created, which the client can look up to learn whether it was.
     fn resource_id(&self) -> Option<String> {
         None
@@ -113,5 +117,23 @@ impl UseCaseError for DependencyError {
     }
     fn code(&self) -> &'static str {
         Self::code(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_answer_is_its_own_class_not_an_outage() {
+        let lost = DependencyError::Indeterminate("connection closed".into());
+        assert_eq!(
+            (lost.class(), lost.code()),
+            (ErrorClass::OutcomeUnknown, OUTCOME_UNKNOWN)
+        );
+        let down = DependencyError::Unavailable("pool exhausted".into());
+        assert_eq!(down.class(), ErrorClass::Unavailable);
+        let broken = DependencyError::Failed("bad row".into());
+        assert_eq!(broken.class(), ErrorClass::Internal);
     }
 }

@@ -8,5 +8,6 @@ pub mod accounts;
 mod error;
 pub mod exams;
 pub mod ports;
+pub mod time;
 
 pub use error::{DependencyError, ErrorClass, FieldViolation, OUTCOME_UNKNOWN, UseCaseError};

@@ -8,7 +8,6 @@ use reserva_application::DependencyError;
 use reserva_application::accounts::{AccountPolicy, Accounts, AccountsPorts};
 use reserva_application::exams::{Exams, ExamsPorts};
 use reserva_application::ports::system::SystemClock;
-use reserva_domain::exams::BusinessZone;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,17 +88,12 @@ pub(crate) fn exams(settings: &Settings, store: &StorePorts) -> Result<Exams, St
         .exams
         .policy()
         .map_err(|error| StartupError::Settings(error.to_string()))?;
-    let zone = settings
-        .business
-        .time_zone
-        .parse()
-        .map_err(|_| StartupError::Settings("business.time_zone is invalid".into()))?;
     let ports = ExamsPorts {
         slots: store.slots.clone(),
         reservations: store.reservations.clone(),
         clock: Arc::new(SystemClock),
     };
-    Ok(Exams::new(ports, policy, BusinessZone::new(zone)))
+    Ok(Exams::new(ports, policy, settings.business.time_zone))
 }
 
 /// Connects the store (migrating it first when configured) and the shared state.
@@ -131,11 +125,6 @@ impl Application {
     /// # Errors
     /// [`StartupError`] when a dependency, the address or a setting is unusable.
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
-        let time_zone = settings
-            .business
-            .time_zone
-            .parse()
-            .map_err(|_| StartupError::Settings("business.time_zone is invalid".into()))?;
         let (store, shared) = connect(settings).await?;
         let exams = exams(settings, &store)?;
         // Slots must exist before the first booking; the job then keeps the horizon rolling.
@@ -148,7 +137,7 @@ impl Application {
             exams,
             idempotency: shared.idempotency.clone(),
             health_probes: vec![store.probe.clone(), shared.probe.clone()],
-            time_zone,
+            time_zone: settings.business.time_zone,
         };
         let server = &settings.server;
         let address = format!("{}:{}", server.host, server.port);

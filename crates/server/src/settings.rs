@@ -2,6 +2,7 @@
 //! variables (`RESERVA_SERVER__PORT=9000`), then `DATABASE_URL` / `REDIS_URL`. Secrets are wrapped
 //! so they never print; `reserva config` shows connection URLs with only their passwords hidden.
 
+use reserva_domain::exams::BusinessZone;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::path::Path;
@@ -262,14 +263,42 @@ impl Default for AuthSettings {
 #[serde(default, deny_unknown_fields)]
 pub struct BusinessSettings {
     /// IANA zone that defines "a date" and "an hour", and the offset of returned timestamps.
-    pub time_zone: String,
+    /// Written as its name (`Asia/Seoul`); parsed once, when the settings load.
+    #[serde(with = "zone_name")]
+    pub time_zone: BusinessZone,
 }
 
 impl Default for BusinessSettings {
     fn default() -> Self {
         Self {
-            time_zone: "Asia/Seoul".into(),
+            time_zone: BusinessZone::new(chrono_tz::Asia::Seoul),
         }
+    }
+}
+
+/// `business.time_zone` as its IANA name: an unknown name fails loading, so every later user
+/// holds a parsed zone and none parses the name again.
+mod zone_name {
+    use reserva_domain::exams::BusinessZone;
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        zone: &BusinessZone,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(zone.tz().name())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<BusinessZone, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse::<chrono_tz::Tz>()
+            .map(BusinessZone::new)
+            .map_err(|_| {
+                D::Error::custom(format!("{name} is not an IANA time zone like Asia/Seoul"))
+            })
     }
 }
 
@@ -436,12 +465,6 @@ impl Settings {
         if self.exams.slot_job_interval_minutes == 0 {
             return invalid("exams.slot_job_interval_minutes", "must be positive");
         }
-        if self.business.time_zone.parse::<chrono_tz::Tz>().is_err() {
-            return invalid(
-                "business.time_zone",
-                "is not an IANA time zone like Asia/Seoul",
-            );
-        }
         if self
             .auth
             .jwt_secret
@@ -575,14 +598,6 @@ mod tests {
     #[test]
     fn invalid_values_name_their_setting() {
         let mut settings = Settings::default();
-        settings.business.time_zone = "Mars/Olympus".into();
-        let error = settings
-            .validate()
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(error.contains("business.time_zone"), "{error}");
-        let mut settings = Settings::default();
         settings.auth.jwt_secret = Some(Secret::new("short".into()));
         assert!(settings.validate().is_err());
         let mut settings = Settings::default();
@@ -596,5 +611,36 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(error.contains("exams"), "{error}");
+    }
+
+    /// Settings as `load` builds them from defaults, with `overrides` as if from the file.
+    fn built(overrides: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let mut builder = config::Config::builder();
+        for (key, value) in overrides {
+            builder = builder.set_override(*key, *value)?;
+        }
+        Ok(builder.build()?.try_deserialize()?)
+    }
+
+    #[test]
+    fn the_time_zone_is_parsed_once_when_settings_load() {
+        let settings = built(&[("business.time_zone", "America/New_York")]);
+        assert_eq!(
+            settings.ok().map(|s| s.business.time_zone),
+            Some(BusinessZone::new(chrono_tz::America::New_York))
+        );
+        let error = built(&[("business.time_zone", "Mars/Olympus")])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            error.contains("business.time_zone") && error.contains("Mars/Olympus"),
+            "{error}"
+        );
+        let written = serde_json::to_value(Settings::default()).unwrap_or_default();
+        assert_eq!(
+            written["business"]["time_zone"], "Asia/Seoul",
+            "written as its name"
+        );
     }
 }

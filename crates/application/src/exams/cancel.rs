@@ -1,9 +1,45 @@
 //! Cancelling a reservation (soft): owners while pending, admins always; a confirmed one gives
 //! its capacity back. Cancelling a cancelled reservation succeeds and changes nothing.
 
-use super::{ExamError, Exams};
+use super::Exams;
 use crate::accounts::Principal;
-use reserva_domain::exams::{ReservationAction, ReservationId, Transition};
+use crate::ports::exams::ReservationWriteError;
+use crate::{DependencyError, ErrorClass, UseCaseError};
+use reserva_domain::exams::{
+    Actor, ReservationAction, ReservationId, ReservationStatus, Transition, TransitionError,
+};
+use thiserror::Error;
+
+/// Why cancelling a reservation failed. Cancelling takes no room, so no hour can refuse it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CancelReservationError {
+    /// Absent, or not the caller's.
+    #[error("reservation not found")]
+    NotFound,
+    /// The caller may not cancel it in its status (an owner, once it is confirmed).
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// A dependency failed.
+    #[error(transparent)]
+    Dependency(#[from] DependencyError),
+}
+
+impl UseCaseError for CancelReservationError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            Self::NotFound => ErrorClass::NotFound,
+            Self::Transition(_) => ErrorClass::Conflict,
+            Self::Dependency(error) => error.class(),
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::Transition(error) => error.code(),
+            Self::Dependency(error) => error.code(),
+        }
+    }
+}
 
 impl Exams {
     /// Cancels the reservation.
@@ -15,38 +51,57 @@ impl Exams {
         &self,
         principal: &Principal,
         id: ReservationId,
-    ) -> Result<(), ExamError> {
-        let (current, actor) = self.visible(principal, id).await?;
-        let transition = current
-            .status
-            .apply(ReservationAction::Cancel, actor)
-            .map_err(ExamError::Transition)?;
+    ) -> Result<(), CancelReservationError> {
+        let (current, actor) = self
+            .visible(principal, id)
+            .await?
+            .ok_or(CancelReservationError::NotFound)?;
+        let transition = current.status.apply(ReservationAction::Cancel, actor)?;
         if transition == Transition::Unchanged {
             return Ok(());
         }
-        match self
+        let result = self
             .ports
             .reservations
             .cancel_reservation(id, current.status, self.now())
-            .await
-        {
+            .await;
+        match result {
             Ok(_) => Ok(()),
-            Err(crate::ports::exams::ReservationWriteError::StatusChanged {
-                current: reserva_domain::exams::ReservationStatus::Cancelled,
-            }) => Ok(()),
-            Err(error) => Err(self.write_error(error, ReservationAction::Cancel, actor)),
+            Err(error) => cancel_refused(error, actor),
         }
+    }
+}
+
+/// The store's refusal of a cancel. Losing a race to another cancel is success; a store that
+/// claims a cancel lacked room breaks the port's contract, which is an internal failure.
+fn cancel_refused(
+    error: ReservationWriteError,
+    actor: Actor,
+) -> Result<(), CancelReservationError> {
+    match error {
+        ReservationWriteError::StatusChanged {
+            current: ReservationStatus::Cancelled,
+        } => Ok(()),
+        ReservationWriteError::StatusChanged { current } => Err(TransitionError {
+            from: current,
+            action: ReservationAction::Cancel,
+            actor,
+        }
+        .into()),
+        ReservationWriteError::NotFound => Err(CancelReservationError::NotFound),
+        ReservationWriteError::CapacityExceeded { .. }
+        | ReservationWriteError::MissingSlot { .. } => {
+            Err(DependencyError::Failed(format!("the store refused a cancel: {error}")).into())
+        }
+        ReservationWriteError::Dependency(error) => Err(error.into()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::UseCaseError;
     use crate::exams::test_support::{Fixture, principal, reservation};
-    use crate::ports::exams::ReservationWriteError;
     use reserva_domain::accounts::Role;
-    use reserva_domain::exams::ReservationStatus;
 
     #[tokio::test]
     async fn owner_cancels_pending_admin_cancels_confirmed() {
@@ -110,6 +165,27 @@ mod tests {
         );
     }
 
+    /// The owner cancels a pending reservation of theirs and the store answers `refusal`.
+    async fn cancel_refused_with(
+        owner: &Principal,
+        refusal: ReservationWriteError,
+    ) -> Result<(), CancelReservationError> {
+        let pending = reservation(owner.user_id, ReservationStatus::Pending);
+        let mut fixture = Fixture::new();
+        fixture
+            .reservations
+            .expect_find_reservation()
+            .returning(move |_| Ok(Some(pending.clone())));
+        fixture
+            .reservations
+            .expect_cancel_reservation()
+            .return_once(move |_, _, _| Err(refusal));
+        fixture
+            .exams()
+            .cancel_reservation(owner, ReservationId::from_uuid(uuid::Uuid::now_v7()))
+            .await
+    }
+
     #[tokio::test]
     async fn losing_a_race_to_another_cancel_is_fine_to_a_confirm_is_not() {
         let owner = principal(Role::Member);
@@ -117,21 +193,24 @@ mod tests {
             (ReservationStatus::Cancelled, Ok(())),
             (ReservationStatus::Confirmed, Err("not_pending")),
         ] {
-            let pending = reservation(owner.user_id, ReservationStatus::Pending);
-            let mut fixture = Fixture::new();
-            fixture
-                .reservations
-                .expect_find_reservation()
-                .returning(move |_| Ok(Some(pending.clone())));
-            fixture
-                .reservations
-                .expect_cancel_reservation()
-                .returning(move |_, _, _| Err(ReservationWriteError::StatusChanged { current }));
-            let result = fixture
-                .exams()
-                .cancel_reservation(&owner, ReservationId::from_uuid(uuid::Uuid::now_v7()))
-                .await;
+            let result =
+                cancel_refused_with(&owner, ReservationWriteError::StatusChanged { current }).await;
             assert_eq!(result.map_err(|e| e.code()), expected);
         }
+    }
+
+    #[tokio::test]
+    async fn a_store_claiming_a_cancel_lacked_room_is_an_internal_failure() {
+        let owner = principal(Role::Member);
+        let hour = reservation(owner.user_id, ReservationStatus::Pending)
+            .range
+            .starts_at();
+        let error = cancel_refused_with(&owner, ReservationWriteError::CapacityExceeded { hour })
+            .await
+            .expect_err("contract breach");
+        assert_eq!(
+            (error.class(), error.code()),
+            (ErrorClass::Internal, "internal_error")
+        );
     }
 }

@@ -1,24 +1,74 @@
 //! Confirming a reservation (admins): all covered hours gain the headcount, or none does.
 
-use super::{ExamError, Exams};
+use super::error::RefusedWrite;
+use super::{Exams, NoRoom};
 use crate::accounts::Principal;
-use reserva_domain::exams::{Actor, Reservation, ReservationAction, ReservationId};
+use crate::{DependencyError, ErrorClass, UseCaseError};
+use reserva_domain::exams::{
+    Actor, Reservation, ReservationAction, ReservationId, TransitionError,
+};
+use thiserror::Error;
+
+/// Why confirming a reservation failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ConfirmReservationError {
+    /// Admins only.
+    #[error("administrators only")]
+    Forbidden,
+    /// No such reservation.
+    #[error("reservation not found")]
+    NotFound,
+    /// It is no longer pending.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// An hour lacks room or a slot.
+    #[error(transparent)]
+    NoRoom(#[from] NoRoom),
+    /// A dependency failed.
+    #[error(transparent)]
+    Dependency(#[from] DependencyError),
+}
+
+impl RefusedWrite for ConfirmReservationError {
+    const NOT_FOUND: Self = Self::NotFound;
+}
+
+impl UseCaseError for ConfirmReservationError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            Self::Forbidden => ErrorClass::Forbidden,
+            Self::NotFound => ErrorClass::NotFound,
+            Self::Transition(_) => ErrorClass::Conflict,
+            Self::NoRoom(refusal) => refusal.class(),
+            Self::Dependency(error) => error.class(),
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::Transition(error) => error.code(),
+            Self::NoRoom(refusal) => refusal.code(),
+            Self::Dependency(error) => error.code(),
+        }
+    }
+}
 
 impl Exams {
     /// Pending → confirmed. The store adds the headcount to every covered hour under locks, so
     /// concurrent confirms can never together pass an hour's capacity.
     ///
     /// # Errors
-    /// `Forbidden` for non-admins, `NotFound`, `Transition` (`not_pending`), `CapacityExceeded`
-    /// naming the first full hour, `SlotUnavailable`, `Dependency`.
+    /// `Forbidden` for non-admins, `NotFound`, `Transition` (`not_pending`), `NoRoom` naming the
+    /// first hour without room or slot, `Dependency`.
     #[tracing::instrument(skip_all, fields(admin = %principal.user_id, reservation_id = %id))]
     pub async fn confirm_reservation(
         &self,
         principal: &Principal,
         id: ReservationId,
-    ) -> Result<Reservation, ExamError> {
+    ) -> Result<Reservation, ConfirmReservationError> {
         if !principal.is_admin() {
-            return Err(ExamError::Forbidden);
+            return Err(ConfirmReservationError::Forbidden);
         }
         self.ports
             .reservations
@@ -33,7 +83,6 @@ mod tests {
     use super::*;
     use crate::exams::test_support::{Fixture, principal, reservation};
     use crate::ports::exams::ReservationWriteError;
-    use crate::{DependencyError, UseCaseError};
     use reserva_domain::accounts::Role;
     use reserva_domain::exams::ReservationStatus;
 
@@ -46,7 +95,7 @@ mod tests {
                     .exams()
                     .confirm_reservation(&principal(role), id)
                     .await,
-                Err(ExamError::Forbidden)
+                Err(ConfirmReservationError::Forbidden)
             );
         }
     }

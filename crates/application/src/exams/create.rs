@@ -1,14 +1,13 @@
 //! Creating a reservation: shape and window rules, then an advisory capacity check (pending
 //! reservations use no capacity; the binding check happens at confirmation).
 
-use super::{ExamError, Exams};
+use super::{Exams, NoRoom};
 use crate::accounts::Principal;
 use crate::ports::exams::NewReservation;
-use crate::{DependencyError, FieldViolation};
+use crate::{DependencyError, ErrorClass, FieldViolation, OUTCOME_UNKNOWN, UseCaseError};
 use chrono::{DateTime, Utc};
-use reserva_domain::exams::{
-    Headcount, HourRange, HourRangeError, Reservation, ReservationId, fits,
-};
+use reserva_domain::exams::{Reservation, ReservationId};
+use thiserror::Error;
 
 /// The request as parsed from the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,98 +20,74 @@ pub struct CreateReservationCommand {
     pub headcount: i64,
 }
 
-pub(super) fn range_violation(error: HourRangeError) -> FieldViolation {
-    match error {
-        HourRangeError::StartNotOnTheHour => {
-            FieldViolation::new("starts_at", "not_on_the_hour", error)
+/// Why creating a reservation failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CreateReservationError {
+    /// Input breaks a rule (shape, hours, window, headcount).
+    #[error("invalid reservation")]
+    Invalid(Vec<FieldViolation>),
+    /// An hour lacks room or a slot.
+    #[error(transparent)]
+    NoRoom(#[from] NoRoom),
+    /// Creating the reservation was sent but its answer lost: it may or may not exist now.
+    #[error("reservation {reservation} may or may not have been created: {source}")]
+    OutcomeUnknown {
+        /// The id it has if it was created.
+        reservation: ReservationId,
+        /// What was lost.
+        source: DependencyError,
+    },
+    /// A dependency failed.
+    #[error(transparent)]
+    Dependency(#[from] DependencyError),
+}
+
+impl UseCaseError for CreateReservationError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            Self::Invalid(_) => ErrorClass::InvalidInput,
+            Self::NoRoom(refusal) => refusal.class(),
+            Self::OutcomeUnknown { .. } => ErrorClass::OutcomeUnknown,
+            Self::Dependency(error) => error.class(),
         }
-        HourRangeError::EndNotOnTheHour => FieldViolation::new("ends_at", "not_on_the_hour", error),
-        HourRangeError::EndsBeforeStart => {
-            FieldViolation::new("ends_at", "ends_before_start", error)
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "validation_failed",
+            Self::NoRoom(refusal) => refusal.code(),
+            Self::OutcomeUnknown { .. } => OUTCOME_UNKNOWN,
+            Self::Dependency(error) => error.code(),
+        }
+    }
+    fn violations(&self) -> &[FieldViolation] {
+        match self {
+            Self::Invalid(violations) => violations,
+            _ => &[],
+        }
+    }
+    fn resource_id(&self) -> Option<String> {
+        match self {
+            Self::OutcomeUnknown { reservation, .. } => Some(reservation.to_string()),
+            _ => None,
         }
     }
 }
 
 impl Exams {
-    /// Validates range and headcount against the policy at `now`.
-    pub(super) fn validate(
-        &self,
-        starts_at: DateTime<Utc>,
-        ends_at: DateTime<Utc>,
-        headcount: i64,
-    ) -> Result<(HourRange, Headcount), ExamError> {
-        let mut violations = Vec::new();
-        let range = HourRange::new(starts_at, ends_at, self.zone)
-            .map_err(|e| violations.push(range_violation(e)))
-            .ok();
-        let headcount = Headcount::new(headcount)
-            .map_err(|rule| {
-                violations.push(FieldViolation::new("headcount", "invalid_headcount", rule))
-            })
-            .ok();
-        let (Some(range), Some(headcount)) = (range, headcount) else {
-            return Err(ExamError::Invalid(violations));
-        };
-        self.policy
-            .check(&range, headcount, self.now())
-            .map_err(|violation| {
-                let field = if violation.code() == "headcount_too_large" {
-                    "headcount"
-                } else {
-                    "starts_at"
-                };
-                ExamError::Invalid(vec![FieldViolation::new(
-                    field,
-                    violation.code(),
-                    violation,
-                )])
-            })?;
-        Ok((range, headcount))
-    }
-
-    /// Refuses a range if any covered hour lacks a slot or room for `headcount` more confirmed
-    /// people. Advisory: the binding check is at confirmation, under locks.
-    pub(super) async fn check_room(
-        &self,
-        range: &HourRange,
-        headcount: Headcount,
-    ) -> Result<(), ExamError> {
-        let slots = self
-            .ports
-            .slots
-            .slots_between(range.starts_at(), range.ends_at())
-            .await?;
-        for hour in range.hours() {
-            match slots.iter().find(|slot| slot.starts_at == hour) {
-                None => {
-                    return Err(ExamError::SlotUnavailable {
-                        hour: self.local(hour),
-                    });
-                }
-                Some(slot) if !fits(slot.confirmed, headcount, slot.capacity) => {
-                    return Err(ExamError::CapacityExceeded {
-                        hour: self.local(hour),
-                    });
-                }
-                Some(_) => {}
-            }
-        }
-        Ok(())
-    }
-
     /// Creates a pending reservation for the caller.
     ///
     /// # Errors
-    /// `Invalid` (hours, window, headcount), `CapacityExceeded` / `SlotUnavailable` naming the
-    /// hour, `Dependency`.
+    /// `Invalid` (hours, window, headcount), `NoRoom` naming the hour, `OutcomeUnknown` naming
+    /// the reservation when the store's answer was lost, `Dependency`.
     #[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
     pub async fn create_reservation(
         &self,
         principal: &Principal,
         command: CreateReservationCommand,
-    ) -> Result<Reservation, ExamError> {
-        let (range, headcount) =
-            self.validate(command.starts_at, command.ends_at, command.headcount)?;
+    ) -> Result<Reservation, CreateReservationError> {
+        let (range, headcount) = self
+            .validate(command.starts_at, command.ends_at, command.headcount)
+            .map_err(CreateReservationError::Invalid)?;
         let new = NewReservation {
             id: ReservationId::from_uuid(uuid::Uuid::now_v7()),
             user_id: principal.user_id,
@@ -123,11 +98,11 @@ impl Exams {
         let reservations = &self.ports.reservations;
         let id = new.id;
         let lost = |error: DependencyError| match error {
-            DependencyError::Indeterminate(_) => ExamError::OutcomeUnknown {
+            DependencyError::Indeterminate(_) => CreateReservationError::OutcomeUnknown {
                 reservation: id,
                 source: error,
             },
-            other => ExamError::Dependency(other),
+            other => CreateReservationError::Dependency(other),
         };
         if let Some(stored) = reservations
             .insert_reservation_if_room(new.clone())
@@ -137,7 +112,8 @@ impl Exams {
             return Ok(stored);
         }
         // Some hour lacked a slot or room: read the slots to name it.
-        self.check_room(&range, headcount).await?;
+        self.check_room::<CreateReservationError>(&range, headcount)
+            .await?;
         // Room appeared between the two reads (a confirmed reservation was cancelled or shrunk).
         reservations.insert_reservation(new).await.map_err(lost)
     }
@@ -148,7 +124,6 @@ mod tests {
     use super::*;
     use crate::exams::test_support::{Fixture, now, principal, reservation};
     use crate::ports::exams::Slot;
-    use crate::{ErrorClass, UseCaseError};
     use chrono::Duration;
     use reserva_domain::accounts::Role;
     use reserva_domain::exams::ReservationStatus;
@@ -238,10 +213,10 @@ mod tests {
             .expect("the store was called");
         let error = result.expect_err("the outcome is unknown");
         assert!(
-            matches!(error, ExamError::OutcomeUnknown { reservation, .. } if reservation == sent),
+            matches!(error, CreateReservationError::OutcomeUnknown { reservation, .. } if reservation == sent),
             "{error:?}"
         );
-        assert_eq!(error.class(), ErrorClass::Unavailable);
+        assert_eq!(error.class(), ErrorClass::OutcomeUnknown);
         assert_eq!(error.code(), crate::OUTCOME_UNKNOWN);
         assert_eq!(error.resource_id(), Some(sent.to_string()));
     }
@@ -307,7 +282,7 @@ mod tests {
             )
             .await;
         assert!(
-            matches!(result, Err(ExamError::OutcomeUnknown { .. })),
+            matches!(result, Err(CreateReservationError::OutcomeUnknown { .. })),
             "{result:?}"
         );
     }
@@ -356,7 +331,12 @@ mod tests {
             .create_reservation(&principal(Role::Member), command(start, 3, 1))
             .await;
         assert!(
-            matches!(result, Err(ExamError::SlotUnavailable { .. })),
+            matches!(
+                result,
+                Err(CreateReservationError::NoRoom(
+                    NoRoom::SlotUnavailable { .. }
+                ))
+            ),
             "{result:?}"
         );
     }

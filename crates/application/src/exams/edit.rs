@@ -1,10 +1,15 @@
 //! Editing a reservation: owners while pending, admins also when confirmed (capacity is released
 //! and re-taken in one transaction by the store).
 
-use super::{ExamError, Exams};
+use super::error::RefusedWrite;
+use super::{Exams, NoRoom};
 use crate::accounts::Principal;
+use crate::{DependencyError, ErrorClass, FieldViolation, UseCaseError};
 use chrono::{DateTime, Utc};
-use reserva_domain::exams::{Reservation, ReservationAction, ReservationId, ReservationStatus};
+use reserva_domain::exams::{
+    Reservation, ReservationAction, ReservationId, ReservationStatus, TransitionError,
+};
+use thiserror::Error;
 
 /// Fields to change; `None` keeps the current value.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -17,41 +22,95 @@ pub struct EditReservationCommand {
     pub headcount: Option<i64>,
 }
 
+/// Why editing a reservation failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum EditReservationError {
+    /// Nothing to change, or the result breaks a rule (shape, hours, window, headcount).
+    #[error("invalid reservation")]
+    Invalid(Vec<FieldViolation>),
+    /// Absent, or not the caller's.
+    #[error("reservation not found")]
+    NotFound,
+    /// The caller may not edit it in its status.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// A new hour lacks room or a slot.
+    #[error(transparent)]
+    NoRoom(#[from] NoRoom),
+    /// A dependency failed.
+    #[error(transparent)]
+    Dependency(#[from] DependencyError),
+}
+
+impl RefusedWrite for EditReservationError {
+    const NOT_FOUND: Self = Self::NotFound;
+}
+
+impl UseCaseError for EditReservationError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            Self::Invalid(_) => ErrorClass::InvalidInput,
+            Self::NotFound => ErrorClass::NotFound,
+            Self::Transition(_) => ErrorClass::Conflict,
+            Self::NoRoom(refusal) => refusal.class(),
+            Self::Dependency(error) => error.class(),
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "validation_failed",
+            Self::NotFound => "not_found",
+            Self::Transition(error) => error.code(),
+            Self::NoRoom(refusal) => refusal.code(),
+            Self::Dependency(error) => error.code(),
+        }
+    }
+    fn violations(&self) -> &[FieldViolation] {
+        match self {
+            Self::Invalid(violations) => violations,
+            _ => &[],
+        }
+    }
+}
+
 impl Exams {
     /// Changes hours and/or headcount.
     ///
     /// # Errors
-    /// `NotFound`, `Transition` (`not_pending` for owners, `reservation_cancelled`), `Invalid`,
-    /// `CapacityExceeded` / `SlotUnavailable`, `Dependency`.
+    /// `Invalid`, `NotFound`, `Transition` (`not_pending` for owners, `reservation_cancelled`),
+    /// `NoRoom` naming the hour, `Dependency`.
     #[tracing::instrument(skip_all, fields(user_id = %principal.user_id, reservation_id = %id))]
     pub async fn edit_reservation(
         &self,
         principal: &Principal,
         id: ReservationId,
         command: EditReservationCommand,
-    ) -> Result<Reservation, ExamError> {
+    ) -> Result<Reservation, EditReservationError> {
         if command == EditReservationCommand::default() {
             let rule = "give starts_at, ends_at or headcount";
-            return Err(ExamError::Invalid(vec![crate::FieldViolation::new(
+            return Err(EditReservationError::Invalid(vec![FieldViolation::new(
                 "starts_at",
                 "nothing_to_change",
                 rule,
             )]));
         }
-        let (current, actor) = self.visible(principal, id).await?;
-        current
-            .status
-            .apply(ReservationAction::Edit, actor)
-            .map_err(ExamError::Transition)?;
-        let (range, headcount) = self.validate(
-            command.starts_at.unwrap_or(current.range.starts_at()),
-            command.ends_at.unwrap_or(current.range.ends_at()),
-            command
-                .headcount
-                .unwrap_or_else(|| i64::from(current.headcount.get())),
-        )?;
+        let (current, actor) = self
+            .visible(principal, id)
+            .await?
+            .ok_or(EditReservationError::NotFound)?;
+        current.status.apply(ReservationAction::Edit, actor)?;
+        let (range, headcount) = self
+            .validate(
+                command.starts_at.unwrap_or(current.range.starts_at()),
+                command.ends_at.unwrap_or(current.range.ends_at()),
+                command
+                    .headcount
+                    .unwrap_or_else(|| i64::from(current.headcount.get())),
+            )
+            .map_err(EditReservationError::Invalid)?;
         if current.status == ReservationStatus::Pending {
-            self.check_room(&range, headcount).await?;
+            self.check_room::<EditReservationError>(&range, headcount)
+                .await?;
         }
         self.ports
             .reservations
@@ -195,6 +254,6 @@ mod tests {
             .exams()
             .edit_reservation(&owner, cancelled.id, EditReservationCommand::default())
             .await;
-        assert!(matches!(empty, Err(ExamError::Invalid(_))));
+        assert!(matches!(empty, Err(EditReservationError::Invalid(_))));
     }
 }

@@ -1,6 +1,7 @@
 //! Exams use cases: the slot query, creating, reading, editing, confirming and cancelling
 //! reservations, and keeping slots generated across the booking horizon.
 
+mod booking;
 mod cancel;
 mod confirm;
 mod create;
@@ -11,16 +12,21 @@ mod slots;
 #[cfg(test)]
 mod test_support;
 
-pub use create::CreateReservationCommand;
-pub use edit::EditReservationCommand;
-pub use error::{ExamError, SlotQueryError};
-pub use read::{ListReservationsCommand, ReservationPage};
-pub use slots::DaySlots;
+pub use cancel::CancelReservationError;
+pub use confirm::ConfirmReservationError;
+pub use create::{CreateReservationCommand, CreateReservationError};
+pub use edit::{EditReservationCommand, EditReservationError};
+pub use error::NoRoom;
+pub use read::{
+    GetReservationError, ListReservationsCommand, ListReservationsError, ReservationPage,
+};
+pub use slots::{DaySlots, SlotQueryError};
 
+use crate::DependencyError;
 use crate::accounts::Principal;
-use crate::ports::exams::{ExamSlotRepository, ReservationRepository, ReservationWriteError};
+use crate::ports::exams::{ExamSlotRepository, ReservationRepository};
 use crate::ports::system::Clock;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use reserva_domain::exams::{Actor, BookingPolicy, BusinessZone, Reservation, ReservationId};
 use std::sync::Arc;
 
@@ -54,7 +60,7 @@ impl Exams {
         }
     }
 
-    /// The policy in force.
+    /// The policy in force (`reserva exams slots` marks the hours it refuses).
     #[must_use]
     pub const fn policy(&self) -> BookingPolicy {
         self.policy
@@ -70,56 +76,27 @@ impl Exams {
         self.ports.clock.now()
     }
 
+    /// An hour as error details name it: as response bodies show instants.
     fn local(&self, instant: DateTime<Utc>) -> String {
-        instant
-            .with_timezone(&self.zone.tz())
-            .to_rfc3339_opts(SecondsFormat::Secs, false)
+        crate::time::format_instant(instant, self.zone)
     }
 
-    /// Loads a reservation the caller may see: its owner or an admin. Others get `NotFound`, so
-    /// the existence of other users' reservations is never revealed.
+    /// Loads a reservation the caller may see: its owner or an admin. Others get `None`, like an
+    /// absent one, so the existence of other users' reservations is never revealed.
     async fn visible(
         &self,
         principal: &Principal,
         id: ReservationId,
-    ) -> Result<(Reservation, Actor), ExamError> {
-        let reservation = self
-            .ports
-            .reservations
-            .find_reservation(id)
-            .await?
-            .ok_or(ExamError::NotFound)?;
-        if principal.is_admin() {
-            Ok((reservation, Actor::Admin))
+    ) -> Result<Option<(Reservation, Actor)>, DependencyError> {
+        let Some(reservation) = self.ports.reservations.find_reservation(id).await? else {
+            return Ok(None);
+        };
+        Ok(if principal.is_admin() {
+            Some((reservation, Actor::Admin))
         } else if reservation.user_id == principal.user_id {
-            Ok((reservation, Actor::Owner))
+            Some((reservation, Actor::Owner))
         } else {
-            Err(ExamError::NotFound)
-        }
-    }
-
-    fn write_error(
-        &self,
-        error: ReservationWriteError,
-        attempted: reserva_domain::exams::ReservationAction,
-        actor: Actor,
-    ) -> ExamError {
-        match error {
-            ReservationWriteError::NotFound => ExamError::NotFound,
-            ReservationWriteError::StatusChanged { current } => {
-                ExamError::Transition(reserva_domain::exams::TransitionError {
-                    from: current,
-                    action: attempted,
-                    actor,
-                })
-            }
-            ReservationWriteError::CapacityExceeded { hour } => ExamError::CapacityExceeded {
-                hour: self.local(hour),
-            },
-            ReservationWriteError::MissingSlot { hour } => ExamError::SlotUnavailable {
-                hour: self.local(hour),
-            },
-            ReservationWriteError::Dependency(error) => ExamError::Dependency(error),
-        }
+            None
+        })
     }
 }

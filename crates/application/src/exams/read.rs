@@ -1,13 +1,14 @@
 //! Reading reservations: one by id (owner or admin), or a filtered page.
 
-use super::{ExamError, Exams};
-use crate::FieldViolation;
+use super::Exams;
 use crate::accounts::Principal;
 use crate::ports::exams::ReservationQuery;
+use crate::{DependencyError, ErrorClass, FieldViolation, UseCaseError};
 use chrono::{DateTime, Utc};
 use reserva_domain::accounts::UserId;
 use reserva_domain::exams::{Reservation, ReservationId, ReservationStatus};
 use reserva_domain::paging::PageLimit;
+use thiserror::Error;
 
 /// Filters and page of a reservation list.
 #[derive(Debug, Clone, Default)]
@@ -35,6 +36,64 @@ pub struct ReservationPage {
     pub next: Option<ReservationId>,
 }
 
+/// Why reading one reservation failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum GetReservationError {
+    /// Absent, or not the caller's.
+    #[error("reservation not found")]
+    NotFound,
+    /// A dependency failed.
+    #[error(transparent)]
+    Dependency(#[from] DependencyError),
+}
+
+impl UseCaseError for GetReservationError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            Self::NotFound => ErrorClass::NotFound,
+            Self::Dependency(error) => error.class(),
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::Dependency(error) => error.code(),
+        }
+    }
+}
+
+/// Why listing reservations failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ListReservationsError {
+    /// The filters contradict each other (`from` after `to`).
+    #[error("invalid reservation filters")]
+    Invalid(Vec<FieldViolation>),
+    /// A dependency failed.
+    #[error(transparent)]
+    Dependency(#[from] DependencyError),
+}
+
+impl UseCaseError for ListReservationsError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            Self::Invalid(_) => ErrorClass::InvalidInput,
+            Self::Dependency(error) => error.class(),
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "validation_failed",
+            Self::Dependency(error) => error.code(),
+        }
+    }
+    fn violations(&self) -> &[FieldViolation] {
+        match self {
+            Self::Invalid(violations) => violations,
+            Self::Dependency(_) => &[],
+        }
+    }
+}
+
 impl Exams {
     /// One reservation, for its owner or an admin.
     ///
@@ -44,10 +103,12 @@ impl Exams {
         &self,
         principal: &Principal,
         id: ReservationId,
-    ) -> Result<Reservation, ExamError> {
-        self.visible(principal, id)
-            .await
-            .map(|(reservation, _)| reservation)
+    ) -> Result<Reservation, GetReservationError> {
+        let (reservation, _) = self
+            .visible(principal, id)
+            .await?
+            .ok_or(GetReservationError::NotFound)?;
+        Ok(reservation)
     }
 
     /// The caller's reservations, or anyone's for an admin.
@@ -58,11 +119,11 @@ impl Exams {
         &self,
         principal: &Principal,
         command: ListReservationsCommand,
-    ) -> Result<ReservationPage, ExamError> {
+    ) -> Result<ReservationPage, ListReservationsError> {
         if let (Some(from), Some(to)) = (command.from, command.to)
             && from > to
         {
-            return Err(ExamError::Invalid(vec![FieldViolation::new(
+            return Err(ListReservationsError::Invalid(vec![FieldViolation::new(
                 "from",
                 "from_after_to",
                 "must not be after to",
@@ -119,7 +180,7 @@ mod tests {
             let result = fixture.exams().get_reservation(&caller, id).await;
             assert_eq!(result.is_ok(), visible, "{caller:?}");
             if !visible {
-                assert_eq!(result, Err(ExamError::NotFound));
+                assert_eq!(result, Err(GetReservationError::NotFound));
             }
         }
         let mut fixture = Fixture::new();
@@ -129,7 +190,7 @@ mod tests {
             .returning(|_| Ok(None));
         assert_eq!(
             fixture.exams().get_reservation(&owner, id).await,
-            Err(ExamError::NotFound)
+            Err(GetReservationError::NotFound)
         );
     }
 
@@ -205,6 +266,6 @@ mod tests {
             .exams()
             .list_reservations(&member, backwards)
             .await;
-        assert!(matches!(result, Err(ExamError::Invalid(_))));
+        assert!(matches!(result, Err(ListReservationsError::Invalid(_))));
     }
 }

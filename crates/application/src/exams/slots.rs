@@ -1,10 +1,46 @@
 //! The slot query for a date, the operators' fill-level report, and slot generation.
 
-use super::{Exams, SlotQueryError};
-use crate::DependencyError;
+use super::Exams;
 use crate::ports::exams::Slot;
+use crate::{DependencyError, ErrorClass, UseCaseError};
 use chrono::{DateTime, Duration, DurationRound, NaiveDate, Utc};
 use reserva_domain::exams::hours_of_date;
+use thiserror::Error;
+
+/// Why the slot query failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SlotQueryError {
+    /// No hour of the date can be booked now.
+    #[error(
+        "no hour of {date} is inside the booking window (from {lead_hours} hours to {horizon_days} days ahead)"
+    )]
+    DateOutOfWindow {
+        /// The date asked for.
+        date: String,
+        /// Lead time.
+        lead_hours: i64,
+        /// Horizon.
+        horizon_days: i64,
+    },
+    /// A dependency failed.
+    #[error(transparent)]
+    Dependency(#[from] DependencyError),
+}
+
+impl UseCaseError for SlotQueryError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            Self::DateOutOfWindow { .. } => ErrorClass::InvalidInput,
+            Self::Dependency(error) => error.class(),
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            Self::DateOutOfWindow { .. } => "date_out_of_window",
+            Self::Dependency(error) => error.code(),
+        }
+    }
+}
 
 /// The bookable hours of one date.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -57,6 +57,16 @@ pub enum Actor {
     Admin,
 }
 
+impl Actor {
+    /// As a refusal names who was refused: "by its owner".
+    const fn by(self) -> &'static str {
+        match self {
+            Self::Owner => "by its owner",
+            Self::Admin => "by an administrator",
+        }
+    }
+}
+
 /// What is attempted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReservationAction {
@@ -68,6 +78,17 @@ pub enum ReservationAction {
     Cancel,
 }
 
+impl ReservationAction {
+    /// As a refusal names what was refused: "cancelled".
+    const fn done(self) -> &'static str {
+        match self {
+            Self::Edit => "edited",
+            Self::Confirm => "confirmed",
+            Self::Cancel => "cancelled",
+        }
+    }
+}
+
 /// The outcome of a legal action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transition {
@@ -77,9 +98,10 @@ pub enum Transition {
     Unchanged,
 }
 
-/// An illegal action, naming where it started.
+/// An illegal action, naming where it started. Its text is an API error detail, so it reads as a
+/// sentence: "a confirmed reservation cannot be cancelled by its owner".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-#[error("cannot {action:?} a {from} reservation as {actor:?}")]
+#[error("a {from} reservation cannot be {} {}", .action.done(), .actor.by())]
 pub struct TransitionError {
     /// The current status.
     pub from: ReservationStatus,
@@ -190,6 +212,31 @@ mod tests {
             Some("reservation_cancelled")
         );
         assert!(error.to_string().contains("confirmed"));
+    }
+
+    #[test]
+    fn refusals_read_as_sentences() {
+        let refusal = |from: ReservationStatus, action, actor| {
+            from.apply(action, actor)
+                .err()
+                .map(|error| error.to_string())
+        };
+        assert_eq!(
+            refusal(Confirmed, Cancel, Actor::Owner).as_deref(),
+            Some("a confirmed reservation cannot be cancelled by its owner")
+        );
+        assert_eq!(
+            refusal(Confirmed, Edit, Actor::Owner).as_deref(),
+            Some("a confirmed reservation cannot be edited by its owner")
+        );
+        assert_eq!(
+            refusal(Pending, Confirm, Actor::Owner).as_deref(),
+            Some("a pending reservation cannot be confirmed by its owner")
+        );
+        assert_eq!(
+            refusal(Cancelled, Edit, Actor::Admin).as_deref(),
+            Some("a cancelled reservation cannot be edited by an administrator")
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use super::dto::{AdminUpdateUserRequest, AdminUserResponse, RoleDto, UserPageResponse};
 use crate::auth::Authenticated;
 use crate::errors::{ApiError, Problem};
+use crate::input::Query;
 use crate::pagination::{decode_cursor, encode_cursor, page_limit};
 use crate::routes::validated;
 use crate::state::ApiState;
@@ -44,7 +45,7 @@ pub(crate) struct ListUsersQuery {
 pub(crate) async fn list_users(
     state: web::Data<ApiState>,
     caller: Authenticated,
-    query: web::Query<ListUsersQuery>,
+    query: Query<ListUsersQuery>,
 ) -> Result<web::Json<UserPageResponse>, ApiError> {
     let query = query.into_inner();
     let command = ListUsersCommand {

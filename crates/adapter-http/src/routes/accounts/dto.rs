@@ -1,9 +1,9 @@
 //! Request and response bodies of the accounts endpoints.
 
-use crate::time::format_instant;
-use chrono_tz::Tz;
 use reserva_application::accounts::IssuedTokens;
+use reserva_application::time::format_instant;
 use reserva_domain::accounts::{Role, User};
+use reserva_domain::exams::BusinessZone;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -128,7 +128,7 @@ pub(crate) struct UserResponse {
 }
 
 impl UserResponse {
-    pub(crate) fn new(user: &User, zone: Tz) -> Self {
+    pub(crate) fn new(user: &User, zone: BusinessZone) -> Self {
         Self {
             id: user.id.as_uuid(),
             email: user.email.to_string(),
@@ -159,7 +159,7 @@ pub(crate) struct AdminUserResponse {
 }
 
 impl AdminUserResponse {
-    pub(crate) fn new(user: &User, zone: Tz) -> Self {
+    pub(crate) fn new(user: &User, zone: BusinessZone) -> Self {
         Self {
             id: user.id.as_uuid(),
             email: user.email.to_string(),
@@ -199,7 +199,7 @@ pub(crate) struct TokenResponse {
 }
 
 impl TokenResponse {
-    pub(crate) fn new(tokens: IssuedTokens, zone: Tz) -> Self {
+    pub(crate) fn new(tokens: IssuedTokens, zone: BusinessZone) -> Self {
         Self {
             user: UserResponse::new(&tokens.user, zone),
             access_token: tokens.access_token,

@@ -1,10 +1,9 @@
 //! Request and response bodies of the exams endpoints.
 
 use crate::errors::ApiError;
-use crate::time::format_instant;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use chrono_tz::Tz;
 use reserva_application::ports::exams::Slot;
+use reserva_application::time::format_instant;
 use reserva_domain::exams::{BusinessZone, Reservation, ReservationStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -133,7 +132,7 @@ pub(crate) struct ReservationResponse {
 }
 
 impl ReservationResponse {
-    pub(crate) fn new(reservation: &Reservation, zone: Tz) -> Self {
+    pub(crate) fn new(reservation: &Reservation, zone: BusinessZone) -> Self {
         Self {
             id: reservation.id.as_uuid(),
             user_id: reservation.user_id.as_uuid(),
@@ -176,7 +175,7 @@ pub(crate) struct SlotResponse {
 }
 
 impl SlotResponse {
-    pub(crate) fn new(slot: &Slot, zone: Tz) -> Self {
+    pub(crate) fn new(slot: &Slot, zone: BusinessZone) -> Self {
         Self {
             starts_at: format_instant(slot.starts_at, zone),
             ends_at: format_instant(slot.starts_at + Duration::hours(1), zone),

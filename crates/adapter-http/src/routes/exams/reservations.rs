@@ -7,6 +7,7 @@ use super::dto::{
 use crate::auth::Authenticated;
 use crate::errors::{ApiError, Problem};
 use crate::idempotency;
+use crate::input::Query;
 use crate::pagination::{decode_cursor, encode_cursor, page_limit};
 use crate::routes::validated;
 use crate::state::ApiState;
@@ -99,7 +100,7 @@ pub(crate) struct ListQuery {
 pub(crate) async fn list(
     state: web::Data<ApiState>,
     caller: Authenticated,
-    query: web::Query<ListQuery>,
+    query: Query<ListQuery>,
 ) -> Result<web::Json<ReservationPageResponse>, ApiError> {
     let query = query.into_inner();
     let zone = state.exams.zone();
@@ -268,6 +269,6 @@ pub(crate) struct IdempotencyHeader {
         max_length = 255,
         pattern = "^[!-~]+$"
     )]
-    #[allow(dead_code, reason = "read from the request by the idempotency module")]
+    #[expect(dead_code, reason = "read from the request by the idempotency module")]
     idempotency_key: String,
 }
