@@ -8,7 +8,7 @@ mod stores;
 use reserva_adapter_postgres::test_support::TemporaryDatabase;
 use reserva_server::{Application, Secret, Settings};
 use serde_json::Value;
-use stores::{SqliteFile, Stores};
+use stores::{RedisKeys, SqliteFile, Stores};
 
 /// The HS256 secret every test server signs with, so tests can forge tokens.
 pub const JWT_SECRET: &str = "black-box-test-secret-0123456789abcdef";
@@ -84,12 +84,10 @@ impl TestApp {
             Backend::Production => {
                 let database = TemporaryDatabase::create().await;
                 settings.database.url = Secret::new(database.url.clone());
-                let redis = std::env::var("TEST_REDIS_URL")
-                    .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-                settings.redis.url = Some(Secret::new(redis));
-                settings.redis.key_prefix =
-                    format!("reserva-test:{}:", uuid::Uuid::new_v4().simple());
-                Stores::Production(database)
+                let keys = RedisKeys::fresh();
+                settings.redis.url = Some(Secret::new(keys.url.clone()));
+                settings.redis.key_prefix = keys.prefix.clone();
+                Stores::Production { database, keys }
             }
         };
         Self::start(settings, stores).await
