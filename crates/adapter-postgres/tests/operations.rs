@@ -33,11 +33,15 @@ async fn table_count(url: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_apply_revert_and_reapply() {
-    let database = TemporaryDatabase::create().await;
+    // Not `create`: its databases are clones of an already migrated template.
+    let database = TemporaryDatabase::empty().await;
     let url = database.url.clone();
     let embedded = diesel::migration::MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS)
         .unwrap()
         .len();
+    assert_eq!(table_count(&url).await, 0);
+    let applied = run_migrations(&url).await.unwrap();
+    assert_eq!(applied.len(), embedded);
     assert_eq!(table_count(&url).await, 5);
     assert_eq!(
         run_migrations(&url).await,

@@ -1,0 +1,7 @@
+//! The account lifecycle over HTTP, on both backends: signup, login, refresh rotation and reuse
+//! detection, logout, profile changes, deactivation, administration, and token forgery.
+
+mod administration;
+mod sessions;
+mod signup;
+mod tokens;

@@ -1,0 +1,5 @@
+//! What every module shares and no module owns, on both backends: the HTTP envelope, the
+//! operations endpoints and the API documentation.
+
+mod endpoints;
+mod http;
