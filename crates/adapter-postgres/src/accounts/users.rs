@@ -53,7 +53,7 @@ async fn apply_user_changes(
         }
     };
     if changes.is_active == Some(false) {
-        // A deactivated account's pending requests go with it (PRODUCT.md, DELETE /users/me).
+        // A deactivated account's pending requests go with it (docs/modules/accounts.md, DELETE /users/me).
         diesel::update(
             exam_reservations::table
                 .filter(exam_reservations::user_id.eq(id))
