@@ -1,7 +1,7 @@
 //! Redis-specific behaviour: key prefixes, unreachable or hung servers, secret-free output.
 //! Runs against a real Redis (`TEST_REDIS_URL`, default `redis://127.0.0.1:6379`).
 
-#![allow(clippy::unwrap_used)]
+#![expect(clippy::unwrap_used)]
 
 mod support;
 

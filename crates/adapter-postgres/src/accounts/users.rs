@@ -13,6 +13,7 @@ use reserva_application::ports::accounts::{
     UserWriteError,
 };
 use reserva_domain::accounts::{Email, SessionId, User, UserId};
+use reserva_domain::exams::ReservationStatus;
 use reserva_sql_support::like_pattern;
 use uuid::Uuid;
 
@@ -57,10 +58,10 @@ async fn apply_user_changes(
         diesel::update(
             exam_reservations::table
                 .filter(exam_reservations::user_id.eq(id))
-                .filter(exam_reservations::status.eq("pending")),
+                .filter(exam_reservations::status.eq(ReservationStatus::Pending.as_str())),
         )
         .set((
-            exam_reservations::status.eq("cancelled"),
+            exam_reservations::status.eq(ReservationStatus::Cancelled.as_str()),
             exam_reservations::cancelled_at.eq(now),
             exam_reservations::updated_at.eq(now),
         ))

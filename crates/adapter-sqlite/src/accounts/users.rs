@@ -12,6 +12,7 @@ use reserva_application::ports::accounts::{
     UserWriteError,
 };
 use reserva_domain::accounts::{Email, SessionId, User, UserId};
+use reserva_domain::exams::ReservationStatus;
 use reserva_sql_support::like_pattern;
 
 fn apply_user_changes(
@@ -50,10 +51,10 @@ fn apply_user_changes(
         diesel::update(
             exam_reservations::table
                 .filter(exam_reservations::user_id.eq(id))
-                .filter(exam_reservations::status.eq("pending")),
+                .filter(exam_reservations::status.eq(ReservationStatus::Pending.as_str())),
         )
         .set((
-            exam_reservations::status.eq("cancelled"),
+            exam_reservations::status.eq(ReservationStatus::Cancelled.as_str()),
             exam_reservations::cancelled_at.eq(now),
             exam_reservations::updated_at.eq(now),
         ))
