@@ -58,6 +58,9 @@ pub enum InvalidAccessToken {
     /// Valid but past its expiry.
     #[error("access token has expired")]
     Expired,
+    /// Valid but its "not before" (`nbf`) lies in the future.
+    #[error("access token is not valid yet")]
+    NotYetValid,
 }
 
 /// Issues and checks signed access tokens (JWT).
@@ -69,8 +72,8 @@ pub trait AccessTokenCodec: Send + Sync {
     /// [`DependencyError::Failed`] if signing fails.
     fn issue(&self, claims: &AccessClaims) -> Result<String, DependencyError>;
 
-    /// Checks signature and algorithm (only the configured one; `alg: none` MUST fail) and
-    /// expiry against `now`.
+    /// Checks signature and algorithm (only the configured one; `alg: none` MUST fail), expiry
+    /// and, when the token carries one, "not before" against `now`.
     ///
     /// # Errors
     /// [`InvalidAccessToken`] when the token must not be accepted.
