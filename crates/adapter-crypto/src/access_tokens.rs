@@ -3,6 +3,9 @@
 //! Only HS256 is accepted when verifying, so `alg: none` and algorithm-confusion tokens fail.
 //! Expiry and "not before" (`nbf`, when a token carries one) are checked against the application's
 //! clock rather than the library's, with no leeway.
+//!
+//! Signing is deterministic: the same claims sign to the same token. A refresh repeated within the
+//! grace window re-signs the claims of the rotation it repeats, so every caller holds one pair.
 
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
@@ -38,7 +41,6 @@ struct Claims {
     exp: i64,
     iss: String,
     aud: String,
-    jti: Uuid,
     /// Not before: this service never sets it, but a token that carries one is refused until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     nbf: Option<i64>,
@@ -77,7 +79,6 @@ impl AccessTokenCodec for JwtAccessTokens {
             exp: claims.expires_at.timestamp(),
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
-            jti: Uuid::new_v4(),
             nbf: None,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
@@ -205,6 +206,13 @@ mod tests {
         );
         let from = DateTime::from_timestamp(not_before, 0).expect("valid");
         assert!(codec.verify(&early, from).is_ok(), "valid from its nbf on");
+    }
+
+    #[test]
+    fn the_same_claims_sign_to_the_same_token() {
+        let codec = JwtAccessTokens::new(SECRET).expect("secret");
+        let original = claims(Utc::now());
+        assert_eq!(codec.issue(&original), codec.issue(&original));
     }
 
     #[test]

@@ -110,11 +110,17 @@ pub struct MintedRefreshToken {
 /// Creates opaque refresh tokens with enough entropy that a fast hash is a safe storage form.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait RefreshTokenMinter: Send + Sync {
-    /// A new random token (at least 256 bits of entropy) and its hash.
+    /// A new random token (at least 256 bits of entropy) and its hash: the first of a session.
     ///
     /// # Errors
     /// [`DependencyError::Failed`] if the system random source fails.
     fn mint(&self) -> Result<MintedRefreshToken, DependencyError>;
+
+    /// The token that replaces `presented` when it is rotated, and its hash: the same every time
+    /// for the same `presented`, and unpredictable without the server's key (a keyed hash, 256
+    /// bits). So every presentation of one token names one successor, which lets a repeat of a
+    /// rotation within the grace window answer the same pair though only hashes are stored.
+    fn successor(&self, presented: &str) -> MintedRefreshToken;
 
     /// The hash of a presented token, to look it up.
     fn hash(&self, plain: &str) -> RefreshTokenHash;
