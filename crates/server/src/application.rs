@@ -81,6 +81,7 @@ pub(crate) fn accounts(
     let policy = AccountPolicy {
         access_token_ttl: Duration::from_secs(auth.access_token_ttl_seconds),
         refresh_token_ttl: Duration::from_secs(auth.refresh_token_ttl_days * 24 * 3600),
+        refresh_grace: Duration::from_secs(auth.refresh_grace_seconds),
         login_failure_limit: auth.login_failure_limit,
         login_failure_window: Duration::from_secs(auth.login_failure_window_seconds),
     };
