@@ -94,7 +94,7 @@ mod tests {
     use super::*;
     use crate::accounts::test_support::{Fixture, fixed_now, member};
     use crate::ports::security::{MintedRefreshToken, RefreshTokenHash};
-    use chrono::Duration;
+    use chrono::{DateTime, Duration, Utc};
     use reserva_domain::accounts::{SessionId, UserId};
 
     /// Hashes are `h:<plain>`; the successor of `<plain>` is `next-of-<plain>`.
@@ -124,6 +124,30 @@ mod tests {
         fixture
     }
 
+    /// Expects the user to be read and one access token signed for them in `session_id`, issued
+    /// at `issued_at`: "jwt".
+    fn expect_token(
+        fixture: &mut Fixture,
+        (user_id, session_id): (UserId, SessionId),
+        issued_at: DateTime<Utc>,
+    ) {
+        fixture
+            .users
+            .expect_find_user()
+            .returning(|id| Ok(Some(member(id, "a@b.co"))));
+        fixture
+            .access_tokens
+            .expect_issue()
+            .withf(move |claims| {
+                claims.user_id == user_id
+                    && claims.session_id == session_id
+                    && claims.issued_at == issued_at
+                    && claims.expires_at == issued_at + Duration::minutes(15)
+            })
+            .times(1)
+            .returning(|_| Ok("jwt".into()));
+    }
+
     fn ids() -> (UserId, SessionId) {
         let user_id = UserId::from_uuid(uuid::Uuid::now_v7());
         (user_id, SessionId::from_uuid(uuid::Uuid::now_v7()))
@@ -148,19 +172,7 @@ mod tests {
                     session_id,
                 })
             });
-        fixture
-            .users
-            .expect_find_user()
-            .returning(|id| Ok(Some(member(id, "a@b.co"))));
-        fixture
-            .access_tokens
-            .expect_issue()
-            .withf(move |claims| {
-                claims.session_id == session_id
-                    && claims.user_id == user_id
-                    && claims.issued_at == fixed_now()
-            })
-            .returning(|_| Ok("jwt".into()));
+        expect_token(&mut fixture, (user_id, session_id), fixed_now());
         let tokens = fixture.accounts().refresh("old").await;
         let tokens = tokens.map(|t| (t.access_token, t.refresh_token, t.expires_in));
         assert_eq!(tokens, Ok(("jwt".into(), "next-of-old".into(), 900)));
@@ -176,23 +188,10 @@ mod tests {
             session_id,
             rotated_at,
         });
-        fixture
-            .users
-            .expect_find_user()
-            .returning(|id| Ok(Some(member(id, "a@b.co"))));
-        fixture
-            .access_tokens
-            .expect_issue()
-            .withf(move |claims| {
-                claims.session_id == session_id
-                    && claims.issued_at == rotated_at
-                    && claims.expires_at == rotated_at + Duration::minutes(15)
-            })
-            .returning(|_| Ok("the rotation's jwt".into()));
+        expect_token(&mut fixture, (user_id, session_id), rotated_at);
         let tokens = fixture.accounts().refresh("old").await;
         let tokens = tokens.map(|t| (t.access_token, t.refresh_token, t.expires_in));
-        let expected = ("the rotation's jwt".into(), "next-of-old".into(), 897);
-        assert_eq!(tokens, Ok(expected));
+        assert_eq!(tokens, Ok(("jwt".into(), "next-of-old".into(), 897)));
     }
 
     #[tokio::test]
