@@ -2,7 +2,7 @@
 
 use crate::settings::Settings;
 use crate::stores::{self, SharedStatePorts, StorePorts};
-use reserva_adapter_crypto::{Argon2PasswordHasher, JwtAccessTokens, RandomRefreshTokens};
+use reserva_adapter_crypto::{Argon2PasswordHasher, JwtAccessTokens, RefreshTokens};
 use reserva_adapter_http::{ApiState, HttpApi, HttpSettings, StopHandle};
 use reserva_application::DependencyError;
 use reserva_application::accounts::{AccountPolicy, Accounts, AccountsPorts};
@@ -61,14 +61,19 @@ pub(crate) fn accounts(
     shared: &SharedStatePorts,
 ) -> Result<Accounts, StartupError> {
     let auth = &settings.auth;
-    let access_tokens = JwtAccessTokens::new(&signing_secret(settings))
-        .map_err(|error| StartupError::Settings(error.to_string()))?;
+    // One secret for both: a generated one must be the same for the JWTs and the successors.
+    let secret = signing_secret(settings);
+    let weak = |error: reserva_adapter_crypto::WeakSigningSecret| {
+        StartupError::Settings(error.to_string())
+    };
+    let access_tokens = JwtAccessTokens::new(&secret).map_err(weak)?;
+    let refresh_tokens = RefreshTokens::new(&secret).map_err(weak)?;
     let ports = AccountsPorts {
         users: store.users.clone(),
         sessions: store.sessions.clone(),
         passwords: Arc::new(Argon2PasswordHasher::default()),
         access_tokens: Arc::new(access_tokens),
-        refresh_tokens: Arc::new(RandomRefreshTokens),
+        refresh_tokens: Arc::new(refresh_tokens),
         revocations: shared.revocations.clone(),
         rate_limiter: shared.rate_limiter.clone(),
         clock: Arc::new(SystemClock),
@@ -76,6 +81,7 @@ pub(crate) fn accounts(
     let policy = AccountPolicy {
         access_token_ttl: Duration::from_secs(auth.access_token_ttl_seconds),
         refresh_token_ttl: Duration::from_secs(auth.refresh_token_ttl_days * 24 * 3600),
+        refresh_grace: Duration::from_secs(auth.refresh_grace_seconds),
         login_failure_limit: auth.login_failure_limit,
         login_failure_window: Duration::from_secs(auth.login_failure_window_seconds),
     };

@@ -240,6 +240,9 @@ pub struct AuthSettings {
     pub access_token_ttl_seconds: u64,
     /// Refresh-token lifetime.
     pub refresh_token_ttl_days: u64,
+    /// Seconds after a rotation in which the rotated refresh token, presented again, answers
+    /// the same new pair instead of revoking the session (tabs refreshing at once); 0: never.
+    pub refresh_grace_seconds: u64,
     /// Failed logins per account per window before 429.
     pub login_failure_limit: u32,
     /// That window.
@@ -252,11 +255,15 @@ impl Default for AuthSettings {
             jwt_secret: None,
             access_token_ttl_seconds: 15 * 60,
             refresh_token_ttl_days: 14,
+            refresh_grace_seconds: 10,
             login_failure_limit: 5,
             login_failure_window_seconds: 15 * 60,
         }
     }
 }
+
+/// The longest refresh grace window: within it a stolen, just-rotated token is not detected.
+const MAX_REFRESH_GRACE_SECONDS: u64 = 60;
 
 /// `[business]`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -476,6 +483,9 @@ impl Settings {
         if self.auth.access_token_ttl_seconds == 0 || self.auth.refresh_token_ttl_days == 0 {
             return invalid("auth.*_ttl", "must be positive");
         }
+        if self.auth.refresh_grace_seconds > MAX_REFRESH_GRACE_SECONDS {
+            return invalid("auth.refresh_grace_seconds", "must be at most 60");
+        }
         if self.auth.login_failure_limit == 0 || self.auth.login_failure_window_seconds == 0 {
             return invalid("auth.login_failure_*", "must be positive");
         }
@@ -602,6 +612,9 @@ mod tests {
         assert!(settings.validate().is_err());
         let mut settings = Settings::default();
         settings.database.url = Secret::new("mysql://x".into());
+        assert!(settings.validate().is_err());
+        let mut settings = Settings::default();
+        settings.auth.refresh_grace_seconds = 61;
         assert!(settings.validate().is_err());
         let mut settings = Settings::default();
         settings.exams.horizon_days = 2;

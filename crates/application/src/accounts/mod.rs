@@ -36,6 +36,9 @@ pub struct AccountPolicy {
     pub access_token_ttl: Duration,
     /// Lifetime of a refresh token (14 days by default); each rotation starts a new one.
     pub refresh_token_ttl: Duration,
+    /// How long after a rotation the rotated token, presented again, answers the same pair
+    /// instead of revoking the session (10 s by default; zero: never).
+    pub refresh_grace: Duration,
     /// Failed logins allowed per account within one window before logins answer 429.
     pub login_failure_limit: u32,
     /// Length of that window.
@@ -47,6 +50,7 @@ impl Default for AccountPolicy {
         Self {
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(14 * 24 * 3600),
+            refresh_grace: Duration::from_secs(10),
             login_failure_limit: 5,
             login_failure_window: Duration::from_secs(15 * 60),
         }
@@ -115,19 +119,19 @@ impl Accounts {
         now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX)
     }
 
-    /// Signs an access token for `user` in `session_id`.
+    /// Signs an access token for `user` in `session_id`, issued at `issued_at`.
     fn access_token_for(
         &self,
         user: &User,
         session_id: SessionId,
-        now: DateTime<Utc>,
+        issued_at: DateTime<Utc>,
     ) -> Result<String, DependencyError> {
         self.ports.access_tokens.issue(&AccessClaims {
             user_id: user.id,
             session_id,
             role: user.role,
-            issued_at: now,
-            expires_at: self.after(now, self.policy.access_token_ttl),
+            issued_at,
+            expires_at: self.after(issued_at, self.policy.access_token_ttl),
         })
     }
 

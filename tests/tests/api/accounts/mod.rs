@@ -2,6 +2,7 @@
 //! detection, logout, profile changes, deactivation, administration, and token forgery.
 
 mod administration;
+mod refresh_races;
 mod sessions;
 mod signup;
 mod tokens;

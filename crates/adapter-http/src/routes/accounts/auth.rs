@@ -59,8 +59,9 @@ pub(crate) async fn login(
     Ok(web::Json(TokenResponse::new(tokens, state.time_zone)))
 }
 
-/// Trade a refresh token for a new pair. Each refresh token works once; presenting a used one
-/// ends the whole login session.
+/// Trade a refresh token for a new pair. Each refresh token works once: presented again within
+/// the grace window (`auth.refresh_grace_seconds`, 10 s) of its rotation it answers the same
+/// pair; later it ends the whole login session.
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
