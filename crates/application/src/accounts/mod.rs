@@ -20,7 +20,7 @@ pub use refresh::RefreshError;
 pub use signup::{SignupCommand, SignupError};
 
 use crate::DependencyError;
-use crate::ports::accounts::{NewSession, SessionRepository, UserRepository};
+use crate::ports::accounts::{NewSession, SessionRepository, UserChanges, UserRepository};
 use crate::ports::security::{AccessClaims, AccessTokenCodec, PasswordHasher, RefreshTokenMinter};
 use crate::ports::shared_state::{RateLimiter, SessionRevocations};
 use crate::ports::system::Clock;
@@ -174,6 +174,15 @@ impl Accounts {
         let until = self.after(self.now(), self.policy.access_token_ttl.saturating_mul(2));
         self.ports.revocations.mark_user_changed(user, until).await
     }
+}
+
+/// The one rule on taking administrator access away, for every route that can (`PATCH` and
+/// `DELETE /admin/users/{id}`, `DELETE /users/me`): an administrator never removes their own.
+/// Another administrator must do it, so the service is never left without one by a slip. That
+/// the *last* active administrator keeps access even when two remove each other at once is the
+/// store's guarded write ([`UserWriteError::LastAdmin`](crate::ports::accounts::UserWriteError)).
+fn removes_own_admin_access(principal: &Principal, target: UserId, changes: &UserChanges) -> bool {
+    principal.is_admin() && principal.user_id == target && changes.removes_admin_access()
 }
 
 fn new_user_id() -> UserId {

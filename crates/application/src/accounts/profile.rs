@@ -1,6 +1,6 @@
 //! The caller's own account: read, change username or password, deactivate.
 
-use super::{Accounts, Principal};
+use super::{Accounts, Principal, removes_own_admin_access};
 use crate::ports::accounts::{RevokeSessions, UserChanges, UserWriteError};
 use crate::{DependencyError, ErrorClass, FieldViolation, UseCaseError};
 use reserva_domain::accounts::{PlainPassword, User, Username};
@@ -29,6 +29,9 @@ pub enum ProfileError {
     /// The account no longer exists.
     #[error("account not found")]
     NotFound,
+    /// An administrator tried to deactivate their own account.
+    #[error("administrators cannot remove their own administrator access")]
+    OwnAdminAccess,
     /// A dependency failed.
     #[error(transparent)]
     Dependency(#[from] DependencyError),
@@ -40,6 +43,7 @@ impl UseCaseError for ProfileError {
             Self::Invalid(_) => ErrorClass::InvalidInput,
             Self::UsernameTaken => ErrorClass::Conflict,
             Self::NotFound => ErrorClass::NotFound,
+            Self::OwnAdminAccess => ErrorClass::Conflict,
             Self::Dependency(error) => error.class(),
         }
     }
@@ -48,6 +52,7 @@ impl UseCaseError for ProfileError {
             Self::Invalid(_) => "validation_failed",
             Self::UsernameTaken => "username_taken",
             Self::NotFound => "not_found",
+            Self::OwnAdminAccess => "own_admin_access",
             Self::Dependency(error) => error.code(),
         }
     }
@@ -64,6 +69,9 @@ impl From<UserWriteError> for ProfileError {
         match error {
             UserWriteError::UsernameTaken => Self::UsernameTaken,
             UserWriteError::NotFound => Self::NotFound,
+            // Only an administrator's own deactivation can hit the guard (the caller's token
+            // said member while storage already said admin).
+            UserWriteError::LastAdmin => Self::OwnAdminAccess,
             UserWriteError::EmailTaken => Self::Dependency(DependencyError::Failed(
                 "e-mail changed unexpectedly".into(),
             )),
@@ -168,16 +176,20 @@ impl Accounts {
         }
     }
 
-    /// Deactivates the caller's account and ends all its sessions at once.
+    /// Deactivates the caller's account and ends all its sessions at once. Administrators cannot
+    /// (the same rule as on the admin routes): another administrator must.
     ///
     /// # Errors
-    /// `NotFound`, `Dependency`.
+    /// `OwnAdminAccess`, `NotFound`, `Dependency`.
     #[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
     pub async fn deactivate_own_account(&self, principal: &Principal) -> Result<(), ProfileError> {
         let changes = UserChanges {
             is_active: Some(false),
             ..UserChanges::default()
         };
+        if removes_own_admin_access(principal, principal.user_id, &changes) {
+            return Err(ProfileError::OwnAdminAccess);
+        }
         self.mark_user_changed(principal.user_id).await?;
         let updated = self
             .ports
@@ -276,6 +288,31 @@ mod tests {
                 .unwrap_or_default();
             assert_eq!(codes, ["current_password_incorrect"]);
         }
+    }
+
+    #[tokio::test]
+    async fn administrators_cannot_deactivate_themselves() {
+        let mut admin = principal();
+        admin.role = Role::Admin;
+        let mut fixture = Fixture::new();
+        fixture.users.expect_update_user().never();
+        fixture.revocations.expect_mark_user_changed().never();
+        assert_eq!(
+            fixture.accounts().deactivate_own_account(&admin).await,
+            Err(ProfileError::OwnAdminAccess)
+        );
+        let mut fixture = Fixture::new();
+        fixture.store_refuses_update(UserWriteError::LastAdmin);
+        let member_by_token = principal();
+        assert_eq!(
+            fixture
+                .accounts()
+                .deactivate_own_account(&member_by_token)
+                .await
+                .map_err(|e| e.code()),
+            Err("own_admin_access"),
+            "the store's guard answers the same"
+        );
     }
 
     #[tokio::test]

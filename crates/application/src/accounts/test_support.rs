@@ -1,7 +1,7 @@
 //! Mocked ports for the accounts use-case tests.
 
 use super::{AccountPolicy, Accounts, AccountsPorts};
-use crate::ports::accounts::{MockSessionRepository, MockUserRepository};
+use crate::ports::accounts::{MockSessionRepository, MockUserRepository, UserWriteError};
 use crate::ports::security::{MockAccessTokenCodec, MockPasswordHasher, MockRefreshTokenMinter};
 use crate::ports::shared_state::{MockRateLimiter, MockSessionRevocations};
 use crate::ports::system::MockClock;
@@ -56,6 +56,16 @@ impl Fixture {
             revocations: MockSessionRevocations::new(),
             rate_limiter: MockRateLimiter::new(),
         }
+    }
+
+    /// A role or activity change is marked, then refused by the store with `error`.
+    pub fn store_refuses_update(&mut self, error: UserWriteError) {
+        self.revocations
+            .expect_mark_user_changed()
+            .returning(|_, _| Ok(()));
+        self.users
+            .expect_update_user()
+            .return_once(move |_, _, _, _| Err(error));
     }
 
     pub fn accounts(self) -> Accounts {

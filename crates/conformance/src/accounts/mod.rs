@@ -1,6 +1,7 @@
-//! Contracts of `UserRepository` and `SessionRepository`: users in one file, sessions and refresh
-//! tokens in another, over the fixture here that both build on.
+//! Contracts of `UserRepository` and `SessionRepository`: users in one file, the last-administrator
+//! guard in another, sessions and refresh tokens in a third, over the fixture here they build on.
 
+pub mod admins;
 pub mod sessions;
 pub mod users;
 
@@ -41,6 +42,10 @@ macro_rules! __account_store_cases {
                     update_changes_only_the_given_fields,
                     update_to_a_taken_username_changes_nothing,
                     update_of_an_unknown_user_is_not_found,
+                ],
+                admins: [
+                    the_last_active_admin_keeps_access,
+                    concurrent_removals_leave_one_active_admin,
                 ],
                 sessions: [
                     update_revokes_the_chosen_sessions,
