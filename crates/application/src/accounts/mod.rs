@@ -4,6 +4,7 @@
 mod admin_users;
 mod authenticate;
 mod login;
+mod login_limits;
 mod logout;
 mod profile;
 mod refresh;
@@ -14,6 +15,7 @@ mod test_support;
 pub use admin_users::{AdminUserChanges, AdminUserError, ListUsersCommand, UserPage};
 pub use authenticate::{AuthenticationError, Principal};
 pub use login::{LoginCommand, LoginError};
+pub use login_limits::LoginLimits;
 pub use logout::LogoutError;
 pub use profile::{ProfileChanges, ProfileError};
 pub use refresh::RefreshError;
@@ -29,17 +31,15 @@ use reserva_domain::accounts::{SessionId, User, UserId};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Token lifetimes and login throttling.
+/// Token lifetimes and login limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccountPolicy {
     /// Lifetime of an access token (15 minutes by default).
     pub access_token_ttl: Duration,
     /// Lifetime of a refresh token (14 days by default); each rotation starts a new one.
     pub refresh_token_ttl: Duration,
-    /// Failed logins allowed per account within one window before logins answer 429.
-    pub login_failure_limit: u32,
-    /// Length of that window.
-    pub login_failure_window: Duration,
+    /// How many password verdicts a client may get (login and `current_password`).
+    pub login_limits: LoginLimits,
 }
 
 impl Default for AccountPolicy {
@@ -47,8 +47,7 @@ impl Default for AccountPolicy {
         Self {
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(14 * 24 * 3600),
-            login_failure_limit: 5,
-            login_failure_window: Duration::from_secs(15 * 60),
+            login_limits: LoginLimits::default(),
         }
     }
 }
@@ -68,7 +67,7 @@ pub struct AccountsPorts {
     pub refresh_tokens: Arc<dyn RefreshTokenMinter>,
     /// Revoked sessions (shared state).
     pub revocations: Arc<dyn SessionRevocations>,
-    /// Login throttling (shared state).
+    /// Login limits' counters (shared state).
     pub rate_limiter: Arc<dyn RateLimiter>,
     /// Time.
     pub clock: Arc<dyn Clock>,
