@@ -7,6 +7,7 @@
 //! [`HttpApi`] and [`StopHandle`] only.
 
 mod auth;
+mod client_address;
 pub mod errors;
 mod idempotency;
 mod input;
@@ -18,6 +19,7 @@ mod routes;
 mod server;
 mod state;
 
+pub use client_address::TrustedProxies;
 pub use openapi::openapi_json;
 pub use server::{HttpApi, HttpSettings, StopHandle};
 pub use state::ApiState;

@@ -95,9 +95,14 @@ async fn every_key_carries_the_prefix() {
         "another prefix sees neither mark"
     );
 
-    state.reset("login:alice").await.unwrap();
+    state.withdraw("login:alice").await.unwrap();
+    let withdrawn: i64 = redis::cmd("GET")
+        .arg(format!("{prefix}rate:login:alice"))
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(withdrawn, 0, "the withdrawal went to the prefixed key");
     assert!(state.release("job", &token).await.unwrap());
-    assert!(!exists(&mut raw, &format!("{prefix}rate:login:alice")).await);
     assert!(!exists(&mut raw, &format!("{prefix}lock:job")).await);
 }
 

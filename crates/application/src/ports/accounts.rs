@@ -48,6 +48,16 @@ pub struct UserChanges {
     pub is_active: Option<bool>,
 }
 
+impl UserChanges {
+    /// Whether these changes would take administrator access away from the user they are applied
+    /// to, if that user is an active administrator: a non-admin role, or deactivation. The
+    /// use cases' own-access rule and the stores' last-administrator guard both ask this.
+    #[must_use]
+    pub fn removes_admin_access(&self) -> bool {
+        self.role.is_some_and(|role| !role.is_admin()) || self.is_active == Some(false)
+    }
+}
+
 /// Which of the user's sessions an update revokes in the same transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevokeSessions {
@@ -80,6 +90,9 @@ pub enum UserWriteError {
     /// No user with this id.
     #[error("user not found")]
     NotFound,
+    /// The change would leave no active administrator.
+    #[error("the last active administrator cannot lose administrator access")]
+    LastAdmin,
     /// The store failed.
     #[error(transparent)]
     Dependency(#[from] DependencyError),
@@ -144,8 +157,12 @@ pub trait UserRepository: Send + Sync {
     /// transaction.
     ///
     /// # Errors
-    /// MUST return [`UserWriteError::NotFound`] for an unknown id and
-    /// [`UserWriteError::UsernameTaken`] for a username another user has; nothing changes then.
+    /// MUST return [`UserWriteError::NotFound`] for an unknown id,
+    /// [`UserWriteError::UsernameTaken`] for a username another user has, and
+    /// [`UserWriteError::LastAdmin`] when the change would leave no active administrator
+    /// ([`UserChanges::removes_admin_access`] from the only one), decided atomically: of
+    /// concurrent updates that each remove one administrator's access, at least one active
+    /// administrator MUST remain. Nothing changes on an error.
     async fn update_user(
         &self,
         id: UserId,

@@ -1,6 +1,8 @@
-//! Contracts of `UserRepository` and `SessionRepository`: users in one file, sessions and refresh
-//! tokens in another, the refresh grace window in a third, over the fixture here they build on.
+//! Contracts of `UserRepository` and `SessionRepository`: users, the last-administrator guard,
+//! sessions and refresh tokens, and the refresh grace window, each in a file of its own, over the
+//! fixture here they build on.
 
+pub mod admins;
 pub mod rotation_grace;
 pub mod sessions;
 pub mod users;
@@ -88,6 +90,10 @@ macro_rules! __account_store_cases {
                     a_repeat_after_the_window_or_naming_another_successor_is_reuse,
                     a_repeat_in_a_revoked_session_is_reuse,
                     concurrent_presentations_of_one_token_rotate_once_and_repeat_the_rest,
+                ],
+                admins: [
+                    the_last_active_admin_keeps_access,
+                    concurrent_removals_leave_one_active_admin,
                 ],
                 sessions: [
                     update_revokes_the_chosen_sessions,

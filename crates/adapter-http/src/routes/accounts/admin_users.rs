@@ -100,7 +100,7 @@ pub(crate) async fn get_user(
         (status = 400, body = Problem),
         (status = 403, body = Problem),
         (status = 404, body = Problem),
-        (status = 409, description = "`own_admin_access`: admins cannot demote or deactivate themselves", body = Problem),
+        (status = 409, description = "`own_admin_access`: admins cannot demote or deactivate themselves; `last_admin`: it would leave no active administrator", body = Problem),
     )
 )]
 #[patch("/admin/users/{id}")]
@@ -131,7 +131,7 @@ pub(crate) async fn update_user(
         (status = 204),
         (status = 403, body = Problem),
         (status = 404, body = Problem),
-        (status = 409, body = Problem),
+        (status = 409, description = "`own_admin_access` or `last_admin`", body = Problem),
     )
 )]
 #[delete("/admin/users/{id}")]
