@@ -12,7 +12,11 @@ use reserva_application::accounts::ProfileChanges;
 #[utoipa::path(
     tag = "users",
     security(("bearer_auth" = [])),
-    responses((status = 200, body = UserResponse), (status = 401, body = Problem))
+    responses(
+        (status = 200, body = UserResponse),
+        (status = 401, body = Problem),
+        (status = 404, description = "`not_found`: the account vanished", body = Problem),
+    )
 )]
 #[get("/users/me")]
 pub(crate) async fn get_me(
@@ -33,6 +37,7 @@ pub(crate) async fn get_me(
         (status = 200, body = UserResponse),
         (status = 400, body = Problem),
         (status = 401, body = Problem),
+        (status = 404, description = "`not_found`: the account vanished", body = Problem),
         (status = 409, description = "`username_taken`", body = Problem),
     )
 )]
@@ -56,7 +61,11 @@ pub(crate) async fn update_me(
 #[utoipa::path(
     tag = "users",
     security(("bearer_auth" = [])),
-    responses((status = 204), (status = 401, body = Problem))
+    responses(
+        (status = 204),
+        (status = 401, body = Problem),
+        (status = 404, description = "`not_found`: the account vanished", body = Problem),
+    )
 )]
 #[delete("/users/me")]
 pub(crate) async fn delete_me(
