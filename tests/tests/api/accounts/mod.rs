@@ -3,8 +3,8 @@
 //! login limits.
 
 mod administration;
-mod refresh_races;
 mod limits;
+mod refresh_races;
 mod sessions;
 mod signup;
 mod tokens;

@@ -13,7 +13,11 @@ use reserva_application::accounts::ProfileChanges;
 #[utoipa::path(
     tag = "users",
     security(("bearer_auth" = [])),
-    responses((status = 200, body = UserResponse), (status = 401, body = Problem))
+    responses(
+        (status = 200, body = UserResponse),
+        (status = 401, body = Problem),
+        (status = 404, description = "`not_found`: the account vanished", body = Problem),
+    )
 )]
 #[get("/users/me")]
 pub(crate) async fn get_me(
@@ -34,6 +38,7 @@ pub(crate) async fn get_me(
         (status = 200, body = UserResponse),
         (status = 400, body = Problem),
         (status = 401, body = Problem),
+        (status = 404, description = "`not_found`: the account vanished", body = Problem),
         (status = 409, description = "`username_taken`", body = Problem),
         (status = 429, description = "`too_many_login_attempts`: too many `current_password` guesses (the login limits); see `Retry-After`", body = Problem),
     )
@@ -66,6 +71,7 @@ pub(crate) async fn update_me(
     responses(
         (status = 204),
         (status = 401, body = Problem),
+        (status = 404, description = "`not_found`: the account vanished", body = Problem),
         (status = 409, description = "`own_admin_access`: the caller is an administrator", body = Problem),
     )
 )]
