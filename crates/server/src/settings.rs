@@ -314,6 +314,8 @@ pub struct ExamSettings {
     pub horizon_days: i64,
     /// Largest headcount of one reservation.
     pub max_headcount: u32,
+    /// Longest reservation, in hours (400 `duration_too_long` beyond).
+    pub max_duration_hours: i64,
     /// How often the slot generator rolls the horizon forward.
     pub slot_job_interval_minutes: u64,
 }
@@ -325,6 +327,7 @@ impl Default for ExamSettings {
             lead_time_hours: 72,
             horizon_days: 90,
             max_headcount: 50_000,
+            max_duration_hours: 24,
             slot_job_interval_minutes: 60,
         }
     }
@@ -336,11 +339,19 @@ impl ExamSettings {
     /// # Errors
     /// [`SettingsError::Invalid`] naming the rule.
     pub fn policy(&self) -> Result<reserva_domain::exams::BookingPolicy, SettingsError> {
+        let max_duration =
+            chrono::Duration::try_hours(self.max_duration_hours).ok_or_else(|| {
+                SettingsError::Invalid {
+                    field: "exams.max_duration_hours",
+                    problem: "is out of range".into(),
+                }
+            })?;
         reserva_domain::exams::BookingPolicy::new(
             self.capacity_per_hour,
             chrono::Duration::hours(self.lead_time_hours),
             chrono::Duration::days(self.horizon_days),
             self.max_headcount,
+            max_duration,
         )
         .map_err(|error| SettingsError::Invalid {
             field: "exams",
@@ -611,6 +622,12 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(error.contains("exams"), "{error}");
+        let mut settings = Settings::default();
+        settings.exams.max_duration_hours = 0;
+        assert!(
+            settings.validate().is_err(),
+            "a reservation lasts an hour at least"
+        );
     }
 
     /// Settings as `load` builds them from defaults, with `overrides` as if from the file.
