@@ -2,4 +2,5 @@
 //! operations endpoints and the API documentation.
 
 mod endpoints;
+mod hostile_clients;
 mod http;
