@@ -7,6 +7,7 @@
 //! [`HttpApi`] and [`StopHandle`] only.
 
 mod auth;
+mod body_deadline;
 pub mod errors;
 mod idempotency;
 mod input;

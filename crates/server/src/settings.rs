@@ -152,8 +152,12 @@ pub struct ServerSettings {
     pub workers: usize,
     /// Largest JSON body accepted (413 above).
     pub body_limit_bytes: usize,
-    /// Time a client has to send its request headers.
+    /// Time a client has to send its request headers (408 after it).
     pub client_request_timeout_ms: u64,
+    /// Time a client has to send its request body once the headers are in (408 after it).
+    pub body_timeout_ms: u64,
+    /// Connections held at most; 0 = as many as fit below the open-files limit.
+    pub max_connections: usize,
     /// Idle keep-alive.
     pub keep_alive_seconds: u64,
     /// Graceful shutdown waits this long for in-flight requests.
@@ -170,6 +174,8 @@ impl Default for ServerSettings {
             workers: 0,
             body_limit_bytes: 64 * 1024,
             client_request_timeout_ms: 5_000,
+            body_timeout_ms: 10_000,
+            max_connections: 0,
             keep_alive_seconds: 30,
             shutdown_timeout_seconds: 10,
             cors_allowed_origins: Vec::new(),
@@ -492,6 +498,9 @@ impl Settings {
         }
         if self.database.max_connections == 0 || self.redis.max_connections == 0 {
             return invalid("*.max_connections", "must be positive");
+        }
+        if self.server.client_request_timeout_ms == 0 || self.server.body_timeout_ms == 0 {
+            return invalid("server.*_timeout_ms", "must be positive");
         }
         if self.server.body_limit_bytes < 1024 {
             return invalid("server.body_limit_bytes", "must be at least 1024");

@@ -74,7 +74,13 @@ fn base_settings() -> Settings {
 impl TestApp {
     /// Starts a server over a fresh, empty store.
     pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts a server over a fresh, empty store, with the settings `configure` changes.
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = base_settings();
+        configure(&mut settings);
         let stores = match backend {
             Backend::Embedded => {
                 let file = SqliteFile::fresh();
