@@ -1,7 +1,11 @@
 //! Access tokens: HS256-signed JWTs that name the user, the session and an expiry.
 //!
 //! Only HS256 is accepted when verifying, so `alg: none` and algorithm-confusion tokens fail.
-//! Expiry is checked against the application's clock rather than the library's, with no leeway.
+//! Expiry and "not before" (`nbf`, when a token carries one) are checked against the application's
+//! clock rather than the library's, with no leeway.
+//!
+//! Signing is deterministic: the same claims sign to the same token. A refresh repeated within the
+//! grace window re-signs the claims of the rotation it repeats, so every caller holds one pair.
 
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
@@ -37,7 +41,9 @@ struct Claims {
     exp: i64,
     iss: String,
     aud: String,
-    jti: Uuid,
+    /// Not before: this service never sets it, but a token that carries one is refused until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nbf: Option<i64>,
 }
 
 impl JwtAccessTokens {
@@ -73,7 +79,7 @@ impl AccessTokenCodec for JwtAccessTokens {
             exp: claims.expires_at.timestamp(),
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
-            jti: Uuid::new_v4(),
+            nbf: None,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|error| DependencyError::Failed(format!("signing access token: {error}")))
@@ -93,6 +99,12 @@ impl AccessTokenCodec for JwtAccessTokens {
             DateTime::from_timestamp(claims.iat, 0).ok_or(InvalidAccessToken::Malformed)?;
         if expires_at <= now {
             return Err(InvalidAccessToken::Expired);
+        }
+        if claims
+            .nbf
+            .is_some_and(|not_before| not_before > now.timestamp())
+        {
+            return Err(InvalidAccessToken::NotYetValid);
         }
         Ok(AccessClaims {
             user_id: UserId::from_uuid(claims.sub),
@@ -174,6 +186,33 @@ mod tests {
             codec.verify("garbage", now),
             Err(InvalidAccessToken::Malformed)
         );
+    }
+
+    #[test]
+    fn a_token_is_refused_before_its_nbf() {
+        let codec = JwtAccessTokens::new(SECRET).expect("secret");
+        let now = Utc::now();
+        let token = codec.issue(&claims(now)).expect("sign");
+        let parts: Vec<&str> = token.split('.').collect();
+        let mut payload: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json");
+        let not_before = now.timestamp() + 60;
+        payload["nbf"] = not_before.into();
+        let key = EncodingKey::from_secret(SECRET);
+        let early = encode(&Header::new(Algorithm::HS256), &payload, &key).expect("sign");
+        assert_eq!(
+            codec.verify(&early, now),
+            Err(InvalidAccessToken::NotYetValid)
+        );
+        let from = DateTime::from_timestamp(not_before, 0).expect("valid");
+        assert!(codec.verify(&early, from).is_ok(), "valid from its nbf on");
+    }
+
+    #[test]
+    fn the_same_claims_sign_to_the_same_token() {
+        let codec = JwtAccessTokens::new(SECRET).expect("secret");
+        let original = claims(Utc::now());
+        assert_eq!(codec.issue(&original), codec.issue(&original));
     }
 
     #[test]

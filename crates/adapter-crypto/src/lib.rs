@@ -1,5 +1,5 @@
 //! Cryptography behind the application's security ports: argon2id password hashing, HS256 JWT
-//! access tokens, and random refresh tokens stored as SHA-256 hashes.
+//! access tokens, and refresh tokens (random first, keyed successors) stored as SHA-256 hashes.
 //!
 //! It is an adapter of its own because the architecture keeps `argon2` and `jsonwebtoken` out of
 //! the application layer, and none of this is specific to HTTP or storage.
@@ -10,4 +10,4 @@ mod refresh_tokens;
 
 pub use access_tokens::{JwtAccessTokens, WeakSigningSecret};
 pub use passwords::Argon2PasswordHasher;
-pub use refresh_tokens::RandomRefreshTokens;
+pub use refresh_tokens::RefreshTokens;

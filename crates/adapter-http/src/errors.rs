@@ -252,9 +252,12 @@ pub(crate) fn from_validation(errors: &validator::ValidationErrors) -> ApiError 
     api_error
 }
 
-/// Path segments that do not parse (an id that is not a UUID names no resource).
-pub(crate) fn path_error(_: error::PathError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::not_found().into()
+/// Path segments that do not parse (an id that is not a UUID names no resource), unless one holds
+/// a control character: that is refused as in a body field or a query parameter.
+pub(crate) fn path_error(_: error::PathError, request: &HttpRequest) -> actix_web::Error {
+    crate::input::control_character(request.match_info().iter())
+        .unwrap_or_else(ApiError::not_found)
+        .into()
 }
 
 /// Any request no route matches.

@@ -1,4 +1,4 @@
-//! `Idempotency-Key` on the POSTs that book (PRODUCT.md, "Conventions"): the same key with the
+//! `Idempotency-Key` on the POSTs that book (docs/API.md, "Idempotency keys"): the same key with the
 //! same request within 24 hours replays the first response instead of booking again.
 //!
 //! A key belongs to the caller (two users may use the same key). The request is identified by

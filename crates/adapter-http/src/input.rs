@@ -1,13 +1,17 @@
 //! Requests whose query string or JSON body does not fit the endpoint. serde's messages
 //! ("Query deserialize error: missing field `date`") read like debug output and name the field
 //! only inside backticks, if at all; clients get a problem+json 400 whose `errors[]` names it.
+//! A value holding a control character is refused here too, before `T` reads it, whatever its
+//! type: PostgreSQL cannot store U+0000, and no parameter is text that may hold one.
 
 use crate::errors::{ApiError, FieldError};
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, error, web};
+use reserva_domain::text;
 use serde::de::DeserializeOwned;
-use std::future::{Ready, ready};
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
 
 /// Where the misfit is, for the wording of an unknown name.
 #[derive(Debug, Clone, Copy)]
@@ -110,16 +114,84 @@ impl<T> Query<T> {
     }
 }
 
+/// The first of the (name, decoded value) pairs of a query string or a path whose value holds a
+/// control character, refused as a body field would be (`validation_failed`, field code
+/// `control_character`): no parameter is text that may.
+pub(crate) fn control_character<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Option<ApiError> {
+    pairs.into_iter().find_map(|(name, value)| {
+        let refusal = text::check_plain(value).err()?;
+        Some(ApiError::invalid_field(name, refusal.code(), refusal))
+    })
+}
+
+/// [`control_character`] of a query string.
+fn query_control_character(query: &str) -> Option<ApiError> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query).ok()?;
+    let pairs = pairs.into_inner();
+    control_character(
+        pairs
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+    )
+}
+
 impl<T: DeserializeOwned> FromRequest for Query<T> {
     type Error = actix_web::Error;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let query = request.query_string();
+        if let Some(refused) = query_control_character(query) {
+            return ready(Err(refused.into()));
+        }
         let parsed = web::Query::<T>::from_query(query)
             .map(|parsed| Self(parsed.into_inner()))
             .map_err(|error| query_misfit::<T>(query, &error).into());
         ready(parsed)
+    }
+}
+
+/// An input extractor (`Deferred<web::Json<T>>`, `Deferred<web::Path<T>>`, `Deferred<Query<T>>`)
+/// whose refusal waits for the handler. actix polls a handler's extractors together and answers
+/// the first refusal that is ready, so an input that does not fit (400, 404, 415) would often
+/// beat the bearer check, which waits for shared state, to the answer: a member would learn an
+/// admin route's rules instead of hearing 403, and the answer would differ between the stores.
+/// Deferred, the refusal comes out of [`Deferred::read`] in the handler, after the caller passed.
+#[derive(Debug)]
+pub(crate) struct Deferred<T>(Result<T, ApiError>);
+
+impl<T> Deferred<T> {
+    /// The input, or its refusal.
+    pub(crate) fn read(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
+
+/// The problem an extractor refused with: always an [`ApiError`], as every error handler of the
+/// server makes one; anything else keeps its status.
+fn refusal(error: actix_web::Error) -> ApiError {
+    error.as_error::<ApiError>().cloned().unwrap_or_else(|| {
+        let status = error.as_response_error().status_code();
+        ApiError::new(status, "invalid_request", error)
+    })
+}
+
+impl<T> FromRequest for Deferred<T>
+where
+    T: FromRequest + 'static,
+    T::Future: 'static,
+{
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let extracting = T::from_request(request, payload);
+        Box::pin(async move {
+            let extracted = extracting.await.map_err(|error| refusal(error.into()));
+            Ok(Self(extracted))
+        })
     }
 }
 
@@ -271,6 +343,28 @@ mod tests {
     fn body_answer(json: &str) -> crate::errors::Problem {
         let cause = serde_json::from_str::<Body>(json).expect_err("does not fit");
         body_misfit(&cause).problem()
+    }
+
+    #[test]
+    fn a_control_character_in_any_value_is_refused_by_name() {
+        for query in [
+            "date=2026-12-10&status=pending%00",
+            "status=pending%07&date=x",
+        ] {
+            let refused = query_control_character(query).map(|error| error.problem());
+            let errors = refused.map(|problem| (problem.code, problem.errors));
+            let (code, errors) = errors.expect("refused");
+            assert_eq!(code, "validation_failed");
+            assert_eq!(
+                (errors[0].field.as_str(), errors[0].code.as_str()),
+                ("status", "control_character")
+            );
+        }
+        assert!(
+            query_control_character("q=ann%E2%80%8B&limit=2").is_none(),
+            "Cc only"
+        );
+        assert!(query_control_character("q=a+b").is_none());
     }
 
     #[test]

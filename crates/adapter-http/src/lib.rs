@@ -8,6 +8,7 @@
 
 mod auth;
 mod body_deadline;
+mod client_address;
 pub mod errors;
 mod idempotency;
 mod input;
@@ -19,6 +20,7 @@ mod routes;
 mod server;
 mod state;
 
+pub use client_address::TrustedProxies;
 pub use openapi::openapi_json;
 pub use server::{HttpApi, HttpSettings, StopHandle};
 pub use state::ApiState;

@@ -85,12 +85,13 @@ fn configure_operations(config: &mut web::ServiceConfig) {
 
 /// The OpenAPI document, collected from the same registrations the server uses.
 pub(crate) fn build_openapi() -> utoipa::openapi::OpenApi {
-    let (_, openapi) = App::new()
+    let (_, mut openapi) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .service(utoipa_actix_web::scope("/api/v1").configure(routes::api_v1))
         .configure(routes::operations::configure)
         .split_for_parts();
+    crate::openapi::complete(&mut openapi);
     openapi
 }
 

@@ -1,5 +1,7 @@
-//! What every handler can reach: the use cases, idempotency records and the health probes.
+//! What every handler can reach: the use cases, idempotency records, the health probes and the
+//! proxies whose forwarded client addresses are believed.
 
+use crate::client_address::TrustedProxies;
 use reserva_application::accounts::Accounts;
 use reserva_application::exams::Exams;
 use reserva_application::ports::shared_state::IdempotencyRecords;
@@ -20,4 +22,6 @@ pub struct ApiState {
     pub health_probes: Vec<Arc<dyn HealthProbe>>,
     /// Time zone in which timestamps are shown.
     pub time_zone: BusinessZone,
+    /// Peers whose `X-Forwarded-For` names the client (the login limits count by client).
+    pub trusted_proxies: TrustedProxies,
 }

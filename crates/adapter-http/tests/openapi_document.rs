@@ -37,3 +37,70 @@ fn document_is_openapi_3_1_with_the_bearer_scheme() {
     let me = &document["paths"]["/api/v1/users/me"]["get"];
     assert_eq!(me["security"][0]["bearer_auth"], serde_json::json!([]));
 }
+
+/// Every operation of the document, with its path and method.
+fn operations(document: &serde_json::Value) -> Vec<(String, String, serde_json::Value)> {
+    let paths = document["paths"].as_object().into_iter().flatten();
+    paths
+        .flat_map(|(path, item)| {
+            let operations = item.as_object().into_iter().flatten();
+            operations.map(|(method, operation)| (path.clone(), method.clone(), operation.clone()))
+        })
+        .collect()
+}
+
+#[test]
+fn every_error_answer_is_documented_as_problem_json_with_the_envelope_answers() {
+    let document: serde_json::Value =
+        serde_json::from_str(&reserva_adapter_http::openapi_json().expect("json")).expect("valid");
+    let operations = operations(&document);
+    assert!(operations.len() > 15, "{} operations", operations.len());
+    for (path, method, operation) in operations {
+        let responses = operation["responses"].as_object().expect("responses");
+        let mut expected = Vec::new();
+        if operation.get("requestBody").is_some() {
+            expected.extend(["400", "413", "415"]);
+        }
+        if operation["security"].is_array() {
+            expected.push("401");
+        }
+        if path.starts_with("/api/") {
+            expected.push("503");
+        }
+        let parameters = operation["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if parameters.iter().any(|p| p["in"] == "path") {
+            expected.extend(["400", "404"]);
+        }
+        if parameters.iter().any(|p| p["in"] == "query") {
+            expected.push("400");
+        }
+        for status in expected {
+            assert!(
+                responses.contains_key(status),
+                "{method} {path} does not document {status}"
+            );
+        }
+        for (status, response) in responses {
+            assert!(
+                response["description"]
+                    .as_str()
+                    .is_some_and(|d| !d.is_empty()),
+                "{method} {path} {status} has no description"
+            );
+            if status.starts_with('4') || status.starts_with('5') {
+                let types: Vec<&String> = response["content"]
+                    .as_object()
+                    .map(|content| content.keys().collect())
+                    .unwrap_or_default();
+                assert_eq!(
+                    types,
+                    ["application/problem+json"],
+                    "{method} {path} {status}"
+                );
+            }
+        }
+    }
+}

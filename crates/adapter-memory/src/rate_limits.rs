@@ -63,10 +63,14 @@ impl RateLimiter for MemorySharedState {
         Ok(count)
     }
 
-    async fn reset(&self, key: &str) -> Result<(), DependencyError> {
-        guard(&self.state.windows.by_key, "rate-limit")?
-            .entries
-            .remove(key);
+    async fn withdraw(&self, key: &str) -> Result<(), DependencyError> {
+        let now = Instant::now();
+        let mut windows = guard(&self.state.windows.by_key, "rate-limit")?;
+        if let Some(window) = windows.entries.get_mut(key)
+            && window.ends_at > now
+        {
+            window.hits = window.hits.saturating_sub(1);
+        }
         Ok(())
     }
 }

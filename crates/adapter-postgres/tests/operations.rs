@@ -1,5 +1,5 @@
 //! Migrations, pool limits and timeouts against the real PostgreSQL.
-#![allow(clippy::unwrap_used)] // test helpers fail loudly
+#![expect(clippy::unwrap_used)] // test helpers fail loudly
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use reserva_adapter_postgres::test_support::TemporaryDatabase;

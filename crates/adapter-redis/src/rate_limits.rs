@@ -1,6 +1,6 @@
 //! `RateLimiter`: fixed-window counters, `INCR` plus an expiry set by the first hit of a window,
-//! in one Lua script so concurrent hits from several instances count exactly. Keys:
-//! `{prefix}rate:{key}`.
+//! in one Lua script so concurrent hits from several instances count exactly; a withdrawal is a
+//! script too. Keys: `{prefix}rate:{key}`.
 
 use crate::RedisSharedState;
 use crate::client::{from_millis, millis, redis_error};
@@ -19,6 +19,16 @@ static HIT: LazyLock<Script> = LazyLock::new(|| {
          local ttl = redis.call('PTTL', KEYS[1]) \
          if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end \
          return {n, ttl}",
+    )
+});
+
+/// Takes one hit back, only from a live window and never below zero: a `DECR` on a key that
+/// just expired would recreate it at -1 with no expiry.
+static WITHDRAW: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        "local n = tonumber(redis.call('GET', KEYS[1])) \
+         if n and n > 0 then redis.call('DECR', KEYS[1]) end \
+         return 0",
     )
 });
 
@@ -76,13 +86,13 @@ impl RateLimiter for RedisSharedState {
         })
     }
 
-    async fn reset(&self, key: &str) -> Result<(), DependencyError> {
+    async fn withdraw(&self, key: &str) -> Result<(), DependencyError> {
         let key = self.client.key("rate", key);
         self.client
-            .bounded("reset", |mut connection| async move {
-                redis::cmd("DEL")
-                    .arg(&key)
-                    .query_async::<i64>(&mut connection)
+            .bounded("withdraw", |mut connection| async move {
+                WITHDRAW
+                    .key(&key)
+                    .invoke_async::<i64>(&mut connection)
                     .await
                     .map(drop)
                     .map_err(|error| redis_error(&error))

@@ -1,7 +1,7 @@
 //! Redis-specific behaviour: key prefixes, unreachable or hung servers, secret-free output.
 //! Runs against a real Redis (`TEST_REDIS_URL`, default `redis://127.0.0.1:6379`).
 
-#![allow(clippy::unwrap_used)]
+#![expect(clippy::unwrap_used)]
 
 mod support;
 
@@ -95,9 +95,14 @@ async fn every_key_carries_the_prefix() {
         "another prefix sees neither mark"
     );
 
-    state.reset("login:alice").await.unwrap();
+    state.withdraw("login:alice").await.unwrap();
+    let withdrawn: i64 = redis::cmd("GET")
+        .arg(format!("{prefix}rate:login:alice"))
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(withdrawn, 0, "the withdrawal went to the prefixed key");
     assert!(state.release("job", &token).await.unwrap());
-    assert!(!exists(&mut raw, &format!("{prefix}rate:login:alice")).await);
     assert!(!exists(&mut raw, &format!("{prefix}lock:job")).await);
 }
 

@@ -1,5 +1,5 @@
 //! Migrations and file handling.
-#![allow(clippy::unwrap_used)] // test helpers fail loudly
+#![expect(clippy::unwrap_used)] // test helpers fail loudly
 
 mod support;
 

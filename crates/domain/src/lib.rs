@@ -6,3 +6,4 @@
 pub mod accounts;
 pub mod exams;
 pub mod paging;
+pub mod text;

@@ -3,10 +3,10 @@
 use crate::limits;
 use crate::settings::Settings;
 use crate::stores::{self, SharedStatePorts, StorePorts};
-use reserva_adapter_crypto::{Argon2PasswordHasher, JwtAccessTokens, RandomRefreshTokens};
-use reserva_adapter_http::{ApiState, HttpApi, HttpSettings, StopHandle};
+use reserva_adapter_crypto::{Argon2PasswordHasher, JwtAccessTokens, RefreshTokens};
+use reserva_adapter_http::{ApiState, HttpApi, HttpSettings, StopHandle, TrustedProxies};
 use reserva_application::DependencyError;
-use reserva_application::accounts::{AccountPolicy, Accounts, AccountsPorts};
+use reserva_application::accounts::{AccountPolicy, Accounts, AccountsPorts, LoginLimits};
 use reserva_application::exams::{Exams, ExamsPorts};
 use reserva_application::ports::system::SystemClock;
 use std::net::{SocketAddr, TcpListener};
@@ -62,14 +62,19 @@ pub(crate) fn accounts(
     shared: &SharedStatePorts,
 ) -> Result<Accounts, StartupError> {
     let auth = &settings.auth;
-    let access_tokens = JwtAccessTokens::new(&signing_secret(settings))
-        .map_err(|error| StartupError::Settings(error.to_string()))?;
+    // One secret for both: a generated one must be the same for the JWTs and the successors.
+    let secret = signing_secret(settings);
+    let weak = |error: reserva_adapter_crypto::WeakSigningSecret| {
+        StartupError::Settings(error.to_string())
+    };
+    let access_tokens = JwtAccessTokens::new(&secret).map_err(weak)?;
+    let refresh_tokens = RefreshTokens::new(&secret).map_err(weak)?;
     let ports = AccountsPorts {
         users: store.users.clone(),
         sessions: store.sessions.clone(),
         passwords: Arc::new(Argon2PasswordHasher::default()),
         access_tokens: Arc::new(access_tokens),
-        refresh_tokens: Arc::new(RandomRefreshTokens),
+        refresh_tokens: Arc::new(refresh_tokens),
         revocations: shared.revocations.clone(),
         rate_limiter: shared.rate_limiter.clone(),
         clock: Arc::new(SystemClock),
@@ -77,8 +82,13 @@ pub(crate) fn accounts(
     let policy = AccountPolicy {
         access_token_ttl: Duration::from_secs(auth.access_token_ttl_seconds),
         refresh_token_ttl: Duration::from_secs(auth.refresh_token_ttl_days * 24 * 3600),
-        login_failure_limit: auth.login_failure_limit,
-        login_failure_window: Duration::from_secs(auth.login_failure_window_seconds),
+        refresh_grace: Duration::from_secs(auth.refresh_grace_seconds),
+        login_limits: LoginLimits {
+            per_account_and_address: auth.login_failure_limit,
+            per_address: auth.login_address_limit,
+            per_account: auth.login_account_limit,
+            window: Duration::from_secs(auth.login_failure_window_seconds),
+        },
     };
     Ok(Accounts::new(ports, policy))
 }
@@ -134,12 +144,15 @@ impl Application {
         tracing::info!(created, "exam slots ensured across the booking horizon");
         let interval = Duration::from_secs(settings.exams.slot_job_interval_minutes * 60);
         crate::jobs::spawn_slot_roller(exams.clone(), shared.lock.clone(), interval);
+        let trusted_proxies = TrustedProxies::parse(settings.server.trusted_proxies.as_slice())
+            .map_err(|entry| StartupError::Settings(format!("server.trusted_proxies: {entry}")))?;
         let state = ApiState {
             accounts: accounts(settings, &store, &shared)?,
             exams,
             idempotency: shared.idempotency.clone(),
             health_probes: vec![store.probe.clone(), shared.probe.clone()],
             time_zone: settings.business.time_zone,
+            trusted_proxies,
         };
         let server = &settings.server;
         let address = format!("{}:{}", server.host, server.port);

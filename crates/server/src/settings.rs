@@ -164,6 +164,9 @@ pub struct ServerSettings {
     pub shutdown_timeout_seconds: u64,
     /// CORS origins (`*` for any); empty: no cross-origin calls.
     pub cors_allowed_origins: Vec<String>,
+    /// Proxies (addresses or CIDR networks) whose `X-Forwarded-For` names the client; empty:
+    /// the peer address is the client. Only the proxy in front of the service belongs here.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for ServerSettings {
@@ -179,6 +182,7 @@ impl Default for ServerSettings {
             keep_alive_seconds: 30,
             shutdown_timeout_seconds: 10,
             cors_allowed_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -246,9 +250,17 @@ pub struct AuthSettings {
     pub access_token_ttl_seconds: u64,
     /// Refresh-token lifetime.
     pub refresh_token_ttl_days: u64,
-    /// Failed logins per account per window before 429.
+    /// Seconds after a rotation in which the rotated refresh token, presented again, answers
+    /// the same new pair instead of revoking the session (tabs refreshing at once); 0: never.
+    pub refresh_grace_seconds: u64,
+    /// Password attempts on one account from one client address per window before 429.
     pub login_failure_limit: u32,
-    /// That window.
+    /// Password attempts from one client address across all accounts per window.
+    pub login_address_limit: u32,
+    /// Password attempts on one account from all addresses per window: a ceiling well above the
+    /// others, so one guesser cannot lock the owner out.
+    pub login_account_limit: u32,
+    /// The window of all three.
     pub login_failure_window_seconds: u64,
 }
 
@@ -258,11 +270,17 @@ impl Default for AuthSettings {
             jwt_secret: None,
             access_token_ttl_seconds: 15 * 60,
             refresh_token_ttl_days: 14,
+            refresh_grace_seconds: 10,
             login_failure_limit: 5,
+            login_address_limit: 20,
+            login_account_limit: 100,
             login_failure_window_seconds: 15 * 60,
         }
     }
 }
+
+/// The longest refresh grace window: within it a stolen, just-rotated token is not detected.
+const MAX_REFRESH_GRACE_SECONDS: u64 = 60;
 
 /// `[business]`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -454,6 +472,7 @@ impl Settings {
                 .try_parsing(true)
                 .list_separator(",")
                 .with_list_parse_key("server.cors_allowed_origins")
+                .with_list_parse_key("server.trusted_proxies")
                 .source(Some(Self::section_variables(std::env::vars()))),
         );
         for (variable, key) in [("DATABASE_URL", "database.url"), ("REDIS_URL", "redis.url")] {
@@ -493,8 +512,25 @@ impl Settings {
         if self.auth.access_token_ttl_seconds == 0 || self.auth.refresh_token_ttl_days == 0 {
             return invalid("auth.*_ttl", "must be positive");
         }
-        if self.auth.login_failure_limit == 0 || self.auth.login_failure_window_seconds == 0 {
-            return invalid("auth.login_failure_*", "must be positive");
+        if self.auth.refresh_grace_seconds > MAX_REFRESH_GRACE_SECONDS {
+            return invalid("auth.refresh_grace_seconds", "must be at most 60");
+        }
+        let auth = &self.auth;
+        let limits = [
+            auth.login_failure_limit,
+            auth.login_address_limit,
+            auth.login_account_limit,
+        ];
+        if limits.contains(&0) || auth.login_failure_window_seconds == 0 {
+            return invalid("auth.login_*", "must be positive");
+        }
+        if let Err(entry) =
+            reserva_adapter_http::TrustedProxies::parse(self.server.trusted_proxies.as_slice())
+        {
+            return invalid(
+                "server.trusted_proxies",
+                &format!("has {entry:?}, which is neither an IP address nor a CIDR network"),
+            );
         }
         if self.database.max_connections == 0 || self.redis.max_connections == 0 {
             return invalid("*.max_connections", "must be positive");
@@ -616,12 +652,35 @@ mod tests {
     }
 
     #[test]
+    fn trusted_proxies_must_be_addresses_or_networks() {
+        let mut settings = Settings::default();
+        settings.server.trusted_proxies = vec!["172.28.0.10".into(), "10.0.0.0/8".into()];
+        assert!(settings.validate().is_ok());
+        settings.server.trusted_proxies.push("nginx".into());
+        let error = settings
+            .validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            error.contains("server.trusted_proxies") && error.contains("nginx"),
+            "{error}"
+        );
+        let mut settings = Settings::default();
+        settings.auth.login_address_limit = 0;
+        assert!(settings.validate().is_err());
+    }
+
+    #[test]
     fn invalid_values_name_their_setting() {
         let mut settings = Settings::default();
         settings.auth.jwt_secret = Some(Secret::new("short".into()));
         assert!(settings.validate().is_err());
         let mut settings = Settings::default();
         settings.database.url = Secret::new("mysql://x".into());
+        assert!(settings.validate().is_err());
+        let mut settings = Settings::default();
+        settings.auth.refresh_grace_seconds = 61;
         assert!(settings.validate().is_err());
         let mut settings = Settings::default();
         settings.exams.horizon_days = 2;

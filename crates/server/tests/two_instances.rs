@@ -1,6 +1,6 @@
 //! Two `reserva` processes on one PostgreSQL + Redis, racing confirms for one hour over HTTP:
 //! capacity must hold across processes, not just across threads of one.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly on the unexpected
+#![expect(clippy::expect_used)] // a test fails loudly on the unexpected
 
 use chrono::{Duration, DurationRound, SecondsFormat, Utc};
 use reserva_adapter_postgres::test_support::TemporaryDatabase;

@@ -14,4 +14,4 @@ pub(crate) fn api_v1(config: &mut ServiceConfig<'_>) {
     exams::configure(config);
 }
 
-pub(crate) use dto::validated;
+pub(crate) use dto::{plain_text, validated, visible_text};

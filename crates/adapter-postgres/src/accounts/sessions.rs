@@ -1,4 +1,5 @@
-//! Sessions and their rotating refresh tokens.
+//! Sessions and their rotating refresh tokens: a rotation, its repeat within the grace window,
+//! and reuse, decided under the presented token's row lock.
 
 use crate::schema::{refresh_tokens, sessions, users};
 use crate::{PostgresStore, query_error};
@@ -9,9 +10,8 @@ use diesel::result::Error as QueryError;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use reserva_application::DependencyError;
 use reserva_application::ports::accounts::{
-    NewSession, RefreshRotation, SessionRepository, SessionSelector,
+    NewSession, RefreshRotation, RotationRequest, SessionRepository, SessionSelector,
 };
-use reserva_application::ports::security::RefreshTokenHash;
 use reserva_domain::accounts::{SessionId, UserId};
 use uuid::Uuid;
 
@@ -25,15 +25,12 @@ struct PresentedToken {
 
 async fn rotate(
     connection: &mut AsyncPgConnection,
-    presented: &str,
-    next: &str,
-    next_expires_at: DateTime<Utc>,
-    now: DateTime<Utc>,
+    request: &RotationRequest,
 ) -> Result<RefreshRotation, QueryError> {
     // The row lock makes concurrent presentations of one token queue up here; each then sees
     // what the one before it did.
     let token: Option<PresentedToken> = refresh_tokens::table
-        .find(presented)
+        .find(request.presented.as_str())
         .select((
             refresh_tokens::session_id,
             refresh_tokens::expires_at,
@@ -46,49 +43,93 @@ async fn rotate(
     let Some(token) = token else {
         return Ok(RefreshRotation::Rejected);
     };
-    if token.used_at.is_some() {
+    let session_id = SessionId::from_uuid(token.session_id);
+    if let Some(used_at) = token.used_at {
+        if request.within_grace(used_at)
+            && let Some(user_id) = repeated(connection, token.session_id, request, used_at).await?
+        {
+            return Ok(RefreshRotation::Repeated {
+                user_id,
+                session_id,
+                rotated_at: used_at,
+            });
+        }
         diesel::update(
             sessions::table
                 .find(token.session_id)
                 .filter(sessions::revoked_at.is_null()),
         )
-        .set(sessions::revoked_at.eq(now))
+        .set(sessions::revoked_at.eq(request.now))
         .execute(connection)
         .await?;
-        return Ok(RefreshRotation::ReuseDetected {
-            session_id: SessionId::from_uuid(token.session_id),
-        });
+        return Ok(RefreshRotation::ReuseDetected { session_id });
     }
-    let owner: Option<(Uuid, Option<DateTime<Utc>>, bool)> = sessions::table
-        .inner_join(users::table)
-        .filter(sessions::id.eq(token.session_id))
-        .select((users::id, sessions::revoked_at, users::is_active))
-        .first(connection)
-        .await
-        .optional()?;
-    let Some((user_id, None, true)) = owner else {
+    let Some(user_id) = live_owner(connection, token.session_id).await? else {
         return Ok(RefreshRotation::Rejected);
     };
-    if token.expires_at <= now {
+    if token.expires_at <= request.now {
         return Ok(RefreshRotation::Rejected);
     }
-    diesel::update(refresh_tokens::table.find(presented))
-        .set(refresh_tokens::used_at.eq(now))
+    diesel::update(refresh_tokens::table.find(request.presented.as_str()))
+        .set(refresh_tokens::used_at.eq(request.now))
         .execute(connection)
         .await?;
     diesel::insert_into(refresh_tokens::table)
         .values((
-            refresh_tokens::token_hash.eq(next),
+            refresh_tokens::token_hash.eq(request.next.as_str()),
             refresh_tokens::session_id.eq(token.session_id),
-            refresh_tokens::expires_at.eq(next_expires_at),
-            refresh_tokens::created_at.eq(now),
+            refresh_tokens::expires_at.eq(request.next_expires_at),
+            refresh_tokens::created_at.eq(request.now),
         ))
         .execute(connection)
         .await?;
     Ok(RefreshRotation::Rotated {
-        user_id: UserId::from_uuid(user_id),
-        session_id: SessionId::from_uuid(token.session_id),
+        user_id,
+        session_id,
     })
+}
+
+/// The owner of the session if it is unrevoked and its user active.
+async fn live_owner(
+    connection: &mut AsyncPgConnection,
+    session_id: Uuid,
+) -> Result<Option<UserId>, QueryError> {
+    let owner: Option<(Uuid, Option<DateTime<Utc>>, bool)> = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(session_id))
+        .select((users::id, sessions::revoked_at, users::is_active))
+        .first(connection)
+        .await
+        .optional()?;
+    Ok(match owner {
+        Some((user_id, None, true)) => Some(UserId::from_uuid(user_id)),
+        _ => None,
+    })
+}
+
+/// The owner, if `request.next` is the token stored by the rotation that used the presented one
+/// at `used_at` (same session, created at that instant), still unused and unexpired, in a live
+/// session: the presentation repeats that rotation.
+async fn repeated(
+    connection: &mut AsyncPgConnection,
+    session_id: Uuid,
+    request: &RotationRequest,
+    used_at: DateTime<Utc>,
+) -> Result<Option<UserId>, QueryError> {
+    let successor: Option<String> = refresh_tokens::table
+        .find(request.next.as_str())
+        .filter(refresh_tokens::session_id.eq(session_id))
+        .filter(refresh_tokens::created_at.eq(used_at))
+        .filter(refresh_tokens::used_at.is_null())
+        .filter(refresh_tokens::expires_at.gt(request.now))
+        .select(refresh_tokens::token_hash)
+        .first(connection)
+        .await
+        .optional()?;
+    match successor {
+        Some(_) => live_owner(connection, session_id).await,
+        None => Ok(None),
+    }
 }
 
 #[async_trait]
@@ -122,17 +163,11 @@ impl SessionRepository for PostgresStore {
 
     async fn rotate_refresh_token(
         &self,
-        presented: &RefreshTokenHash,
-        next: &RefreshTokenHash,
-        next_expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
+        request: &RotationRequest,
     ) -> Result<RefreshRotation, DependencyError> {
         let mut connection = self.connection().await?;
-        let (presented, next) = (presented.as_str().to_owned(), next.as_str().to_owned());
         connection
-            .transaction(async |connection| {
-                rotate(connection, &presented, &next, next_expires_at, now).await
-            })
+            .transaction(async |connection| rotate(connection, request).await)
             .await
             .map_err(query_error)
     }

@@ -12,9 +12,36 @@ use reserva_application::ports::accounts::{
     NewUser, RevokeSessions, UpdatedUser, UserChanges, UserCredentials, UserQuery, UserRepository,
     UserWriteError,
 };
-use reserva_domain::accounts::{Email, SessionId, User, UserId};
+use reserva_domain::accounts::{Email, Role, SessionId, User, UserId};
+use reserva_domain::exams::ReservationStatus;
 use reserva_sql_support::like_pattern;
 use uuid::Uuid;
+
+/// Refuses `changes` when they would take the last active administrator's access away. Every
+/// such update first locks all active administrators' rows, in id order, so two removed at once
+/// queue here; under READ COMMITTED the second then re-checks each row it waited for and no
+/// longer finds the first among the administrators.
+async fn keep_an_admin(
+    connection: &mut AsyncPgConnection,
+    id: Uuid,
+    changes: &UserChanges,
+) -> Result<(), TxError> {
+    if !changes.removes_admin_access() {
+        return Ok(());
+    }
+    let admins: Vec<Uuid> = users::table
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .filter(users::is_active.eq(true))
+        .select(users::id)
+        .order(users::id)
+        .for_update()
+        .load(connection)
+        .await?;
+    if admins == [id] {
+        return Err(TxError::Refused(UserWriteError::LastAdmin));
+    }
+    Ok(())
+}
 
 async fn apply_user_changes(
     connection: &mut AsyncPgConnection,
@@ -23,6 +50,7 @@ async fn apply_user_changes(
     revoke: RevokeSessions,
     now: DateTime<Utc>,
 ) -> Result<(UserRow, Vec<Uuid>), TxError> {
+    keep_an_admin(connection, id, changes).await?;
     let row: Option<UserRow> = diesel::update(users::table.find(id))
         .set(reserva_sql_support::user_changeset!(users, changes, now))
         .returning(UserRow::as_returning())
@@ -53,14 +81,14 @@ async fn apply_user_changes(
         }
     };
     if changes.is_active == Some(false) {
-        // A deactivated account's pending requests go with it (PRODUCT.md, DELETE /users/me).
+        // A deactivated account's pending requests go with it (docs/modules/accounts.md, DELETE /users/me).
         diesel::update(
             exam_reservations::table
                 .filter(exam_reservations::user_id.eq(id))
-                .filter(exam_reservations::status.eq("pending")),
+                .filter(exam_reservations::status.eq(ReservationStatus::Pending.as_str())),
         )
         .set((
-            exam_reservations::status.eq("cancelled"),
+            exam_reservations::status.eq(ReservationStatus::Cancelled.as_str()),
             exam_reservations::cancelled_at.eq(now),
             exam_reservations::updated_at.eq(now),
         ))

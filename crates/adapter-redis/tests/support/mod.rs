@@ -122,8 +122,8 @@ impl RateLimiter for TestRedis {
         self.state.hit(key, window).await
     }
 
-    async fn reset(&self, key: &str) -> Result<(), DependencyError> {
-        self.state.reset(key).await
+    async fn withdraw(&self, key: &str) -> Result<(), DependencyError> {
+        self.state.withdraw(key).await
     }
 }
 

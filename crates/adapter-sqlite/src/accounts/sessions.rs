@@ -1,28 +1,27 @@
-//! Sessions and their rotating refresh tokens.
+//! Sessions and their rotating refresh tokens: a rotation, its repeat within the grace window,
+//! and reuse, decided inside one `BEGIN IMMEDIATE` transaction.
 
 use super::TxError;
 use crate::schema::{refresh_tokens, sessions, users};
-use crate::{SqliteStore, micros, query_error, uuid};
+use crate::{SqliteStore, instant, micros, query_error, uuid};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use reserva_application::DependencyError;
 use reserva_application::ports::accounts::{
-    NewSession, RefreshRotation, SessionRepository, SessionSelector, UserWriteError,
+    NewSession, RefreshRotation, RotationRequest, SessionRepository, SessionSelector,
+    UserWriteError,
 };
-use reserva_application::ports::security::RefreshTokenHash;
 use reserva_domain::accounts::{SessionId, UserId};
 
 fn rotate(
     connection: &mut SqliteConnection,
-    presented: &str,
-    next: &str,
-    next_expires_at: i64,
-    now: i64,
+    request: &RotationRequest,
 ) -> Result<RefreshRotation, TxError> {
+    let now = micros(request.now);
     // The immediate transaction makes this the only writer: no row locks are needed.
     let token: Option<(String, i64, Option<i64>)> = refresh_tokens::table
-        .find(presented)
+        .find(request.presented.as_str())
         .select((
             refresh_tokens::session_id,
             refresh_tokens::expires_at,
@@ -34,7 +33,17 @@ fn rotate(
         return Ok(RefreshRotation::Rejected);
     };
     let session = SessionId::from_uuid(uuid(&session_id)?);
-    if used_at.is_some() {
+    if let Some(used_at) = used_at {
+        let rotated_at = instant(used_at)?;
+        if request.within_grace(rotated_at)
+            && let Some(user_id) = repeated(connection, &session_id, request, used_at)?
+        {
+            return Ok(RefreshRotation::Repeated {
+                user_id,
+                session_id: session,
+                rotated_at,
+            });
+        }
         diesel::update(
             sessions::table
                 .find(&session_id)
@@ -46,33 +55,68 @@ fn rotate(
             session_id: session,
         });
     }
-    let owner: Option<(String, Option<i64>, bool)> = sessions::table
-        .inner_join(users::table)
-        .filter(sessions::id.eq(&session_id))
-        .select((users::id, sessions::revoked_at, users::is_active))
-        .first(connection)
-        .optional()?;
-    let Some((user_id, None, true)) = owner else {
+    let Some(user_id) = live_owner(connection, &session_id)? else {
         return Ok(RefreshRotation::Rejected);
     };
     if expires_at <= now {
         return Ok(RefreshRotation::Rejected);
     }
-    diesel::update(refresh_tokens::table.find(presented))
+    diesel::update(refresh_tokens::table.find(request.presented.as_str()))
         .set(refresh_tokens::used_at.eq(now))
         .execute(connection)?;
     diesel::insert_into(refresh_tokens::table)
         .values((
-            refresh_tokens::token_hash.eq(next),
+            refresh_tokens::token_hash.eq(request.next.as_str()),
             refresh_tokens::session_id.eq(&session_id),
-            refresh_tokens::expires_at.eq(next_expires_at),
+            refresh_tokens::expires_at.eq(micros(request.next_expires_at)),
             refresh_tokens::created_at.eq(now),
         ))
         .execute(connection)?;
     Ok(RefreshRotation::Rotated {
-        user_id: UserId::from_uuid(uuid(&user_id)?),
+        user_id,
         session_id: session,
     })
+}
+
+/// The owner of the session if it is unrevoked and its user active.
+fn live_owner(
+    connection: &mut SqliteConnection,
+    session_id: &str,
+) -> Result<Option<UserId>, TxError> {
+    let owner: Option<(String, Option<i64>, bool)> = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(session_id))
+        .select((users::id, sessions::revoked_at, users::is_active))
+        .first(connection)
+        .optional()?;
+    let Some((user_id, None, true)) = owner else {
+        return Ok(None);
+    };
+    Ok(Some(UserId::from_uuid(uuid(&user_id)?)))
+}
+
+/// The owner, if `request.next` is the token stored by the rotation that used the presented one
+/// at `used_at` (same session, created at that instant), still unused and unexpired, in a live
+/// session: the presentation repeats that rotation.
+fn repeated(
+    connection: &mut SqliteConnection,
+    session_id: &str,
+    request: &RotationRequest,
+    used_at: i64,
+) -> Result<Option<UserId>, TxError> {
+    let successor: Option<String> = refresh_tokens::table
+        .find(request.next.as_str())
+        .filter(refresh_tokens::session_id.eq(session_id))
+        .filter(refresh_tokens::created_at.eq(used_at))
+        .filter(refresh_tokens::used_at.is_null())
+        .filter(refresh_tokens::expires_at.gt(micros(request.now)))
+        .select(refresh_tokens::token_hash)
+        .first(connection)
+        .optional()?;
+    match successor {
+        Some(_) => live_owner(connection, session_id),
+        None => Ok(None),
+    }
 }
 
 fn dependency(error: TxError) -> DependencyError {
@@ -111,23 +155,12 @@ impl SessionRepository for SqliteStore {
 
     async fn rotate_refresh_token(
         &self,
-        presented: &RefreshTokenHash,
-        next: &RefreshTokenHash,
-        next_expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
+        request: &RotationRequest,
     ) -> Result<RefreshRotation, DependencyError> {
-        let (presented, next) = (presented.as_str().to_owned(), next.as_str().to_owned());
-        self.write(move |connection| {
-            rotate(
-                connection,
-                &presented,
-                &next,
-                micros(next_expires_at),
-                micros(now),
-            )
-        })
-        .await
-        .map_err(dependency)
+        let request = request.clone();
+        self.write(move |connection| rotate(connection, &request))
+            .await
+            .map_err(dependency)
     }
 
     async fn revoke_session(

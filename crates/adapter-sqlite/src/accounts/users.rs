@@ -11,8 +11,30 @@ use reserva_application::ports::accounts::{
     NewUser, RevokeSessions, UpdatedUser, UserChanges, UserCredentials, UserQuery, UserRepository,
     UserWriteError,
 };
-use reserva_domain::accounts::{Email, SessionId, User, UserId};
+use reserva_domain::accounts::{Email, Role, SessionId, User, UserId};
+use reserva_domain::exams::ReservationStatus;
 use reserva_sql_support::like_pattern;
+
+/// Refuses `changes` when they would take the last active administrator's access away. Write
+/// transactions are `BEGIN IMMEDIATE`, so no other write runs between this read and the update.
+fn keep_an_admin(
+    connection: &mut SqliteConnection,
+    id: &str,
+    changes: &UserChanges,
+) -> Result<(), TxError> {
+    if !changes.removes_admin_access() {
+        return Ok(());
+    }
+    let admins: Vec<String> = users::table
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .filter(users::is_active.eq(true))
+        .select(users::id)
+        .load(connection)?;
+    if admins == [id] {
+        return Err(TxError::Refused(UserWriteError::LastAdmin));
+    }
+    Ok(())
+}
 
 fn apply_user_changes(
     connection: &mut SqliteConnection,
@@ -21,6 +43,7 @@ fn apply_user_changes(
     revoke: RevokeSessions,
     now: i64,
 ) -> Result<(UserRow, Vec<String>), TxError> {
+    keep_an_admin(connection, id, changes)?;
     let row: Option<UserRow> = diesel::update(users::table.find(id))
         .set(reserva_sql_support::user_changeset!(users, changes, now))
         .returning(UserRow::as_returning())
@@ -46,14 +69,14 @@ fn apply_user_changes(
         }
     };
     if changes.is_active == Some(false) {
-        // A deactivated account's pending requests go with it (PRODUCT.md, DELETE /users/me).
+        // A deactivated account's pending requests go with it (docs/modules/accounts.md, DELETE /users/me).
         diesel::update(
             exam_reservations::table
                 .filter(exam_reservations::user_id.eq(id))
-                .filter(exam_reservations::status.eq("pending")),
+                .filter(exam_reservations::status.eq(ReservationStatus::Pending.as_str())),
         )
         .set((
-            exam_reservations::status.eq("cancelled"),
+            exam_reservations::status.eq(ReservationStatus::Cancelled.as_str()),
             exam_reservations::cancelled_at.eq(now),
             exam_reservations::updated_at.eq(now),
         ))

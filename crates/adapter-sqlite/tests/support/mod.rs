@@ -1,5 +1,8 @@
 //! A fresh database file per test, deleted afterwards.
-#![allow(dead_code)] // each test file uses part of it
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part; `expect` would be unfulfilled in one"
+)]
 
 use reserva_adapter_sqlite::{SqliteSettings, SqliteStore, run_migrations};
 use std::path::PathBuf;

@@ -1,6 +1,6 @@
 //! User administration: list, read, change role or active flag, deactivate. Admins only.
 
-use super::{Accounts, Principal};
+use super::{Accounts, Principal, removes_own_admin_access};
 use crate::ports::accounts::{RevokeSessions, UserChanges, UserQuery, UserWriteError};
 use crate::{DependencyError, ErrorClass, FieldViolation, UseCaseError};
 use reserva_domain::accounts::{Role, User, UserId};
@@ -50,6 +50,9 @@ pub enum AdminUserError {
     /// An admin tried to demote or deactivate themselves (which could leave nobody in charge).
     #[error("administrators cannot remove their own administrator access")]
     OwnAdminAccess,
+    /// The change would leave no active administrator (two removing each other at once).
+    #[error("the last active administrator cannot lose administrator access")]
+    LastAdmin,
     /// Bad filter or change.
     #[error("invalid request")]
     Invalid(Vec<FieldViolation>),
@@ -63,7 +66,7 @@ impl UseCaseError for AdminUserError {
         match self {
             Self::Forbidden => ErrorClass::Forbidden,
             Self::NotFound => ErrorClass::NotFound,
-            Self::OwnAdminAccess => ErrorClass::Conflict,
+            Self::OwnAdminAccess | Self::LastAdmin => ErrorClass::Conflict,
             Self::Invalid(_) => ErrorClass::InvalidInput,
             Self::Dependency(error) => error.class(),
         }
@@ -73,6 +76,7 @@ impl UseCaseError for AdminUserError {
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
             Self::OwnAdminAccess => "own_admin_access",
+            Self::LastAdmin => "last_admin",
             Self::Invalid(_) => "validation_failed",
             Self::Dependency(error) => error.code(),
         }
@@ -89,6 +93,7 @@ impl From<UserWriteError> for AdminUserError {
     fn from(error: UserWriteError) -> Self {
         match error {
             UserWriteError::NotFound => Self::NotFound,
+            UserWriteError::LastAdmin => Self::LastAdmin,
             UserWriteError::Dependency(error) => Self::Dependency(error),
             UserWriteError::EmailTaken | UserWriteError::UsernameTaken => Self::Dependency(
                 DependencyError::Failed("unexpected uniqueness conflict".into()),
@@ -167,7 +172,8 @@ impl Accounts {
     /// once. Deactivation also ends all their sessions.
     ///
     /// # Errors
-    /// `Forbidden`, `NotFound`, `OwnAdminAccess`, `Invalid` (nothing to change), `Dependency`.
+    /// `Forbidden`, `NotFound`, `OwnAdminAccess`, `LastAdmin`, `Invalid` (nothing to change),
+    /// `Dependency`.
     #[tracing::instrument(skip_all, fields(admin = %principal.user_id, user_id = %id))]
     pub async fn update_user(
         &self,
@@ -184,20 +190,18 @@ impl Accounts {
                 rule,
             )]));
         }
-        let loses_admin =
-            changes.role.is_some_and(|role| !role.is_admin()) || changes.is_active == Some(false);
-        if id == principal.user_id && loses_admin {
+        let update = UserChanges {
+            role: changes.role,
+            is_active: changes.is_active,
+            ..UserChanges::default()
+        };
+        if removes_own_admin_access(principal, id, &update) {
             return Err(AdminUserError::OwnAdminAccess);
         }
         let revoke = if changes.is_active == Some(false) {
             RevokeSessions::All
         } else {
             RevokeSessions::None
-        };
-        let update = UserChanges {
-            role: changes.role,
-            is_active: changes.is_active,
-            ..UserChanges::default()
         };
         self.mark_user_changed(id).await?;
         let updated = self
@@ -345,6 +349,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_stores_last_admin_guard_is_a_conflict() {
+        let mut fixture = Fixture::new();
+        fixture.store_refuses_update(UserWriteError::LastAdmin);
+        let target = UserId::from_uuid(uuid::Uuid::now_v7());
+        let result = fixture
+            .accounts()
+            .deactivate_user(&caller(Role::Admin), target)
+            .await;
+        assert_eq!(
+            result.map_err(|e| (e.code(), e.class())),
+            Err(("last_admin", ErrorClass::Conflict))
+        );
+    }
+
+    #[tokio::test]
     async fn deactivation_revokes_sessions_and_unknown_ids_are_not_found() {
         let session = SessionId::from_uuid(uuid::Uuid::now_v7());
         let mut fixture = Fixture::new();
@@ -389,14 +408,7 @@ mod tests {
             Err(AdminUserError::NotFound)
         );
         let mut fixture = Fixture::new();
-        fixture
-            .revocations
-            .expect_mark_user_changed()
-            .returning(|_, _| Ok(()));
-        fixture
-            .users
-            .expect_update_user()
-            .return_once(|_, _, _, _| Err(UserWriteError::NotFound));
+        fixture.store_refuses_update(UserWriteError::NotFound);
         let promote = AdminUserChanges {
             role: Some(Role::Tutor),
             is_active: None,

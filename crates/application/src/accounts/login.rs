@@ -1,17 +1,23 @@
-//! Login: e-mail and password in, a token pair out; throttled per account.
+//! Login: e-mail and password in, a token pair out; limited per account and client address
+//! (`login_limits.rs`).
 
+use super::login_limits::Refused;
 use super::{Accounts, IssuedTokens};
 use crate::{DependencyError, ErrorClass, UseCaseError};
 use reserva_domain::accounts::{Email, PlainPassword};
+use std::net::IpAddr;
 use thiserror::Error;
 
-/// The login form as typed.
+/// The login form as typed, and who sent it.
 #[derive(Debug, Clone)]
 pub struct LoginCommand {
     /// E-mail.
     pub email: String,
     /// Password.
     pub password: String,
+    /// The client's address, as the HTTP adapter determined it (the peer, or the client a
+    /// trusted proxy names).
+    pub client: IpAddr,
 }
 
 /// Why login failed. One generic variant for every credential problem, so the answer never
@@ -21,7 +27,7 @@ pub enum LoginError {
     /// Wrong e-mail or password (or a deactivated account).
     #[error("invalid e-mail or password")]
     InvalidCredentials,
-    /// Too many failures for this account recently.
+    /// Too many attempts for this account or from this address recently.
     #[error("too many failed logins; try again later")]
     TooManyAttempts {
         /// Seconds until logins are accepted again.
@@ -30,6 +36,14 @@ pub enum LoginError {
     /// A dependency failed.
     #[error(transparent)]
     Dependency(#[from] DependencyError),
+}
+
+impl From<Refused> for LoginError {
+    fn from(refused: Refused) -> Self {
+        Self::TooManyAttempts {
+            retry_after_seconds: refused.retry_after_seconds,
+        }
+    }
 }
 
 impl UseCaseError for LoginError {
@@ -56,26 +70,25 @@ impl UseCaseError for LoginError {
 impl Accounts {
     /// Checks credentials and starts a session.
     ///
-    /// Once an account has had `login_failure_limit` failures within the window, every attempt
-    /// (even with the right password) answers `TooManyAttempts` until the window ends: that is
-    /// what stops online guessing. A success clears the count.
+    /// The attempt is counted against the login limits *before* the password is checked, so
+    /// parallel guesses get no more verdicts than sequential ones; over a limit, every attempt
+    /// (even with the right password) answers `TooManyAttempts` until its window ends. A right
+    /// password withdraws its attempt. Every path that checks a password costs one hash, so the
+    /// answer's timing does not tell whether the e-mail is registered.
     ///
     /// # Errors
     /// `InvalidCredentials`, `TooManyAttempts`, or `Dependency`.
     #[tracing::instrument(skip_all)]
     pub async fn login(&self, command: LoginCommand) -> Result<IssuedTokens, LoginError> {
         let password = PlainPassword::for_login(&command.password);
-        let Ok(email) = Email::parse(&command.email) else {
+        let email = Email::parse(&command.email).ok();
+        let counted = self
+            .admit_login_attempt(email.as_ref(), command.client)
+            .await??;
+        let Some(email) = email else {
             self.ports.passwords.verify_nothing(&password).await?;
             return Err(LoginError::InvalidCredentials);
         };
-        let throttle_key = format!("login-failures:{email}");
-        let count = self.ports.rate_limiter.peek(&throttle_key).await?;
-        if count.hits >= self.policy.login_failure_limit {
-            return Err(LoginError::TooManyAttempts {
-                retry_after_seconds: count.resets_in.as_secs().max(1),
-            });
-        }
         let credentials = self.ports.users.find_credentials_by_email(&email).await?;
         let matches = match &credentials {
             Some(found) => {
@@ -91,16 +104,10 @@ impl Accounts {
         };
         match credentials {
             Some(found) if matches && found.user.is_active => {
-                self.ports.rate_limiter.reset(&throttle_key).await?;
+                self.withdraw_login_attempt(&counted).await?;
                 Ok(self.start_session(found.user).await?)
             }
-            _ => {
-                self.ports
-                    .rate_limiter
-                    .hit(&throttle_key, self.policy.login_failure_window)
-                    .await?;
-                Err(LoginError::InvalidCredentials)
-            }
+            _ => Err(LoginError::InvalidCredentials),
         }
     }
 }
@@ -108,17 +115,17 @@ impl Accounts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accounts::test_support::{Fixture, member};
+    use crate::accounts::test_support::{CLIENT, Fixture, member};
     use crate::ports::accounts::UserCredentials;
     use crate::ports::security::{MintedRefreshToken, RefreshTokenHash};
-    use crate::ports::shared_state::WindowCount;
     use reserva_domain::accounts::{PasswordHash, UserId};
-    use std::time::Duration;
+    use std::sync::atomic::Ordering;
 
     fn command(email: &str) -> LoginCommand {
         LoginCommand {
             email: email.into(),
             password: "secret123".into(),
+            client: CLIENT,
         }
     }
 
@@ -131,29 +138,7 @@ mod tests {
         }
     }
 
-    fn no_failures(fixture: &mut Fixture) {
-        fixture.rate_limiter.expect_peek().returning(|_| {
-            Ok(WindowCount {
-                hits: 0,
-                resets_in: Duration::ZERO,
-            })
-        });
-    }
-
-    #[tokio::test]
-    async fn right_password_starts_a_session_and_clears_failures() {
-        let mut fixture = Fixture::new();
-        no_failures(&mut fixture);
-        fixture
-            .users
-            .expect_find_credentials_by_email()
-            .returning(|_| Ok(Some(credentials(true))));
-        fixture.passwords.expect_verify().returning(|_, _| Ok(true));
-        fixture
-            .rate_limiter
-            .expect_reset()
-            .times(1)
-            .returning(|_| Ok(()));
+    fn session_starts(fixture: &mut Fixture) {
         fixture.refresh_tokens.expect_mint().returning(|| {
             Ok(MintedRefreshToken {
                 plain: "refresh".into(),
@@ -169,16 +154,28 @@ mod tests {
             .access_tokens
             .expect_issue()
             .returning(|_| Ok("jwt".into()));
+    }
+
+    #[tokio::test]
+    async fn right_password_starts_a_session_and_does_not_count() {
+        let mut fixture = Fixture::new();
+        fixture
+            .users
+            .expect_find_credentials_by_email()
+            .returning(|_| Ok(Some(credentials(true))));
+        fixture.passwords.expect_verify().returning(|_, _| Ok(true));
+        session_starts(&mut fixture);
+        let limiter = fixture.rate_limiter.clone();
         let tokens = fixture.accounts().login(command("ann@example.com")).await;
         let tokens = tokens.map(|t| (t.access_token, t.refresh_token, t.expires_in));
         assert_eq!(tokens, Ok(("jwt".into(), "refresh".into(), 900)));
+        assert_eq!(limiter.total(), 0, "the attempt was withdrawn");
     }
 
     #[tokio::test]
     async fn wrong_password_unknown_email_and_inactive_user_look_the_same() {
         for (found, password_ok) in [(Some(true), false), (None, false), (Some(false), true)] {
             let mut fixture = Fixture::new();
-            no_failures(&mut fixture);
             fixture
                 .users
                 .expect_find_credentials_by_email()
@@ -194,18 +191,10 @@ mod tests {
                 .expect_verify_nothing()
                 .times(1 - calls)
                 .returning(|_| Ok(()));
-            fixture
-                .rate_limiter
-                .expect_hit()
-                .times(1)
-                .returning(|_, _| {
-                    Ok(WindowCount {
-                        hits: 1,
-                        resets_in: Duration::from_secs(900),
-                    })
-                });
+            let limiter = fixture.rate_limiter.clone();
             let result = fixture.accounts().login(command("ann@example.com")).await;
             assert_eq!(result.err(), Some(LoginError::InvalidCredentials));
+            assert_eq!(limiter.total(), 3, "counted on all three limits");
         }
     }
 
@@ -222,16 +211,24 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn throttles_after_the_limit_even_with_the_right_password() {
+    async fn over_the_limit_even_the_right_password_is_refused_unchecked() {
         let mut fixture = Fixture::new();
-        fixture.rate_limiter.expect_peek().returning(|_| {
-            Ok(WindowCount {
-                hits: 5,
-                resets_in: Duration::from_secs(42),
-            })
-        });
-        let result = fixture.accounts().login(command("ann@example.com")).await;
-        let error = result.err();
+        fixture
+            .users
+            .expect_find_credentials_by_email()
+            .times(5)
+            .returning(|_| Ok(Some(credentials(true))));
+        fixture
+            .passwords
+            .expect_verify()
+            .times(5)
+            .returning(|_, _| Ok(false));
+        let accounts = fixture.accounts();
+        for _ in 0..5 {
+            let result = accounts.login(command("ann@example.com")).await;
+            assert_eq!(result.err(), Some(LoginError::InvalidCredentials));
+        }
+        let error = accounts.login(command("Ann@Example.com")).await.err();
         assert_eq!(
             error,
             Some(LoginError::TooManyAttempts {
@@ -248,11 +245,8 @@ mod tests {
 
     #[tokio::test]
     async fn shared_state_outage_is_unavailable_not_a_bypass() {
-        let mut fixture = Fixture::new();
-        fixture
-            .rate_limiter
-            .expect_peek()
-            .returning(|_| Err(DependencyError::Unavailable("redis down".into())));
+        let fixture = Fixture::new();
+        fixture.rate_limiter.down.store(true, Ordering::SeqCst);
         let result = fixture.accounts().login(command("ann@example.com")).await;
         assert_eq!(
             result.map_err(|e| e.class()).err(),

@@ -4,6 +4,7 @@
 mod admin_users;
 mod authenticate;
 mod login;
+mod login_limits;
 mod logout;
 mod profile;
 mod refresh;
@@ -14,13 +15,14 @@ mod test_support;
 pub use admin_users::{AdminUserChanges, AdminUserError, ListUsersCommand, UserPage};
 pub use authenticate::{AuthenticationError, Principal};
 pub use login::{LoginCommand, LoginError};
+pub use login_limits::LoginLimits;
 pub use logout::LogoutError;
 pub use profile::{ProfileChanges, ProfileError};
 pub use refresh::RefreshError;
 pub use signup::{SignupCommand, SignupError};
 
 use crate::DependencyError;
-use crate::ports::accounts::{NewSession, SessionRepository, UserRepository};
+use crate::ports::accounts::{NewSession, SessionRepository, UserChanges, UserRepository};
 use crate::ports::security::{AccessClaims, AccessTokenCodec, PasswordHasher, RefreshTokenMinter};
 use crate::ports::shared_state::{RateLimiter, SessionRevocations};
 use crate::ports::system::Clock;
@@ -29,17 +31,18 @@ use reserva_domain::accounts::{SessionId, User, UserId};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Token lifetimes and login throttling.
+/// Token lifetimes and login limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccountPolicy {
     /// Lifetime of an access token (15 minutes by default).
     pub access_token_ttl: Duration,
     /// Lifetime of a refresh token (14 days by default); each rotation starts a new one.
     pub refresh_token_ttl: Duration,
-    /// Failed logins allowed per account within one window before logins answer 429.
-    pub login_failure_limit: u32,
-    /// Length of that window.
-    pub login_failure_window: Duration,
+    /// How long after a rotation the rotated token, presented again, answers the same pair
+    /// instead of revoking the session (10 s by default; zero: never).
+    pub refresh_grace: Duration,
+    /// How many password verdicts a client may get (login and `current_password`).
+    pub login_limits: LoginLimits,
 }
 
 impl Default for AccountPolicy {
@@ -47,8 +50,8 @@ impl Default for AccountPolicy {
         Self {
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(14 * 24 * 3600),
-            login_failure_limit: 5,
-            login_failure_window: Duration::from_secs(15 * 60),
+            refresh_grace: Duration::from_secs(10),
+            login_limits: LoginLimits::default(),
         }
     }
 }
@@ -68,7 +71,7 @@ pub struct AccountsPorts {
     pub refresh_tokens: Arc<dyn RefreshTokenMinter>,
     /// Revoked sessions (shared state).
     pub revocations: Arc<dyn SessionRevocations>,
-    /// Login throttling (shared state).
+    /// Login limits' counters (shared state).
     pub rate_limiter: Arc<dyn RateLimiter>,
     /// Time.
     pub clock: Arc<dyn Clock>,
@@ -115,19 +118,19 @@ impl Accounts {
         now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX)
     }
 
-    /// Signs an access token for `user` in `session_id`.
+    /// Signs an access token for `user` in `session_id`, issued at `issued_at`.
     fn access_token_for(
         &self,
         user: &User,
         session_id: SessionId,
-        now: DateTime<Utc>,
+        issued_at: DateTime<Utc>,
     ) -> Result<String, DependencyError> {
         self.ports.access_tokens.issue(&AccessClaims {
             user_id: user.id,
             session_id,
             role: user.role,
-            issued_at: now,
-            expires_at: self.after(now, self.policy.access_token_ttl),
+            issued_at,
+            expires_at: self.after(issued_at, self.policy.access_token_ttl),
         })
     }
 
@@ -174,6 +177,15 @@ impl Accounts {
         let until = self.after(self.now(), self.policy.access_token_ttl.saturating_mul(2));
         self.ports.revocations.mark_user_changed(user, until).await
     }
+}
+
+/// The one rule on taking administrator access away, for every route that can (`PATCH` and
+/// `DELETE /admin/users/{id}`, `DELETE /users/me`): an administrator never removes their own.
+/// Another administrator must do it, so the service is never left without one by a slip. That
+/// the *last* active administrator keeps access even when two remove each other at once is the
+/// store's guarded write ([`UserWriteError::LastAdmin`](crate::ports::accounts::UserWriteError)).
+fn removes_own_admin_access(principal: &Principal, target: UserId, changes: &UserChanges) -> bool {
+    principal.is_admin() && principal.user_id == target && changes.removes_admin_access()
 }
 
 fn new_user_id() -> UserId {

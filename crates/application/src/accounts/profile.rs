@@ -1,9 +1,11 @@
 //! The caller's own account: read, change username or password, deactivate.
 
-use super::{Accounts, Principal};
+use super::login_limits::Refused;
+use super::{Accounts, Principal, removes_own_admin_access};
 use crate::ports::accounts::{RevokeSessions, UserChanges, UserWriteError};
 use crate::{DependencyError, ErrorClass, FieldViolation, UseCaseError};
 use reserva_domain::accounts::{PlainPassword, User, Username};
+use std::net::IpAddr;
 use thiserror::Error;
 
 /// Requested changes to one's own account; `None` keeps a field.
@@ -29,6 +31,16 @@ pub enum ProfileError {
     /// The account no longer exists.
     #[error("account not found")]
     NotFound,
+    /// Too many password attempts for this account or from this address recently (the login
+    /// limits guard `current_password` too).
+    #[error("too many password attempts; try again later")]
+    TooManyAttempts {
+        /// Seconds until attempts are accepted again.
+        retry_after_seconds: u64,
+    },
+    /// An administrator tried to deactivate their own account.
+    #[error("administrators cannot remove their own administrator access")]
+    OwnAdminAccess,
     /// A dependency failed.
     #[error(transparent)]
     Dependency(#[from] DependencyError),
@@ -40,6 +52,12 @@ impl UseCaseError for ProfileError {
             Self::Invalid(_) => ErrorClass::InvalidInput,
             Self::UsernameTaken => ErrorClass::Conflict,
             Self::NotFound => ErrorClass::NotFound,
+            Self::TooManyAttempts {
+                retry_after_seconds,
+            } => ErrorClass::RateLimited {
+                retry_after_seconds: *retry_after_seconds,
+            },
+            Self::OwnAdminAccess => ErrorClass::Conflict,
             Self::Dependency(error) => error.class(),
         }
     }
@@ -48,6 +66,8 @@ impl UseCaseError for ProfileError {
             Self::Invalid(_) => "validation_failed",
             Self::UsernameTaken => "username_taken",
             Self::NotFound => "not_found",
+            Self::TooManyAttempts { .. } => "too_many_login_attempts",
+            Self::OwnAdminAccess => "own_admin_access",
             Self::Dependency(error) => error.code(),
         }
     }
@@ -59,11 +79,22 @@ impl UseCaseError for ProfileError {
     }
 }
 
+impl From<Refused> for ProfileError {
+    fn from(refused: Refused) -> Self {
+        Self::TooManyAttempts {
+            retry_after_seconds: refused.retry_after_seconds,
+        }
+    }
+}
+
 impl From<UserWriteError> for ProfileError {
     fn from(error: UserWriteError) -> Self {
         match error {
             UserWriteError::UsernameTaken => Self::UsernameTaken,
             UserWriteError::NotFound => Self::NotFound,
+            // Only an administrator's own deactivation can hit the guard (the caller's token
+            // said member while storage already said admin).
+            UserWriteError::LastAdmin => Self::OwnAdminAccess,
             UserWriteError::EmailTaken => Self::Dependency(DependencyError::Failed(
                 "e-mail changed unexpectedly".into(),
             )),
@@ -86,16 +117,18 @@ impl Accounts {
     }
 
     /// Changes the caller's username and/or password. A password change needs the current
-    /// password and ends every other session of the user (this one stays logged in).
+    /// password, checked under the login limits (a stolen access token must not become a way to
+    /// guess the password), and ends every other session of the user (this one stays logged in).
     ///
     /// # Errors
-    /// `Invalid` (rules, wrong current password, nothing to change), `UsernameTaken`, `NotFound`,
-    /// `Dependency`.
+    /// `Invalid` (rules, wrong current password, nothing to change), `TooManyAttempts`,
+    /// `UsernameTaken`, `NotFound`, `Dependency`.
     #[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
     pub async fn update_profile(
         &self,
         principal: &Principal,
         changes: ProfileChanges,
+        client: IpAddr,
     ) -> Result<User, ProfileError> {
         let mut violations = Vec::new();
         let username = changes.username.as_deref().and_then(|raw| {
@@ -126,7 +159,7 @@ impl Accounts {
         };
         let mut revoke = RevokeSessions::None;
         if let Some(password) = password {
-            self.check_current_password(principal, changes.current_password.as_deref())
+            self.check_current_password(principal, changes.current_password.as_deref(), client)
                 .await?;
             update.password_hash = Some(self.ports.passwords.hash(&password).await?);
             revoke = RevokeSessions::AllExcept(principal.session_id);
@@ -140,10 +173,13 @@ impl Accounts {
         Ok(updated.user)
     }
 
+    /// Checks `current` as a login would: counted on the account's login limits before the
+    /// hash is compared, withdrawn when right.
     async fn check_current_password(
         &self,
         principal: &Principal,
         current: Option<&str>,
+        client: IpAddr,
     ) -> Result<(), ProfileError> {
         let wrong = || {
             ProfileError::Invalid(vec![FieldViolation::new(
@@ -155,6 +191,8 @@ impl Accounts {
         let current = current.ok_or_else(wrong)?;
         let credentials = self.ports.users.find_credentials(principal.user_id).await?;
         let credentials = credentials.ok_or(ProfileError::NotFound)?;
+        let email = &credentials.user.email;
+        let counted = self.admit_login_attempt(Some(email), client).await??;
         let typed = PlainPassword::for_login(current);
         if self
             .ports
@@ -162,22 +200,27 @@ impl Accounts {
             .verify(&typed, &credentials.password_hash)
             .await?
         {
+            self.withdraw_login_attempt(&counted).await?;
             Ok(())
         } else {
             Err(wrong())
         }
     }
 
-    /// Deactivates the caller's account and ends all its sessions at once.
+    /// Deactivates the caller's account and ends all its sessions at once. Administrators cannot
+    /// (the same rule as on the admin routes): another administrator must.
     ///
     /// # Errors
-    /// `NotFound`, `Dependency`.
+    /// `OwnAdminAccess`, `NotFound`, `Dependency`.
     #[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
     pub async fn deactivate_own_account(&self, principal: &Principal) -> Result<(), ProfileError> {
         let changes = UserChanges {
             is_active: Some(false),
             ..UserChanges::default()
         };
+        if removes_own_admin_access(principal, principal.user_id, &changes) {
+            return Err(ProfileError::OwnAdminAccess);
+        }
         self.mark_user_changed(principal.user_id).await?;
         let updated = self
             .ports
@@ -192,7 +235,7 @@ impl Accounts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accounts::test_support::{Fixture, member};
+    use crate::accounts::test_support::{CLIENT, Fixture, member};
     use crate::ports::accounts::{UpdatedUser, UserCredentials};
     use reserva_domain::accounts::{PasswordHash, Role, SessionId, UserId};
 
@@ -254,11 +297,17 @@ mod tests {
             .withf(move |session, _| *session == other)
             .times(1)
             .returning(|_, _| Ok(()));
+        let limiter = fixture.rate_limiter.clone();
         let result = fixture
             .accounts()
-            .update_profile(&caller, password_change(Some("old1pass")))
+            .update_profile(&caller, password_change(Some("old1pass")), CLIENT)
             .await;
         assert!(result.is_ok(), "{result:?}");
+        assert_eq!(
+            limiter.total(),
+            0,
+            "a right current password does not count"
+        );
     }
 
     #[tokio::test]
@@ -268,7 +317,7 @@ mod tests {
             with_credentials(&mut fixture, verifies);
             let result = fixture
                 .accounts()
-                .update_profile(&principal(), password_change(current))
+                .update_profile(&principal(), password_change(current), CLIENT)
                 .await;
             let codes: Vec<_> = result
                 .err()
@@ -279,11 +328,65 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn current_password_guesses_are_limited_like_logins() {
+        let caller = principal();
+        let mut fixture = Fixture::new();
+        with_credentials(&mut fixture, false);
+        let accounts = fixture.accounts();
+        for _ in 0..5 {
+            let result = accounts
+                .update_profile(&caller, password_change(Some("guess1")), CLIENT)
+                .await;
+            assert!(
+                matches!(result, Err(ProfileError::Invalid(_))),
+                "{result:?}"
+            );
+        }
+        let result = accounts
+            .update_profile(&caller, password_change(Some("guess2")), CLIENT)
+            .await;
+        assert_eq!(
+            result.map_err(|e| (e.code(), e.class())).err(),
+            Some((
+                "too_many_login_attempts",
+                ErrorClass::RateLimited {
+                    retry_after_seconds: 42
+                }
+            ))
+        );
+    }
+
+    #[tokio::test]
+    async fn administrators_cannot_deactivate_themselves() {
+        let mut admin = principal();
+        admin.role = Role::Admin;
+        let mut fixture = Fixture::new();
+        fixture.users.expect_update_user().never();
+        fixture.revocations.expect_mark_user_changed().never();
+        assert_eq!(
+            fixture.accounts().deactivate_own_account(&admin).await,
+            Err(ProfileError::OwnAdminAccess)
+        );
+        let mut fixture = Fixture::new();
+        fixture.store_refuses_update(UserWriteError::LastAdmin);
+        let member_by_token = principal();
+        assert_eq!(
+            fixture
+                .accounts()
+                .deactivate_own_account(&member_by_token)
+                .await
+                .map_err(|e| e.code()),
+            Err("own_admin_access"),
+            "the store's guard answers the same"
+        );
+    }
+
+    #[tokio::test]
     async fn rejects_empty_or_invalid_changes() {
         let fixture = Fixture::new();
         let result = fixture
             .accounts()
-            .update_profile(&principal(), ProfileChanges::default())
+            .update_profile(&principal(), ProfileChanges::default(), CLIENT)
             .await;
         assert_eq!(
             result.map_err(|e| e.code()).err(),
@@ -296,7 +399,7 @@ mod tests {
         };
         let result = fixture
             .accounts()
-            .update_profile(&principal(), changes)
+            .update_profile(&principal(), changes, CLIENT)
             .await;
         assert!(matches!(result, Err(ProfileError::Invalid(v)) if v[0].field == "username"));
     }
@@ -318,7 +421,7 @@ mod tests {
             };
             let result = fixture
                 .accounts()
-                .update_profile(&principal(), changes)
+                .update_profile(&principal(), changes, CLIENT)
                 .await;
             assert_eq!(result.err(), Some(expected));
         }

@@ -122,9 +122,9 @@ impl Accounts {
             .map_err(|error| match error {
                 UserWriteError::EmailTaken => SignupError::EmailTaken,
                 UserWriteError::UsernameTaken => SignupError::UsernameTaken,
-                UserWriteError::NotFound => SignupError::Dependency(DependencyError::Failed(
-                    "insert reported not found".into(),
-                )),
+                UserWriteError::NotFound | UserWriteError::LastAdmin => SignupError::Dependency(
+                    DependencyError::Failed(format!("insert reported {error}")),
+                ),
                 UserWriteError::Dependency(error) => SignupError::Dependency(error),
             })
     }

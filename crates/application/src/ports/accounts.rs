@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use reserva_domain::accounts::{Email, PasswordHash, Role, SessionId, User, UserId, Username};
 use reserva_domain::paging::PageLimit;
+use std::time::Duration;
 use thiserror::Error;
 
 /// A user to insert.
@@ -47,6 +48,16 @@ pub struct UserChanges {
     pub is_active: Option<bool>,
 }
 
+impl UserChanges {
+    /// Whether these changes would take administrator access away from the user they are applied
+    /// to, if that user is an active administrator: a non-admin role, or deactivation. The
+    /// use cases' own-access rule and the stores' last-administrator guard both ask this.
+    #[must_use]
+    pub fn removes_admin_access(&self) -> bool {
+        self.role.is_some_and(|role| !role.is_admin()) || self.is_active == Some(false)
+    }
+}
+
 /// Which of the user's sessions an update revokes in the same transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevokeSessions {
@@ -79,6 +90,9 @@ pub enum UserWriteError {
     /// No user with this id.
     #[error("user not found")]
     NotFound,
+    /// The change would leave no active administrator.
+    #[error("the last active administrator cannot lose administrator access")]
+    LastAdmin,
     /// The store failed.
     #[error(transparent)]
     Dependency(#[from] DependencyError),
@@ -143,8 +157,12 @@ pub trait UserRepository: Send + Sync {
     /// transaction.
     ///
     /// # Errors
-    /// MUST return [`UserWriteError::NotFound`] for an unknown id and
-    /// [`UserWriteError::UsernameTaken`] for a username another user has; nothing changes then.
+    /// MUST return [`UserWriteError::NotFound`] for an unknown id,
+    /// [`UserWriteError::UsernameTaken`] for a username another user has, and
+    /// [`UserWriteError::LastAdmin`] when the change would leave no active administrator
+    /// ([`UserChanges::removes_admin_access`] from the only one), decided atomically: of
+    /// concurrent updates that each remove one administrator's access, at least one active
+    /// administrator MUST remain. Nothing changes on an error.
     async fn update_user(
         &self,
         id: UserId,
@@ -169,6 +187,35 @@ pub struct NewSession {
     pub now: DateTime<Utc>,
 }
 
+/// A refresh token presented for rotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotationRequest {
+    /// Hash of the presented token.
+    pub presented: RefreshTokenHash,
+    /// Hash of its successor, the same for every presentation of one token
+    /// ([`crate::ports::security::RefreshTokenMinter::successor`]).
+    pub next: RefreshTokenHash,
+    /// When `next` expires, if this presentation stores it.
+    pub next_expires_at: DateTime<Utc>,
+    /// The instant of the presentation.
+    pub now: DateTime<Utc>,
+    /// How long after a rotation presenting the rotated token again repeats that rotation
+    /// instead of counting as reuse (two tabs refreshing at once). Zero: never.
+    pub grace: Duration,
+}
+
+impl RotationRequest {
+    /// Whether a token used at `used_at` is presented within the grace window after its rotation.
+    /// A use stamped after `now` (another instance's clock runs ahead) is within it too.
+    #[must_use]
+    pub fn within_grace(&self, used_at: DateTime<Utc>) -> bool {
+        let end = chrono::Duration::from_std(self.grace)
+            .ok()
+            .and_then(|grace| used_at.checked_add_signed(grace));
+        !self.grace.is_zero() && end.is_some_and(|end| self.now < end)
+    }
+}
+
 /// The outcome of presenting a refresh token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshRotation {
@@ -178,6 +225,17 @@ pub enum RefreshRotation {
         user_id: UserId,
         /// The session, unchanged.
         session_id: SessionId,
+    },
+    /// The token was rotated into `next` within the grace window, and `next` is still unused and
+    /// unexpired in a live session of an active user: a repeat of that rotation, not theft.
+    /// Nothing changes.
+    Repeated {
+        /// The session's owner.
+        user_id: UserId,
+        /// The session, unchanged.
+        session_id: SessionId,
+        /// When the repeated rotation happened (the presented token's use).
+        rotated_at: DateTime<Utc>,
     },
     /// The token had already been rotated: someone replayed it. The whole session is revoked.
     ReuseDetected {
@@ -208,18 +266,20 @@ pub trait SessionRepository: Send + Sync {
     async fn start_session(&self, session: NewSession) -> Result<(), DependencyError>;
 
     /// Rotates a refresh token atomically: if `presented` is unused, unexpired at `now`, its
-    /// session unrevoked and its user active, marks it used and stores `next` (expiring at
-    /// `next_expires_at`) in the same session. If `presented` was already used, revokes the session.
-    /// Of `n` concurrent rotations of one token, exactly one MUST return `Rotated`.
+    /// session unrevoked and its user active, marks it used at `now` and stores `next` (created
+    /// at `now`, expiring at `next_expires_at`) in the same session.
+    ///
+    /// If `presented` was already used: when that use is [`RotationRequest::within_grace`] and
+    /// the token it stored then is `next`, still unused and unexpired, in an unrevoked session of
+    /// an active user, returns `Repeated` and changes nothing; otherwise revokes the session
+    /// (`ReuseDetected`). Of `n` concurrent rotations of one token exactly one MUST return
+    /// `Rotated`; with one `next` and a grace window the others MUST return `Repeated`.
     ///
     /// # Errors
     /// [`DependencyError`] when the store fails; nothing changes then.
     async fn rotate_refresh_token(
         &self,
-        presented: &RefreshTokenHash,
-        next: &RefreshTokenHash,
-        next_expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
+        request: &RotationRequest,
     ) -> Result<RefreshRotation, DependencyError>;
 
     /// Revokes the selected session if it belongs to `user_id`; returns its id when it does

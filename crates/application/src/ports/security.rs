@@ -58,6 +58,9 @@ pub enum InvalidAccessToken {
     /// Valid but past its expiry.
     #[error("access token has expired")]
     Expired,
+    /// Valid but its "not before" (`nbf`) lies in the future.
+    #[error("access token is not valid yet")]
+    NotYetValid,
 }
 
 /// Issues and checks signed access tokens (JWT).
@@ -69,8 +72,8 @@ pub trait AccessTokenCodec: Send + Sync {
     /// [`DependencyError::Failed`] if signing fails.
     fn issue(&self, claims: &AccessClaims) -> Result<String, DependencyError>;
 
-    /// Checks signature and algorithm (only the configured one; `alg: none` MUST fail) and
-    /// expiry against `now`.
+    /// Checks signature and algorithm (only the configured one; `alg: none` MUST fail), expiry
+    /// and, when the token carries one, "not before" against `now`.
     ///
     /// # Errors
     /// [`InvalidAccessToken`] when the token must not be accepted.
@@ -107,11 +110,17 @@ pub struct MintedRefreshToken {
 /// Creates opaque refresh tokens with enough entropy that a fast hash is a safe storage form.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait RefreshTokenMinter: Send + Sync {
-    /// A new random token (at least 256 bits of entropy) and its hash.
+    /// A new random token (at least 256 bits of entropy) and its hash: the first of a session.
     ///
     /// # Errors
     /// [`DependencyError::Failed`] if the system random source fails.
     fn mint(&self) -> Result<MintedRefreshToken, DependencyError>;
+
+    /// The token that replaces `presented` when it is rotated, and its hash: the same every time
+    /// for the same `presented`, and unpredictable without the server's key (a keyed hash, 256
+    /// bits). So every presentation of one token names one successor, which lets a repeat of a
+    /// rotation within the grace window answer the same pair though only hashes are stored.
+    fn successor(&self, presented: &str) -> MintedRefreshToken;
 
     /// The hash of a presented token, to look it up.
     fn hash(&self, plain: &str) -> RefreshTokenHash;

@@ -59,7 +59,9 @@ pub struct WindowCount {
     pub resets_in: Duration,
 }
 
-/// Fixed-window counters for rate limits (failed logins per account, for example).
+/// Fixed-window counters for rate limits (login attempts per account and client address, for
+/// example). A caller counts an attempt with `hit` *before* acting on it and compares the count
+/// it gets back, so concurrent attempts cannot all pass one check.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait RateLimiter: Send + Sync {
@@ -76,11 +78,13 @@ pub trait RateLimiter: Send + Sync {
     /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached.
     async fn hit(&self, key: &str, window: Duration) -> Result<WindowCount, DependencyError>;
 
-    /// Forgets `key`'s count.
+    /// Takes back one hit of `key`'s current window: an attempt that turned out not to count
+    /// (a login with the right password). Never goes below zero, never starts or lengthens a
+    /// window, and does nothing once the window has ended. Atomic like [`RateLimiter::hit`].
     ///
     /// # Errors
     /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached.
-    async fn reset(&self, key: &str) -> Result<(), DependencyError>;
+    async fn withdraw(&self, key: &str) -> Result<(), DependencyError>;
 }
 
 /// What shared state says about the session and the user of an access token.

@@ -1,7 +1,7 @@
 //! Sessions: refresh tokens that rotate exactly once, reuse that revokes, and revocation by the
 //! owner only, alone or with a user update.
 
-use super::{AccountStore, insert};
+use super::{AccountStore, insert, present, presenting, start};
 use crate::support::{now, session_id, tag, token_hash};
 use chrono::Duration;
 use futures_util::future::join_all;
@@ -9,35 +9,21 @@ use reserva_application::ports::accounts::{
     NewSession, RefreshRotation, RevokeSessions, SessionSelector, UserChanges,
 };
 use reserva_application::ports::security::RefreshTokenHash;
-use reserva_domain::accounts::{Role, SessionId, UserId};
-
-async fn start<S: AccountStore>(store: &S, user: UserId) -> (SessionId, RefreshTokenHash) {
-    let (id, token) = (session_id(), token_hash());
-    let session = NewSession {
-        id,
-        user_id: user,
-        refresh_token: token.clone(),
-        refresh_expires_at: now() + Duration::days(14),
-        now: now(),
-    };
-    assert_eq!(store.start_session(session).await, Ok(()));
-    (id, token)
-}
+use reserva_domain::accounts::Role;
+use std::time::Duration as StdDuration;
 
 async fn rotate<S: AccountStore>(store: &S, token: &RefreshTokenHash) -> RefreshRotation {
     let next = token_hash();
     rotate_to(store, token, &next).await
 }
 
+/// Rotates without a grace window: any second presentation is reuse.
 async fn rotate_to<S: AccountStore>(
     store: &S,
     token: &RefreshTokenHash,
     next: &RefreshTokenHash,
 ) -> RefreshRotation {
-    let rotation = store
-        .rotate_refresh_token(token, next, now() + Duration::days(14), now())
-        .await;
-    rotation.unwrap_or_else(|error| panic!("rotate_refresh_token failed: {error}"))
+    present(store, &presenting(token, next, now(), StdDuration::ZERO)).await
 }
 
 /// `AllExcept` revokes every other live session; `All` revokes the rest. Revoked ids are returned
@@ -115,13 +101,8 @@ pub async fn concurrent_rotations_of_one_token_let_exactly_one_through<S: Accoun
     let user = insert(store, &format!("race{}", tag()), Role::Member).await;
     let (_, token) = start(store, user.id).await;
     let results = join_all((0..10).map(|_| {
-        let next = token_hash();
-        let token = token.clone();
-        async move {
-            store
-                .rotate_refresh_token(&token, &next, now() + Duration::days(1), now())
-                .await
-        }
+        let request = presenting(&token, &token_hash(), now(), StdDuration::ZERO);
+        async move { store.rotate_refresh_token(&request).await }
     }))
     .await;
     let rotated = results

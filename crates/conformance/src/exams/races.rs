@@ -54,7 +54,7 @@ pub async fn concurrent_inserts_if_room_are_decided_one_by_one<S: ExamStore>(sto
 }
 
 /// The same reservations confirmed several times at once, mixed with others (700 people each, so
-/// 71 fit in an hour, as in BASELINE.md's probe): each is confirmed exactly once, its repeats are
+/// 71 fit in an hour, as in the load tool's correctness probe): each is confirmed exactly once, its repeats are
 /// refused as no longer pending, and the hour holds exactly the confirmed sum.
 pub async fn repeated_concurrent_confirms_count_once<S: ExamStore>(store: &S) {
     let start = some_hour();

@@ -44,6 +44,9 @@ macro_rules! __shared_state_cases {
                     rate_limiter_counts_hits_in_a_window,
                     rate_limiter_counts_concurrent_hits_exactly,
                     rate_limiter_window_expires,
+                    rate_limiter_withdraws_one_hit_within_the_window,
+                    rate_limiter_applies_concurrent_withdrawals_exactly,
+                    rate_limiter_withdrawal_after_the_window_changes_nothing,
                 ],
                 sessions: [
                     revoked_sessions_stay_revoked_until_the_given_instant,

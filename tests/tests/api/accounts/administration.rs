@@ -1,5 +1,5 @@
 //! User administration over HTTP: administrators list, change and deactivate users, members are
-//! forbidden, and role changes reach live tokens at once.
+//! forbidden, role changes reach live tokens at once, and no route removes the last administrator.
 
 use crate::helpers::{Backend, TestApp, on_both_backends, unique};
 use serde_json::json;
@@ -7,6 +7,8 @@ use serde_json::json;
 on_both_backends!(
     administrators_manage_users_and_members_are_forbidden,
     role_changes_apply_to_live_tokens_at_once,
+    administrators_cannot_delete_themselves_through_me,
+    two_administrators_demoting_each_other_leave_one,
 );
 
 async fn administrators_manage_users_and_members_are_forbidden(backend: Backend) {
@@ -163,4 +165,68 @@ async fn role_changes_apply_to_live_tokens_at_once(backend: Backend) {
     app.get("/api/v1/users/me", Some(fresh))
         .await
         .assert_problem(401, "token_revoked");
+}
+
+/// `DELETE /users/me` follows the admin routes' rule: an administrator's own access is removed
+/// by another administrator only, whether or not others exist.
+async fn administrators_cannot_delete_themselves_through_me(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (admin, _) = app.admin(&unique("root")).await;
+    app.delete("/api/v1/users/me", Some(&admin))
+        .await
+        .assert_problem(409, "own_admin_access");
+    let (_, _, second_id) = app.member(&unique("deputy")).await;
+    let promote = json!({"role": "admin"});
+    let target = format!("/api/v1/admin/users/{second_id}");
+    assert_eq!(app.patch(&target, &promote, Some(&admin)).await.status, 200);
+    app.delete("/api/v1/users/me", Some(&admin))
+        .await
+        .assert_problem(409, "own_admin_access");
+    let me = app.get("/api/v1/users/me", Some(&admin)).await;
+    assert_eq!((me.status, &me.body["role"]), (200, &json!("admin")));
+}
+
+/// Two administrators demote each other at the same moment: one wins, the other is refused
+/// (`last_admin`, or `forbidden` if the winner's change reached them first), and one active
+/// administrator remains.
+async fn two_administrators_demoting_each_other_leave_one(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (first, first_id) = app.admin(&unique("root")).await;
+    let name = unique("deputy");
+    let (_, _, second_id) = app.member(&name).await;
+    let promote = json!({"role": "admin"});
+    let second_path = format!("/api/v1/admin/users/{second_id}");
+    assert_eq!(
+        app.patch(&second_path, &promote, Some(&first)).await.status,
+        200
+    );
+    let login = app.login(&name, "secret123").await;
+    let second = login.body["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let demote = json!({"role": "member"});
+    let first_path = format!("/api/v1/admin/users/{first_id}");
+    let (by_first, by_second) = tokio::join!(
+        app.patch(&second_path, &demote, Some(&first)),
+        app.patch(&first_path, &demote, Some(&second)),
+    );
+    let statuses = [by_first.status, by_second.status];
+    let (winner, loser) = match statuses {
+        [200, _] => (&first, &by_second),
+        [_, 200] => (&second, &by_first),
+        _ => panic!("one demotion must win: {statuses:?} {by_first:?} {by_second:?}"),
+    };
+    assert!(
+        matches!(
+            (loser.status, loser.body["code"].as_str()),
+            (409, Some("last_admin")) | (403, Some("forbidden"))
+        ),
+        "{loser:?}"
+    );
+    let admins = app
+        .get("/api/v1/admin/users?role=admin", Some(winner))
+        .await;
+    assert_eq!(admins.status, 200, "the winner is still an administrator");
+    assert_eq!(admins.body["items"].as_array().map(Vec::len), Some(1));
 }

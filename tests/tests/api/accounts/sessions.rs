@@ -11,7 +11,11 @@ on_both_backends!(
 );
 
 async fn refresh_rotates_and_reuse_revokes_the_family(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    // No grace window: any second presentation of a used token is reuse.
+    let app = TestApp::spawn_with(backend, |settings| {
+        settings.auth.refresh_grace_seconds = 0;
+    })
+    .await;
     let (_, first_refresh, _) = app.member(&unique("bob")).await;
     let rotated = app
         .post(

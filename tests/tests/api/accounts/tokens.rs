@@ -1,5 +1,5 @@
-//! Credentials that must not get in: forged, expired and malformed access tokens, and repeated
-//! wrong passwords (login throttling).
+//! Credentials that must not get in: forged, expired, not-yet-valid and malformed access tokens,
+//! and repeated wrong passwords (login throttling).
 
 use crate::helpers::{Backend, JWT_SECRET, TestApp, on_both_backends, unique};
 use serde_json::json;
@@ -32,6 +32,9 @@ async fn forged_expired_and_malformed_tokens_are_401(backend: Backend) {
         b"some-other-secret-that-is-long-enough!!",
     );
     let valid_forgery = forge(&claims(now + 600), JWT_SECRET.as_bytes());
+    let mut not_yet = claims(now + 600);
+    not_yet["nbf"] = json!(now + 300);
+    let not_yet_valid = forge(&not_yet, JWT_SECRET.as_bytes());
     let (header, rest) = access.split_once('.').expect("jwt");
     let (payload, signature) = rest.split_once('.').expect("jwt");
     let tampered = format!("{header}.{payload}x.{signature}");
@@ -41,6 +44,7 @@ async fn forged_expired_and_malformed_tokens_are_401(backend: Backend) {
         &wrong_key,
         &tampered,
         &alg_none,
+        &not_yet_valid,
         "not-a-jwt",
     ] {
         app.get("/api/v1/users/me", Some(token))

@@ -77,7 +77,7 @@ impl TestApp {
         Self::spawn_with(backend, |_| {}).await
     }
 
-    /// Starts a server over a fresh, empty store, with the settings `configure` changes.
+    /// Starts a server over a fresh, empty store, with `configure` applied to its settings.
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = base_settings();
         configure(&mut settings);

@@ -1,9 +1,9 @@
 //! `/admin/users*`: user administration.
 
 use super::dto::{AdminUpdateUserRequest, AdminUserResponse, RoleDto, UserPageResponse};
-use crate::auth::Authenticated;
+use crate::auth::Administrator;
 use crate::errors::{ApiError, Problem};
-use crate::input::Query;
+use crate::input::{Deferred, Query};
 use crate::pagination::{decode_cursor, encode_cursor, page_limit};
 use crate::routes::validated;
 use crate::state::ApiState;
@@ -38,16 +38,16 @@ pub(crate) struct ListUsersQuery {
         (status = 200, body = UserPageResponse),
         (status = 400, body = Problem),
         (status = 401, body = Problem),
-        (status = 403, body = Problem),
+        (status = 403, description = "`forbidden`: administrators only", body = Problem),
     )
 )]
 #[get("/admin/users")]
 pub(crate) async fn list_users(
     state: web::Data<ApiState>,
-    caller: Authenticated,
-    query: Query<ListUsersQuery>,
+    caller: Administrator,
+    query: Deferred<Query<ListUsersQuery>>,
 ) -> Result<web::Json<UserPageResponse>, ApiError> {
-    let query = query.into_inner();
+    let query = query.read()?.into_inner();
     let command = ListUsersCommand {
         role: query.role.map(Into::into),
         search: query.q,
@@ -72,16 +72,17 @@ pub(crate) async fn list_users(
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, body = AdminUserResponse),
-        (status = 403, body = Problem),
+        (status = 403, description = "`forbidden`: administrators only", body = Problem),
         (status = 404, body = Problem),
     )
 )]
 #[get("/admin/users/{id}")]
 pub(crate) async fn get_user(
     state: web::Data<ApiState>,
-    caller: Authenticated,
-    id: web::Path<Uuid>,
+    caller: Administrator,
+    id: Deferred<web::Path<Uuid>>,
 ) -> Result<web::Json<AdminUserResponse>, ApiError> {
+    let id = id.read()?;
     let user = state
         .accounts
         .get_user(&caller.0, UserId::from_uuid(*id))
@@ -98,19 +99,20 @@ pub(crate) async fn get_user(
     responses(
         (status = 200, body = AdminUserResponse),
         (status = 400, body = Problem),
-        (status = 403, body = Problem),
+        (status = 403, description = "`forbidden`: administrators only", body = Problem),
         (status = 404, body = Problem),
-        (status = 409, description = "`own_admin_access`: admins cannot demote or deactivate themselves", body = Problem),
+        (status = 409, description = "`own_admin_access`: admins cannot demote or deactivate themselves; `last_admin`: it would leave no active administrator", body = Problem),
     )
 )]
 #[patch("/admin/users/{id}")]
 pub(crate) async fn update_user(
     state: web::Data<ApiState>,
-    caller: Authenticated,
-    id: web::Path<Uuid>,
-    body: web::Json<AdminUpdateUserRequest>,
+    caller: Administrator,
+    id: Deferred<web::Path<Uuid>>,
+    body: Deferred<web::Json<AdminUpdateUserRequest>>,
 ) -> Result<web::Json<AdminUserResponse>, ApiError> {
-    let body = validated(body.into_inner())?;
+    let id = id.read()?;
+    let body = validated(body.read()?.into_inner())?;
     let changes = AdminUserChanges {
         role: body.role.map(Into::into),
         is_active: body.is_active,
@@ -129,17 +131,18 @@ pub(crate) async fn update_user(
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 204),
-        (status = 403, body = Problem),
+        (status = 403, description = "`forbidden`: administrators only", body = Problem),
         (status = 404, body = Problem),
-        (status = 409, body = Problem),
+        (status = 409, description = "`own_admin_access` or `last_admin`", body = Problem),
     )
 )]
 #[delete("/admin/users/{id}")]
 pub(crate) async fn delete_user(
     state: web::Data<ApiState>,
-    caller: Authenticated,
-    id: web::Path<Uuid>,
+    caller: Administrator,
+    id: Deferred<web::Path<Uuid>>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = id.read()?;
     state
         .accounts
         .deactivate_user(&caller.0, UserId::from_uuid(*id))

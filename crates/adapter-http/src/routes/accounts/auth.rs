@@ -2,6 +2,7 @@
 
 use super::dto::{LoginRequest, RefreshRequest, SignupRequest, TokenResponse, UserResponse};
 use crate::auth::Authenticated;
+use crate::client_address::ClientAddress;
 use crate::errors::{ApiError, Problem};
 use crate::routes::validated;
 use crate::state::ApiState;
@@ -42,25 +43,28 @@ pub(crate) async fn signup(
     responses(
         (status = 200, body = TokenResponse),
         (status = 401, description = "`invalid_credentials` (one answer for every cause)", body = Problem),
-        (status = 429, description = "Too many failures for this account; see `Retry-After`", body = Problem),
+        (status = 429, description = "`too_many_login_attempts`: over a login limit (per account and client address, per address, per account); see `Retry-After`", body = Problem),
     )
 )]
 #[post("/auth/login")]
 pub(crate) async fn login(
     state: web::Data<ApiState>,
+    client: ClientAddress,
     body: web::Json<LoginRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let body = validated(body.into_inner())?;
     let command = LoginCommand {
         email: body.email,
         password: body.password,
+        client: client.0,
     };
     let tokens = state.accounts.login(command).await?;
     Ok(web::Json(TokenResponse::new(tokens, state.time_zone)))
 }
 
-/// Trade a refresh token for a new pair. Each refresh token works once; presenting a used one
-/// ends the whole login session.
+/// Trade a refresh token for a new pair. Each refresh token works once: presented again within
+/// the grace window (`auth.refresh_grace_seconds`, 10 s) of its rotation it answers the same
+/// pair; later it ends the whole login session.
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,

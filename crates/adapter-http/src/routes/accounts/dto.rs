@@ -1,5 +1,6 @@
 //! Request and response bodies of the accounts endpoints.
 
+use crate::routes::{plain_text, visible_text};
 use reserva_application::accounts::IssuedTokens;
 use reserva_application::time::format_instant;
 use reserva_domain::accounts::{Role, User};
@@ -45,21 +46,21 @@ impl From<Role> for RoleDto {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SignupRequest {
-    /// Login e-mail; compared case-insensitively.
-    #[schema(example = "ann@example.com")]
-    #[validate(length(max = 254))]
+    /// Login e-mail; compared case-insensitively. No control or invisible characters.
+    #[schema(example = "ann@example.com", format = Email)]
+    #[validate(length(max = 254), custom(function = "visible_text"))]
     pub email: String,
     /// 3–30 letters, digits, `_`, `.` or `-`; unique.
     #[schema(example = "ann")]
-    #[validate(length(max = 64))]
+    #[validate(length(max = 64), custom(function = "plain_text"))]
     pub username: String,
     /// At least 8 characters with a letter and a digit.
     #[schema(example = "secret123")]
-    #[validate(length(max = 1024))]
+    #[validate(length(max = 1024), custom(function = "plain_text"))]
     pub password: String,
     /// The same password again.
     #[schema(example = "secret123")]
-    #[validate(length(max = 1024))]
+    #[validate(length(max = 1024), custom(function = "plain_text"))]
     pub password_confirm: String,
 }
 
@@ -68,12 +69,12 @@ pub(crate) struct SignupRequest {
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginRequest {
     /// Login e-mail.
-    #[schema(example = "ann@example.com")]
-    #[validate(length(min = 1, max = 254))]
+    #[schema(example = "ann@example.com", format = Email)]
+    #[validate(length(min = 1, max = 254), custom(function = "visible_text"))]
     pub email: String,
     /// Password.
     #[schema(example = "secret123")]
-    #[validate(length(min = 1, max = 1024))]
+    #[validate(length(min = 1, max = 1024), custom(function = "plain_text"))]
     pub password: String,
 }
 
@@ -82,7 +83,7 @@ pub(crate) struct LoginRequest {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RefreshRequest {
     /// The refresh token from login or the last refresh.
-    #[validate(length(min = 1, max = 255))]
+    #[validate(length(min = 1, max = 255), custom(function = "plain_text"))]
     pub refresh_token: String,
 }
 
@@ -91,13 +92,13 @@ pub(crate) struct RefreshRequest {
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateMeRequest {
     /// New username.
-    #[validate(length(max = 64))]
+    #[validate(length(max = 64), custom(function = "plain_text"))]
     pub username: Option<String>,
     /// New password; ends every other session.
-    #[validate(length(max = 1024))]
+    #[validate(length(max = 1024), custom(function = "plain_text"))]
     pub password: Option<String>,
     /// Required with `password`.
-    #[validate(length(max = 1024))]
+    #[validate(length(max = 1024), custom(function = "plain_text"))]
     pub current_password: Option<String>,
 }
 

@@ -1,6 +1,7 @@
 //! Request and response bodies of the exams endpoints.
 
 use crate::errors::ApiError;
+use crate::routes::plain_text;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use reserva_application::ports::exams::Slot;
 use reserva_application::time::format_instant;
@@ -81,11 +82,11 @@ pub(crate) fn parse_bound(
 pub(crate) struct CreateReservationRequest {
     /// First hour, on the hour, RFC 3339 with offset.
     #[schema(example = "2026-12-10T14:00:00+09:00")]
-    #[validate(length(max = 64))]
+    #[validate(length(max = 64), custom(function = "plain_text"))]
     pub starts_at: String,
     /// End (exclusive), on the hour.
     #[schema(example = "2026-12-10T16:00:00+09:00")]
-    #[validate(length(max = 64))]
+    #[validate(length(max = 64), custom(function = "plain_text"))]
     pub ends_at: String,
     /// Examinees, 1–50,000.
     #[schema(example = 120)]
@@ -97,10 +98,10 @@ pub(crate) struct CreateReservationRequest {
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateReservationRequest {
     /// New first hour.
-    #[validate(length(max = 64))]
+    #[validate(length(max = 64), custom(function = "plain_text"))]
     pub starts_at: Option<String>,
     /// New end.
-    #[validate(length(max = 64))]
+    #[validate(length(max = 64), custom(function = "plain_text"))]
     pub ends_at: Option<String>,
     /// New headcount.
     pub headcount: Option<i64>,

@@ -4,10 +4,10 @@ use super::dto::{
     CreateReservationRequest, ReservationPageResponse, ReservationResponse, StatusDto,
     UpdateReservationRequest, parse_bound, parse_instant,
 };
-use crate::auth::Authenticated;
+use crate::auth::{Administrator, Authenticated};
 use crate::errors::{ApiError, Problem};
 use crate::idempotency;
-use crate::input::Query;
+use crate::input::{Deferred, Query};
 use crate::pagination::{decode_cursor, encode_cursor, page_limit};
 use crate::routes::validated;
 use crate::state::ApiState;
@@ -45,9 +45,9 @@ pub(crate) async fn create(
     state: web::Data<ApiState>,
     request: HttpRequest,
     caller: Authenticated,
-    body: web::Json<CreateReservationRequest>,
+    body: Deferred<web::Json<CreateReservationRequest>>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = validated(body.into_inner())?;
+    let body = validated(body.read()?.into_inner())?;
     let command = CreateReservationCommand {
         starts_at: parse_instant("starts_at", &body.starts_at)?,
         ends_at: parse_instant("ends_at", &body.ends_at)?,
@@ -100,9 +100,9 @@ pub(crate) struct ListQuery {
 pub(crate) async fn list(
     state: web::Data<ApiState>,
     caller: Authenticated,
-    query: Query<ListQuery>,
+    query: Deferred<Query<ListQuery>>,
 ) -> Result<web::Json<ReservationPageResponse>, ApiError> {
-    let query = query.into_inner();
+    let query = query.read()?.into_inner();
     let zone = state.exams.zone();
     let command = ListReservationsCommand {
         user_id: query.user_id.map(UserId::from_uuid),
@@ -142,8 +142,9 @@ pub(crate) async fn list(
 pub(crate) async fn get_one(
     state: web::Data<ApiState>,
     caller: Authenticated,
-    id: web::Path<Uuid>,
+    id: Deferred<web::Path<Uuid>>,
 ) -> Result<web::Json<ReservationResponse>, ApiError> {
+    let id = id.read()?;
     let reservation = state
         .exams
         .get_reservation(&caller.0, ReservationId::from_uuid(*id))
@@ -172,10 +173,11 @@ pub(crate) async fn get_one(
 pub(crate) async fn update(
     state: web::Data<ApiState>,
     caller: Authenticated,
-    id: web::Path<Uuid>,
-    body: web::Json<UpdateReservationRequest>,
+    id: Deferred<web::Path<Uuid>>,
+    body: Deferred<web::Json<UpdateReservationRequest>>,
 ) -> Result<web::Json<ReservationResponse>, ApiError> {
-    let body = validated(body.into_inner())?;
+    let id = id.read()?;
+    let body = validated(body.read()?.into_inner())?;
     let command = EditReservationCommand {
         starts_at: body
             .starts_at
@@ -211,8 +213,9 @@ pub(crate) async fn update(
 pub(crate) async fn cancel(
     state: web::Data<ApiState>,
     caller: Authenticated,
-    id: web::Path<Uuid>,
+    id: Deferred<web::Path<Uuid>>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = id.read()?;
     state
         .exams
         .cancel_reservation(&caller.0, ReservationId::from_uuid(*id))
@@ -228,7 +231,7 @@ pub(crate) async fn cancel(
     responses(
         (status = 200, body = ReservationResponse, headers(("Idempotent-Replayed" = String, description = "`true` when this is the recorded response of an earlier request with the same Idempotency-Key"))),
         (status = 400, description = "`invalid_idempotency_key`", body = Problem),
-        (status = 403, body = Problem),
+        (status = 403, description = "`forbidden`: administrators only", body = Problem),
         (status = 404, body = Problem),
         (status = 409, description = "`not_pending`, `capacity_exceeded` naming the hour, or `idempotency_key_in_flight`", body = Problem),
         (status = 422, description = "`idempotency_key_reused`: the key was used for a different request", body = Problem),
@@ -239,11 +242,11 @@ pub(crate) async fn cancel(
 pub(crate) async fn confirm(
     state: web::Data<ApiState>,
     request: HttpRequest,
-    caller: Authenticated,
-    id: web::Path<Uuid>,
+    caller: Administrator,
+    id: Deferred<web::Path<Uuid>>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
-    let id = ReservationId::from_uuid(*id);
+    let id = ReservationId::from_uuid(*id.read()?);
     let handler = {
         let state = state.clone();
         async move {

@@ -3,7 +3,7 @@
 use super::dto::{DaySlotsResponse, SlotResponse};
 use crate::auth::Authenticated;
 use crate::errors::{ApiError, Problem};
-use crate::input::Query;
+use crate::input::{Deferred, Query};
 use crate::state::ApiState;
 use actix_web::{get, web};
 use chrono::NaiveDate;
@@ -36,11 +36,12 @@ pub(crate) struct SlotQuery {
 pub(crate) async fn list_slots(
     state: web::Data<ApiState>,
     _caller: Authenticated,
-    query: Query<SlotQuery>,
+    query: Deferred<Query<SlotQuery>>,
 ) -> Result<web::Json<DaySlotsResponse>, ApiError> {
-    let date = NaiveDate::parse_from_str(&query.into_inner().date, "%Y-%m-%d").map_err(|_| {
-        ApiError::invalid_field("date", "invalid_date", "must be a date like 2026-12-10")
-    })?;
+    let date =
+        NaiveDate::parse_from_str(&query.read()?.into_inner().date, "%Y-%m-%d").map_err(|_| {
+            ApiError::invalid_field("date", "invalid_date", "must be a date like 2026-12-10")
+        })?;
     let day = state.exams.day_slots(date).await?;
     let zone = state.time_zone;
     Ok(web::Json(DaySlotsResponse {
