@@ -7,6 +7,7 @@
 //! [`HttpApi`] and [`StopHandle`] only.
 
 mod auth;
+mod body_deadline;
 mod client_address;
 pub mod errors;
 mod idempotency;

@@ -1,6 +1,11 @@
-//! Prometheus metrics: request counts and latencies by route pattern (never by raw path, so ids
-//! do not explode the label space).
+//! Prometheus metrics: request counts and latencies by method and route pattern.
+//!
+//! Every label comes from a closed set, so no client can grow the series count: the method is one
+//! of the methods the API knows or `other`, the route is a pattern the server registered (never
+//! the raw path, so ids do not explode the label space) or `unmatched`, and the status is one the
+//! server answered.
 
+use actix_web::http::Method;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -12,14 +17,14 @@ use std::time::Duration;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
+    method: &'static str,
     route: String,
     status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct LatencyLabels {
-    method: String,
+    method: &'static str,
     route: String,
 }
 
@@ -29,6 +34,28 @@ pub(crate) struct Metrics {
     registry: Arc<Registry>,
     requests: Family<RequestLabels, Counter>,
     latency: Family<LatencyLabels, Histogram>,
+}
+
+/// The route label of a request no registered pattern matched.
+pub(crate) const UNMATCHED: &str = "unmatched";
+
+/// The methods that get a label value of their own; every other one counts as `other`.
+const KNOWN_METHODS: [(Method, &str); 7] = [
+    (Method::GET, "GET"),
+    (Method::POST, "POST"),
+    (Method::PUT, "PUT"),
+    (Method::PATCH, "PATCH"),
+    (Method::DELETE, "DELETE"),
+    (Method::HEAD, "HEAD"),
+    (Method::OPTIONS, "OPTIONS"),
+];
+
+/// The method label: the method itself if it is a known one, else `other`.
+fn method_label(method: &Method) -> &'static str {
+    KNOWN_METHODS
+        .iter()
+        .find(|(known, _)| known == method)
+        .map_or("other", |&(_, label)| label)
 }
 
 fn latency_histogram() -> Histogram {
@@ -55,11 +82,19 @@ impl Metrics {
         }
     }
 
-    pub(crate) fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        let (method, route) = (method.to_owned(), route.to_owned());
+    /// Counts one answered request. `route` is the matched pattern, `None` when none matched.
+    pub(crate) fn observe(
+        &self,
+        method: &Method,
+        route: Option<&str>,
+        status: u16,
+        elapsed: Duration,
+    ) {
+        let method = method_label(method);
+        let route = route.unwrap_or(UNMATCHED).to_owned();
         self.latency
             .get_or_create(&LatencyLabels {
-                method: method.clone(),
+                method,
                 route: route.clone(),
             })
             .observe(elapsed.as_secs_f64());
@@ -88,12 +123,34 @@ mod tests {
     #[test]
     fn renders_counts_by_route_pattern() {
         let metrics = Metrics::new();
-        metrics.observe("GET", "/api/v1/users/me", 200, Duration::from_millis(3));
-        metrics.observe("GET", "/api/v1/users/me", 200, Duration::from_millis(4));
+        let route = Some("/api/v1/users/me");
+        metrics.observe(&Method::GET, route, 200, Duration::from_millis(3));
+        metrics.observe(&Method::GET, route, 200, Duration::from_millis(4));
         let text = metrics.render();
         assert!(text.contains(
             r#"reserva_http_requests_total{method="GET",route="/api/v1/users/me",status="200"} 2"#
         ), "{text}");
         assert!(text.contains("reserva_http_request_duration_seconds_bucket"));
+    }
+
+    #[test]
+    fn unknown_methods_and_paths_share_one_series() {
+        let metrics = Metrics::new();
+        for n in 0..20 {
+            let method = Method::from_bytes(format!("ZZ{n}").as_bytes()).expect("a token");
+            metrics.observe(&method, None, 404, Duration::from_millis(1));
+        }
+        let text = metrics.render();
+        let series = text
+            .lines()
+            .filter(|line| line.starts_with("reserva_http_requests_total{"))
+            .collect::<Vec<_>>();
+        assert_eq!(
+            series,
+            [r#"reserva_http_requests_total{method="other",route="unmatched",status="404"} 20"#],
+            "{text}"
+        );
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        assert_eq!(method_label(&Method::TRACE), "other");
     }
 }

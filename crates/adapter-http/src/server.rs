@@ -1,5 +1,7 @@
-//! The HTTP server: app assembly, middleware order, extractor limits, binding and shutdown.
+//! The HTTP server: app assembly, middleware order, extractor limits, time and connection limits,
+//! binding and shutdown.
 
+use crate::body_deadline::{BodyTimeout, limit_body_time};
 use crate::errors::{no_route, path_error};
 use crate::input::{json_error, query_error};
 use crate::metrics::Metrics;
@@ -27,8 +29,14 @@ pub struct HttpSettings {
     pub cors_allowed_origins: Vec<String>,
     /// Worker threads; 0 means one per core.
     pub workers: usize,
-    /// Time a client has to send its request headers.
+    /// Time a client has to send its request headers (408 and closed after it).
     pub client_request_timeout: Duration,
+    /// Time a client has to send its request body, counted from the end of its headers (408
+    /// `request_timeout` and closed after it).
+    pub body_timeout: Duration,
+    /// Connections each worker holds at most; beyond, new ones wait in the listen backlog. The
+    /// server sizes it so all workers together stay below the open-files limit.
+    pub max_connections_per_worker: usize,
     /// Idle keep-alive time.
     pub keep_alive: Duration,
     /// Graceful shutdown waits this long for in-flight requests.
@@ -42,6 +50,8 @@ impl Default for HttpSettings {
             cors_allowed_origins: Vec::new(),
             workers: 0,
             client_request_timeout: Duration::from_secs(5),
+            body_timeout: Duration::from_secs(10),
+            max_connections_per_worker: 25_000,
             keep_alive: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(10),
         }
@@ -137,6 +147,7 @@ impl HttpApi {
                 .app_data(state.clone())
                 .app_data(metrics.clone())
                 .app_data(json)
+                .app_data(BodyTimeout(http.body_timeout))
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .service(web::scope("/api/v1").configure(configure_v1))
@@ -144,12 +155,14 @@ impl HttpApi {
                 .service(docs)
                 .service(web::redirect("/docs", "/docs/"))
                 .default_service(web::to(no_route))
+                .wrap(from_fn(limit_body_time))
                 .wrap(cors(&http.cors_allowed_origins))
                 .wrap(security_headers())
                 .wrap(from_fn(request_context))
         };
         let mut server = HttpServer::new(factory)
             .client_request_timeout(settings.client_request_timeout)
+            .max_connections(settings.max_connections_per_worker.max(1))
             .keep_alive(settings.keep_alive)
             .shutdown_timeout(settings.shutdown_timeout.as_secs())
             .disable_signals();

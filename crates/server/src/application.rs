@@ -1,5 +1,6 @@
 //! Start-up: connect the adapters, wire them to the use cases, bind the HTTP server.
 
+use crate::limits;
 use crate::settings::Settings;
 use crate::stores::{self, SharedStatePorts, StorePorts};
 use reserva_adapter_crypto::{Argon2PasswordHasher, JwtAccessTokens, RefreshTokens};
@@ -135,6 +136,7 @@ impl Application {
     /// # Errors
     /// [`StartupError`] when a dependency, the address or a setting is unusable.
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let open_files = limits::raise_open_files();
         let (store, shared) = connect(settings).await?;
         let exams = exams(settings, &store)?;
         // Slots must exist before the first booking; the job then keeps the horizon rolling.
@@ -159,11 +161,21 @@ impl Application {
             source,
         };
         let listener = TcpListener::bind(&address).map_err(bind_error)?;
+        let budget = limits::connection_budget(settings, open_files.map(|files| files.soft));
+        tracing::info!(
+            max_connections = budget.total(),
+            per_worker = budget.per_worker,
+            workers = budget.workers,
+            kept_for_pools_and_files = budget.reserved,
+            "connection bound"
+        );
         let http = HttpSettings {
             body_limit_bytes: server.body_limit_bytes,
             cors_allowed_origins: server.cors_allowed_origins.clone(),
             workers: server.workers,
             client_request_timeout: Duration::from_millis(server.client_request_timeout_ms),
+            body_timeout: Duration::from_millis(server.body_timeout_ms),
+            max_connections_per_worker: budget.per_worker,
             keep_alive: Duration::from_secs(server.keep_alive_seconds),
             shutdown_timeout: Duration::from_secs(server.shutdown_timeout_seconds),
         };

@@ -5,6 +5,7 @@
 pub mod application;
 pub mod cli;
 mod jobs;
+mod limits;
 pub mod settings;
 mod stores;
 pub mod telemetry;

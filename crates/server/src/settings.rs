@@ -152,8 +152,12 @@ pub struct ServerSettings {
     pub workers: usize,
     /// Largest JSON body accepted (413 above).
     pub body_limit_bytes: usize,
-    /// Time a client has to send its request headers.
+    /// Time a client has to send its request headers (408 after it).
     pub client_request_timeout_ms: u64,
+    /// Time a client has to send its request body once the headers are in (408 after it).
+    pub body_timeout_ms: u64,
+    /// Connections held at most; 0 = as many as fit below the open-files limit.
+    pub max_connections: usize,
     /// Idle keep-alive.
     pub keep_alive_seconds: u64,
     /// Graceful shutdown waits this long for in-flight requests.
@@ -173,6 +177,8 @@ impl Default for ServerSettings {
             workers: 0,
             body_limit_bytes: 64 * 1024,
             client_request_timeout_ms: 5_000,
+            body_timeout_ms: 10_000,
+            max_connections: 0,
             keep_alive_seconds: 30,
             shutdown_timeout_seconds: 10,
             cors_allowed_origins: Vec::new(),
@@ -332,6 +338,8 @@ pub struct ExamSettings {
     pub horizon_days: i64,
     /// Largest headcount of one reservation.
     pub max_headcount: u32,
+    /// Longest reservation, in hours (400 `duration_too_long` beyond).
+    pub max_duration_hours: i64,
     /// How often the slot generator rolls the horizon forward.
     pub slot_job_interval_minutes: u64,
 }
@@ -343,6 +351,7 @@ impl Default for ExamSettings {
             lead_time_hours: 72,
             horizon_days: 90,
             max_headcount: 50_000,
+            max_duration_hours: 24,
             slot_job_interval_minutes: 60,
         }
     }
@@ -354,11 +363,19 @@ impl ExamSettings {
     /// # Errors
     /// [`SettingsError::Invalid`] naming the rule.
     pub fn policy(&self) -> Result<reserva_domain::exams::BookingPolicy, SettingsError> {
+        let max_duration =
+            chrono::Duration::try_hours(self.max_duration_hours).ok_or_else(|| {
+                SettingsError::Invalid {
+                    field: "exams.max_duration_hours",
+                    problem: "is out of range".into(),
+                }
+            })?;
         reserva_domain::exams::BookingPolicy::new(
             self.capacity_per_hour,
             chrono::Duration::hours(self.lead_time_hours),
             chrono::Duration::days(self.horizon_days),
             self.max_headcount,
+            max_duration,
         )
         .map_err(|error| SettingsError::Invalid {
             field: "exams",
@@ -518,6 +535,9 @@ impl Settings {
         if self.database.max_connections == 0 || self.redis.max_connections == 0 {
             return invalid("*.max_connections", "must be positive");
         }
+        if self.server.client_request_timeout_ms == 0 || self.server.body_timeout_ms == 0 {
+            return invalid("server.*_timeout_ms", "must be positive");
+        }
         if self.server.body_limit_bytes < 1024 {
             return invalid("server.body_limit_bytes", "must be at least 1024");
         }
@@ -670,6 +690,12 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(error.contains("exams"), "{error}");
+        let mut settings = Settings::default();
+        settings.exams.max_duration_hours = 0;
+        assert!(
+            settings.validate().is_err(),
+            "a reservation lasts an hour at least"
+        );
     }
 
     /// Settings as `load` builds them from defaults, with `overrides` as if from the file.

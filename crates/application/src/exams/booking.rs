@@ -1,10 +1,10 @@
-//! The checks creating and editing a reservation share: the shape, window and headcount rules,
-//! and the advisory room check (the binding one happens at confirmation, under locks).
+//! The checks creating and editing a reservation share: the shape, window, duration and headcount
+//! rules, and the advisory room check (the binding one happens at confirmation, under locks).
 
 use super::{Exams, NoRoom};
 use crate::{DependencyError, FieldViolation};
 use chrono::{DateTime, Utc};
-use reserva_domain::exams::{Headcount, HourRange, HourRangeError, fits};
+use reserva_domain::exams::{Headcount, HourRange, HourRangeError, WindowViolation, fits};
 
 fn range_violation(error: HourRangeError) -> FieldViolation {
     match error {
@@ -42,10 +42,12 @@ impl Exams {
         self.policy
             .check(&range, headcount, self.now())
             .map_err(|violation| {
-                let field = if violation.code() == "headcount_too_large" {
-                    "headcount"
-                } else {
-                    "starts_at"
+                let field = match violation {
+                    WindowViolation::HeadcountTooLarge { .. } => "headcount",
+                    WindowViolation::TooLong { .. } => "ends_at",
+                    WindowViolation::TooSoon { .. } | WindowViolation::BeyondHorizon { .. } => {
+                        "starts_at"
+                    }
                 };
                 vec![FieldViolation::new(field, violation.code(), violation)]
             })?;

@@ -342,7 +342,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn shape_window_and_headcount_rules_are_400s_with_fields() {
+    async fn shape_window_duration_and_headcount_rules_are_400s_with_fields() {
         let exams = Fixture::new().exams();
         let member = principal(Role::Member);
         let cases = [
@@ -379,6 +379,11 @@ mod tests {
                 command(now() + Duration::days(90), 2, 1),
                 "starts_at",
                 "outside_booking_window",
+            ),
+            (
+                command(now() + Duration::days(5), 2_086, 1),
+                "ends_at",
+                "duration_too_long",
             ),
         ];
         for (command, field, code) in cases {

@@ -1,5 +1,7 @@
-//! The booking policy: capacity per hour, how far ahead a reservation must and may start, and the
-//! largest headcount. Defaults are the source system's: 50,000 people, 72 hours, 90 days.
+//! The booking policy: capacity per hour, how far ahead a reservation must and may start, the
+//! largest headcount and the longest reservation. Defaults are the source system's (50,000
+//! people, 72 hours, 90 days) and 24 hours, so one request cannot lock and count thousands of
+//! hourly slots.
 
 use super::{Headcount, HourRange};
 use chrono::{DateTime, Duration, Utc};
@@ -12,6 +14,7 @@ pub struct BookingPolicy {
     lead_time: Duration,
     horizon: Duration,
     max_headcount: u32,
+    max_duration: Duration,
 }
 
 /// A policy that makes no sense.
@@ -40,6 +43,12 @@ pub enum WindowViolation {
         /// The maximum.
         max: u32,
     },
+    /// Covers more hours than one reservation may.
+    #[error("must last at most {max_hours} hours")]
+    TooLong {
+        /// The longest reservation, in hours.
+        max_hours: i64,
+    },
 }
 
 impl WindowViolation {
@@ -49,6 +58,7 @@ impl WindowViolation {
         match self {
             Self::TooSoon { .. } | Self::BeyondHorizon { .. } => "outside_booking_window",
             Self::HeadcountTooLarge { .. } => "headcount_too_large",
+            Self::TooLong { .. } => "duration_too_long",
         }
     }
 }
@@ -60,6 +70,7 @@ impl Default for BookingPolicy {
             lead_time: Duration::hours(72),
             horizon: Duration::days(90),
             max_headcount: 50_000,
+            max_duration: Duration::hours(24),
         }
     }
 }
@@ -68,13 +79,14 @@ impl BookingPolicy {
     /// Builds a policy.
     ///
     /// # Errors
-    /// [`InvalidPolicy`] for a zero capacity or headcount, a negative lead time, or a horizon not
-    /// beyond the lead time.
+    /// [`InvalidPolicy`] for a zero capacity or headcount, a negative lead time, a horizon not
+    /// beyond the lead time, or a maximum duration under one hour.
     pub fn new(
         capacity_per_hour: u32,
         lead_time: Duration,
         horizon: Duration,
         max_headcount: u32,
+        max_duration: Duration,
     ) -> Result<Self, InvalidPolicy> {
         if capacity_per_hour == 0 || max_headcount == 0 {
             return Err(InvalidPolicy(
@@ -86,11 +98,17 @@ impl BookingPolicy {
                 "the horizon must lie beyond a non-negative lead time",
             ));
         }
+        if max_duration < Duration::hours(1) {
+            return Err(InvalidPolicy(
+                "the maximum duration must be at least one hour",
+            ));
+        }
         Ok(Self {
             capacity_per_hour,
             lead_time,
             horizon,
             max_headcount,
+            max_duration,
         })
     }
 
@@ -112,14 +130,21 @@ impl BookingPolicy {
         self.horizon
     }
 
+    /// The longest reservation.
+    #[must_use]
+    pub const fn max_duration(&self) -> Duration {
+        self.max_duration
+    }
+
     /// Whether an hour starting at `hour` may be booked at `now`.
     #[must_use]
     pub fn is_bookable(&self, hour: DateTime<Utc>, now: DateTime<Utc>) -> bool {
         hour >= now + self.lead_time && hour <= now + self.horizon
     }
 
-    /// Checks a requested range and headcount at `now`: the start at least the lead time ahead,
-    /// every covered hour within the horizon, and the headcount within the maximum.
+    /// Checks a requested range and headcount at `now`, in this order: the headcount within the
+    /// maximum, the range no longer than the maximum duration, the start at least the lead time
+    /// ahead, every covered hour within the horizon.
     ///
     /// # Errors
     /// The first [`WindowViolation`].
@@ -132,6 +157,11 @@ impl BookingPolicy {
         if headcount.get() > self.max_headcount {
             return Err(WindowViolation::HeadcountTooLarge {
                 max: self.max_headcount,
+            });
+        }
+        if range.ends_at() - range.starts_at() > self.max_duration {
+            return Err(WindowViolation::TooLong {
+                max_hours: self.max_duration.num_hours(),
             });
         }
         if range.starts_at() < now + self.lead_time {
@@ -228,10 +258,48 @@ mod tests {
     }
 
     #[test]
+    fn duration_maximum() {
+        let policy = BookingPolicy::default();
+        let start = now() + Duration::days(10);
+        assert_eq!(policy.check(&range(start, 24), people(1), now()), Ok(()));
+        for hours in [25, 2_086] {
+            assert_eq!(
+                policy.check(&range(start, hours), people(1), now()),
+                Err(WindowViolation::TooLong { max_hours: 24 }),
+                "{hours} hours"
+            );
+        }
+        assert_eq!(
+            WindowViolation::TooLong { max_hours: 24 }.code(),
+            "duration_too_long"
+        );
+        let longer = BookingPolicy::new(
+            1,
+            Duration::hours(1),
+            Duration::days(5),
+            1,
+            Duration::hours(48),
+        );
+        assert_eq!(
+            longer.map(|policy| policy.check(
+                &range(start - Duration::days(8), 48),
+                people(1),
+                now()
+            )),
+            Ok(Ok(()))
+        );
+    }
+
+    #[test]
     fn nonsense_policies_are_refused() {
-        assert!(BookingPolicy::new(0, Duration::hours(1), Duration::days(1), 1).is_err());
-        assert!(BookingPolicy::new(1, Duration::hours(-1), Duration::days(1), 1).is_err());
-        assert!(BookingPolicy::new(1, Duration::days(2), Duration::days(1), 1).is_err());
-        assert!(BookingPolicy::new(10, Duration::zero(), Duration::days(1), 5).is_ok());
+        let day = Duration::hours(24);
+        assert!(BookingPolicy::new(0, Duration::hours(1), Duration::days(1), 1, day).is_err());
+        assert!(BookingPolicy::new(1, Duration::hours(-1), Duration::days(1), 1, day).is_err());
+        assert!(BookingPolicy::new(1, Duration::days(2), Duration::days(1), 1, day).is_err());
+        let under_an_hour = Duration::minutes(59);
+        assert!(
+            BookingPolicy::new(1, Duration::zero(), Duration::days(1), 1, under_an_hour).is_err()
+        );
+        assert!(BookingPolicy::new(10, Duration::zero(), Duration::days(1), 5, day).is_ok());
     }
 }

@@ -3,5 +3,6 @@
 
 mod contract;
 mod endpoints;
+mod hostile_clients;
 mod hostile_input;
 mod http;
