@@ -2,10 +2,11 @@
 //!
 //! An annotation lists what its handler answers (409 `email_taken`, 403 for admins only). What
 //! the envelope answers whatever the handler does is added here, from the operation's shape, so
-//! no route can forget it: a body can be malformed (400), too large (413) or not JSON (415); a
-//! query or path parameter can be refused (400); a bearer route can be refused the token (401); a
-//! path id can name nothing (404); every `/api/` route can find a dependency down (503). Every
-//! error answer is documented as `application/problem+json`, the type it is sent with.
+//! no route can forget it: a body can be malformed (400), too slow to arrive (408), too large
+//! (413) or not JSON (415); a query or path parameter can be refused (400); a bearer route can be
+//! refused the token (401); a path id can name nothing (404); every `/api/` route can find a
+//! dependency down (503). Every error answer is documented as `application/problem+json`, the
+//! type it is sent with.
 
 use actix_web::http::StatusCode;
 use utoipa::openapi::path::{Operation, ParameterIn};
@@ -65,6 +66,7 @@ const UNAUTHENTICATED: &str = "`missing_token`, `invalid_token` or `token_revoke
 const NOT_FOUND: &str = "`not_found`: absent, not yours, or an id that is not a UUID";
 const TOO_LARGE: &str = "`payload_too_large`: the body is over `server.body_limit_bytes`";
 const NOT_JSON: &str = "`unsupported_media_type`: the body was not sent as `application/json`";
+const TOO_SLOW: &str = "`request_timeout`: the body did not arrive within `server.body_timeout_ms`; the connection closes";
 const UNAVAILABLE: &str =
     "`service_unavailable`: a dependency is down; try again after `Retry-After` seconds";
 
@@ -77,7 +79,12 @@ fn envelope_answers(operation: &Operation, under_api: bool) -> Vec<(u16, &'stati
     };
     let mut answers = Vec::new();
     if operation.request_body.is_some() {
-        answers.extend([(400, BODY_REFUSED), (413, TOO_LARGE), (415, NOT_JSON)]);
+        answers.extend([
+            (400, BODY_REFUSED),
+            (408, TOO_SLOW),
+            (413, TOO_LARGE),
+            (415, NOT_JSON),
+        ]);
     }
     if has_parameter(ParameterIn::Query) {
         answers.push((400, QUERY_REFUSED));
