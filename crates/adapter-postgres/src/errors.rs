@@ -30,6 +30,9 @@ pub(crate) fn write_outcome_error(error: QueryError) -> DependencyError {
             _,
         )
         | QueryError::DeserializationError(_) => true,
+        // With translated messages a lost connection cannot be told from the rest: a write that
+        // failed without a SQLSTATE class may have applied, so no retry is invited.
+        QueryError::DatabaseError(DatabaseErrorKind::Unknown, _) if messages_translated() => true,
         QueryError::DatabaseError(_, info) => info.message().contains("terminating connection"),
         _ => false,
     };
@@ -108,9 +111,12 @@ fn transient_message(message: &str) -> bool {
 }
 
 fn is_untranslated(lc_messages: &str) -> bool {
-    ["C", "POSIX", "en"]
-        .iter()
-        .any(|prefix| lc_messages.starts_with(prefix))
+    // "" leaves the server's own environment in force, which is C or English on every packaged
+    // PostgreSQL; "English_…" is how Windows names the English locales.
+    lc_messages.is_empty()
+        || ["C", "POSIX", "en", "English"]
+            .iter()
+            .any(|prefix| lc_messages.starts_with(prefix))
 }
 
 /// Whether a connection found its server's messages translated (set once, never cleared: one
@@ -249,10 +255,17 @@ mod tests {
 
     #[test]
     fn only_c_posix_and_english_messages_can_be_classified() {
-        for untranslated in ["C", "C.UTF-8", "POSIX", "en_US.UTF-8"] {
-            assert!(is_untranslated(untranslated), "{untranslated}");
+        for untranslated in [
+            "C",
+            "C.UTF-8",
+            "POSIX",
+            "en_US.UTF-8",
+            "English_United States.1252",
+            "",
+        ] {
+            assert!(is_untranslated(untranslated), "{untranslated:?}");
         }
-        for translated in ["de_DE.UTF-8", "ko_KR.UTF-8", ""] {
+        for translated in ["de_DE.UTF-8", "ko_KR.UTF-8"] {
             assert!(!is_untranslated(translated), "{translated:?}");
         }
     }

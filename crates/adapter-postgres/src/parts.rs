@@ -4,12 +4,12 @@
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError, RwLock};
 
 /// One value per type, shared by every clone of the store.
 #[derive(Default)]
 pub(crate) struct ModuleStates {
-    states: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    states: RwLock<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl ModuleStates {
@@ -18,13 +18,21 @@ impl ModuleStates {
         &self,
         init: impl FnOnce() -> State,
     ) -> Arc<State> {
+        // Every call but the first per type only reads: shared, so requests do not queue here.
         // Nothing can panic while the lock is held but a failed allocation, which would leave
         // the map as it was: a poisoned lock is safe to take.
-        let mut states = self.states.lock().unwrap_or_else(PoisonError::into_inner);
-        let existing = states
-            .get(&TypeId::of::<State>())
-            .and_then(|state| Arc::clone(state).downcast::<State>().ok());
-        if let Some(state) = existing {
+        let existing = |states: &HashMap<TypeId, Arc<dyn Any + Send + Sync>>| {
+            states
+                .get(&TypeId::of::<State>())
+                .and_then(|state| Arc::clone(state).downcast::<State>().ok())
+        };
+        let read = self.states.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(state) = existing(&read) {
+            return state;
+        }
+        drop(read);
+        let mut states = self.states.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(state) = existing(&states) {
             return state;
         }
         let state = Arc::new(init());

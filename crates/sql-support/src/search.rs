@@ -1,8 +1,9 @@
 //! Literal search text as a `LIKE` pattern: the caller's `%`, `_` and `\` match themselves.
 
 /// `%search%` with `%`, `_` and `\` escaped by `\` (use with `ESCAPE '\'`, PostgreSQL's default
-/// escape for `LIKE`/`ILIKE`). Case is left to the comparison: PostgreSQL's `ILIKE` folds it,
-/// SQLite's `LIKE` folds ASCII letters.
+/// escape for `LIKE`/`ILIKE`). Case is left to the caller and the comparison: PostgreSQL's
+/// `ILIKE` folds it; SQLite's `LIKE` folds ASCII letters only, so the SQLite store lowercases the
+/// search first (e-mails are stored lowercased).
 #[must_use]
 pub fn like_pattern(search: &str) -> String {
     let mut pattern = String::with_capacity(search.len() + 2);

@@ -95,8 +95,12 @@ async fn confirm_all(
                 let status = status_after_confirm(r)?;
                 check_capacity_change(&slots, None, (&r.range, r.headcount))?;
                 take_capacity(&mut slots, &r.range, r.headcount);
-                for hour in r.range.hours() {
-                    *taken.entry(hour).or_default() += people(r.headcount);
+                // Every locked slot the range covers, as `shift_counts` counts them on a cancel.
+                let covered = slots.iter().filter(|slot| {
+                    r.range.starts_at() <= slot.starts_at && slot.starts_at < r.range.ends_at()
+                });
+                for slot in covered {
+                    *taken.entry(slot.starts_at).or_default() += people(r.headcount);
                 }
                 r.status = status;
                 confirmed.ids.push(r.id.as_uuid());

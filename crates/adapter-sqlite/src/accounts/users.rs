@@ -167,7 +167,9 @@ impl UserRepository for SqliteStore {
                     select = select.filter(users::id.lt(before.as_uuid().to_string()));
                 }
                 if let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) {
-                    let pattern = like_pattern(search);
+                    // E-mails are stored lowercased (Unicode) and SQLite's LIKE folds ASCII
+                    // letters only: lowercase the search so `JÖRG` finds `jörg@…`.
+                    let pattern = like_pattern(&search.to_lowercase());
                     select = select.filter(
                         users::email
                             .like(pattern.clone())
