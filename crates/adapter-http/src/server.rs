@@ -155,8 +155,11 @@ impl HttpApi {
                 .service(docs)
                 .service(web::redirect("/docs", "/docs/"))
                 .default_service(web::to(no_route))
-                .wrap(from_fn(limit_body_time))
+                // CORS inside the body deadline: it answers a preflight itself and drops its
+                // body, which the deadline then holds unread, so actix closes the connection
+                // instead of draining a dribbled chunked body with no timer running.
                 .wrap(cors(&http.cors_allowed_origins))
+                .wrap(from_fn(limit_body_time))
                 .wrap(security_headers())
                 .wrap(from_fn(request_context))
         };

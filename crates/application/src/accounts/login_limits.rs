@@ -58,22 +58,23 @@ pub(super) struct Refused {
     pub retry_after_seconds: u64,
 }
 
-/// The part of a client address one limit covers: an IPv4 address, or the /64 network of an
-/// IPv6 one (a single host is routinely given a whole /64, so one address per guess would be
-/// free). IPv4-mapped IPv6 addresses count as their IPv4 address.
+/// The part of a client address one limit covers: an IPv4 address, or the /56 network of an
+/// IPv6 one (a single host is routinely given a whole /64 and a home a /56, so counting smaller
+/// networks would give one guesser hundreds of buckets). IPv4-mapped IPv6 addresses count as
+/// their IPv4 address.
 fn address_bucket(client: IpAddr) -> String {
     match client.to_canonical() {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => {
             let [a, b, c, d, ..] = v6.segments();
-            format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+            format!("{a:x}:{b:x}:{c:x}:{:x}::/56", d & 0xff00)
         }
     }
 }
 
 /// The three counter keys. Their parts are bounded (an address bucket; a validated e-mail, at
 /// most 254 characters) and cannot be confused: each namespace has its own fixed prefix, and the
-/// address bucket, made of hex digits, `.`, `:` and `/64` only, ends at the first `|`.
+/// address bucket, made of hex digits, `.`, `:` and `/56` only, ends at the first `|`.
 fn keys(email: &Email, client: IpAddr) -> [String; 3] {
     let bucket = address_bucket(client);
     [
@@ -110,6 +111,10 @@ impl Accounts {
             let Some(key) = key else { continue };
             let count = self.ports.rate_limiter.hit(&key, limits.window).await?;
             if count.hits > limit {
+                // A refused attempt gets no verdict: it must not use up the counts before the
+                // one that refused it (an owner retrying while an account is besieged elsewhere
+                // would otherwise lock their own address out for longer than the siege).
+                self.withdraw_login_attempt(&Counted(counted)).await?;
                 return Ok(Err(Refused {
                     retry_after_seconds: count.resets_in.as_secs().max(1),
                 }));
@@ -146,20 +151,25 @@ mod tests {
     }
 
     #[test]
-    fn ipv6_clients_are_limited_per_64_and_mapped_ipv4_as_ipv4() {
+    fn ipv6_clients_are_limited_per_56_and_mapped_ipv4_as_ipv4() {
         assert_eq!(address_bucket(ip("203.0.113.9")), "203.0.113.9");
         assert_eq!(address_bucket(ip("::ffff:203.0.113.9")), "203.0.113.9");
         assert_eq!(
             address_bucket(ip("2001:db8:1:2:aaaa::1")),
             address_bucket(ip("2001:db8:1:2:ffff:ffff:ffff:ffff"))
         );
+        assert_eq!(
+            address_bucket(ip("2001:db8:1:2::1")),
+            address_bucket(ip("2001:db8:1:ff::1")),
+            "one /56, as a home is given"
+        );
         assert_ne!(
             address_bucket(ip("2001:db8:1:2::1")),
-            address_bucket(ip("2001:db8:1:3::1"))
+            address_bucket(ip("2001:db8:1:102::1"))
         );
         assert_eq!(
             address_bucket(IpAddr::V6(Ipv6Addr::LOCALHOST)),
-            "0:0:0:0::/64"
+            "0:0:0:0::/56"
         );
     }
 
@@ -200,8 +210,9 @@ mod tests {
                 limiter.count(&pair),
                 limiter.count(&account)
             ),
-            (7, 7, 5),
-            "the account-wide count only grows by what the pair limit let through"
+            (5, 7, 5),
+            "a refused attempt gives back the address count it took, and the account-wide count \
+             only grows by what the pair limit let through"
         );
     }
 
