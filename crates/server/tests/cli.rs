@@ -58,20 +58,20 @@ fn text(bytes: &[u8]) -> String {
 
 const DEV_SECRET_WARNING: &str = "generated a random development secret";
 
+/// `reserva admin create` for one administrator.
+const ADMIN_CREATE: &[&str] = &[
+    "admin",
+    "create",
+    "--email",
+    "admin@example.com",
+    "--username",
+    "admin",
+];
+
 #[test]
 fn admin_create_without_a_terminal_asks_for_the_variable() {
     let scratch = Scratch::new("admin-no-tty");
-    let output = scratch.run(
-        &[
-            "admin",
-            "create",
-            "--email",
-            "admin@example.com",
-            "--username",
-            "admin",
-        ],
-        &[],
-    );
+    let output = scratch.run(ADMIN_CREATE, &[]);
     let stderr = text(&output.stderr);
     assert!(!output.status.success(), "{stderr}");
     assert!(stderr.contains("RESERVA_ADMIN_PASSWORD"), "{stderr}");
@@ -82,14 +82,7 @@ fn admin_create_without_a_terminal_asks_for_the_variable() {
 fn one_shot_commands_do_not_warn_about_a_development_secret() {
     let scratch = Scratch::new("no-warning");
     let created = scratch.run(
-        &[
-            "admin",
-            "create",
-            "--email",
-            "admin@example.com",
-            "--username",
-            "admin",
-        ],
+        ADMIN_CREATE,
         &[("RESERVA_ADMIN_PASSWORD", "admin-password-1")],
     );
     let stderr = text(&created.stderr);
