@@ -8,3 +8,6 @@ pub mod exams;
 pub mod security;
 pub mod shared_state;
 pub mod system;
+pub mod tickets;
+pub mod waiting_room;
+pub mod wallet;
