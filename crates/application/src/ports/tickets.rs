@@ -128,6 +128,17 @@ pub trait ConcertRepository: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Option<SeatMap>, DependencyError>;
 
+    /// Concerts with at least one performance on sale at `now` (the rooms the sweeper keeps in
+    /// step with the store), at most `limit`.
+    ///
+    /// # Errors
+    /// [`DependencyError`] when the store fails.
+    async fn concerts_on_sale(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ConcertId>, DependencyError>;
+
     /// What the concert has left at `now`, for the waiting room.
     ///
     /// # Errors
