@@ -38,7 +38,22 @@ impl Api {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> Result<Reply, String> {
+        self.call_with(method, path, token, body, &[]).await
+    }
+
+    /// [`Api::call`] with extra request headers (`Queue-Token`).
+    pub(crate) async fn call_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<Reply, String> {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }

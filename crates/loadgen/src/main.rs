@@ -1,5 +1,6 @@
 //! `reserva-load`: drives a running Reserva over HTTP with the exam workloads of
-//! `docs/benchmarks/SOURCE-SYSTEM.md` and prints requests/s and latency percentiles per run.
+//! `docs/benchmarks/SOURCE-SYSTEM.md`, or a concert on-sale through the waiting room
+//! (`--workload onsale`), and prints requests/s and latency percentiles per run.
 //!
 //! A Rust tool rather than wrk alone because the workloads need state: 200 users' tokens, the
 //! pending reservations that E-CONFIRM must confirm exactly once each, and a check afterwards
@@ -7,7 +8,9 @@
 //! reaches the server binary.
 
 mod client;
+mod onsale;
 mod report;
+mod stats;
 mod workloads;
 
 use clap::Parser;
@@ -41,6 +44,33 @@ pub struct Options {
     /// Also run every workload with `Connection: close` (as gunicorn's sync workers force).
     #[arg(long)]
     close_too: bool,
+    /// What to run.
+    #[arg(long, value_enum, default_value = "exams")]
+    workload: Workload,
+    /// onsale: a file of user ids, one per line (the script seeds them).
+    #[arg(long)]
+    user_ids: Option<String>,
+    /// onsale: the server's JWT secret, to sign the users' access tokens.
+    #[arg(long, env = "RESERVA_LOAD_JWT_SECRET")]
+    jwt_secret: Option<String>,
+    /// onsale: seats of each of the two performances.
+    #[arg(long, default_value_t = 50)]
+    seats_per_performance: u32,
+    /// onsale: how often a waiting user polls, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    poll_interval_ms: u64,
+    /// onsale: the sale gives up after this long.
+    #[arg(long, default_value_t = 300)]
+    sale_timeout_seconds: u64,
+}
+
+/// The workloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Workload {
+    /// E-GET, E-POST, E-CONFIRM and the capacity probe.
+    Exams,
+    /// A concert on-sale through the waiting room.
+    Onsale,
 }
 
 impl Options {

@@ -21,7 +21,7 @@ fn seoul_hour(date: NaiveDate, hour: u32) -> String {
         .unwrap_or_default()
 }
 
-async fn token_of(api: &Api, email: &str, password: &str) -> Result<String, String> {
+pub(crate) async fn token_of(api: &Api, email: &str, password: &str) -> Result<String, String> {
     let reply = api
         .call(
             Method::POST,
@@ -53,7 +53,7 @@ async fn user_tokens(api: &Api, count: usize) -> Result<Vec<String>, String> {
 }
 
 /// Runs `connections` workers until `duration` passes; each request is made by `request(i)`.
-async fn timed<F, Fut>(connections: usize, duration: Duration, request: F) -> RunStats
+pub(crate) async fn timed<F, Fut>(connections: usize, duration: Duration, request: F) -> RunStats
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Option<bool>> + Send,
@@ -96,6 +96,9 @@ fn ok(reply: Result<Reply, String>, status: u16) -> bool {
 pub(crate) async fn run_all(options: &Options) -> Result<(), String> {
     let setup = Api::new(&options.base_url, 8, false)?;
     let admin = token_of(&setup, &options.admin_email, &options.admin_password).await?;
+    if options.workload == crate::Workload::Onsale {
+        return crate::onsale::run(options, &admin).await;
+    }
     let tokens = Arc::new(user_tokens(&setup, options.users).await?);
     let date = Utc::now().with_timezone(&Seoul).date_naive() + Days::days(10);
     let hot_hour = seoul_hour(date, 10);
