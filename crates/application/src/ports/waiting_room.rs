@@ -156,8 +156,10 @@ pub trait WaitingRoom: Send + Sync {
     /// keeps a waiting place. `None` for an unknown, lapsed, finished or someone else's token.
     ///
     /// # Errors
-    /// `Closed` after [`WaitingRoom::close`]; `Dependency` when the shared state cannot be
-    /// reached.
+    /// `InventoryUnknown` when the room's inventory copy is gone (it lapsed) while the token
+    /// still has a live place — changing nothing, so the caller reloads the inventory and polls
+    /// again; `Closed` after [`WaitingRoom::close`]; `Dependency` when the shared state cannot
+    /// be reached.
     async fn poll(
         &self,
         token: &QueueToken,
