@@ -1,0 +1,319 @@
+//! The concert port: concerts with their performances and seats, and what is left on sale.
+
+use super::{ConcertRow, PerformanceRow, date_text, performance_row};
+use crate::schema::{concerts, performances, seats};
+use crate::{SqliteStore, instant, micros, uuid};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use reserva_application::DependencyError;
+use reserva_application::ports::tickets::{
+    ConcertInventory, ConcertRepository, NewConcert, PerformanceAvailability, SeatMap,
+};
+use reserva_domain::paging::PageLimit;
+use reserva_domain::tickets::{Concert, ConcertId, HoldId, PerformanceId, SeatState};
+use std::collections::HashMap;
+
+type TxError = reserva_sql_support::TxError<DependencyError>;
+
+fn insert(connection: &mut SqliteConnection, new: &NewConcert) -> Result<(), TxError> {
+    let id = new.id.as_uuid().to_string();
+    diesel::insert_into(concerts::table)
+        .values((
+            concerts::id.eq(&id),
+            concerts::title.eq(new.title.as_str()),
+            concerts::price.eq(new.price.get()),
+            concerts::created_at.eq(micros(new.now)),
+        ))
+        .execute(connection)?;
+    for performance in &new.performances {
+        let performance_id = performance.id.as_uuid().to_string();
+        diesel::insert_into(performances::table)
+            .values((
+                performances::id.eq(&performance_id),
+                performances::concert_id.eq(&id),
+                performances::starts_at.eq(micros(performance.starts_at)),
+                performances::local_date.eq(date_text(performance.local_date)),
+                performances::seat_count.eq(i32::from(performance.seats.get())),
+            ))
+            .execute(connection)?;
+        let rows: Vec<_> = performance
+            .seats
+            .seats()
+            .map(|seat| {
+                (
+                    seats::performance_id.eq(performance_id.clone()),
+                    seats::seat_number.eq(i32::from(seat.get())),
+                )
+            })
+            .collect();
+        diesel::insert_into(seats::table)
+            .values(&rows)
+            .execute(connection)?;
+    }
+    Ok(())
+}
+
+/// The concerts of `rows` with their performances, earliest first, in the order of `rows`.
+fn with_performances(
+    connection: &mut SqliteConnection,
+    rows: Vec<ConcertRow>,
+) -> Result<Vec<Concert>, DependencyError> {
+    let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
+    let stored: Vec<PerformanceRow> = performances::table
+        .filter(performances::concert_id.eq_any(&ids))
+        .order((performances::starts_at.asc(), performances::id.asc()))
+        .select(PerformanceRow::as_select())
+        .load(connection)
+        .map_err(crate::query_error)?;
+    let mut by_concert: HashMap<String, Vec<_>> = HashMap::new();
+    for row in stored {
+        let concert = row.concert_id.clone();
+        by_concert
+            .entry(concert)
+            .or_default()
+            .push(row.into_performance()?);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let performances = by_concert.remove(&row.id).unwrap_or_default();
+            row.into_concert(performances)
+        })
+        .collect()
+}
+
+/// Concerts, each with its performances, as `load` selects them.
+fn concerts_where(
+    connection: &mut SqliteConnection,
+    load: impl FnOnce(&mut SqliteConnection) -> QueryResult<Vec<ConcertRow>>,
+) -> Result<Vec<Concert>, DependencyError> {
+    let rows = load(connection).map_err(crate::query_error)?;
+    with_performances(connection, rows)
+}
+
+#[derive(QueryableByName)]
+struct FreeCount {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = BigInt)]
+    free: i64,
+}
+
+#[derive(QueryableByName)]
+struct SeatRow {
+    #[diesel(sql_type = BigInt)]
+    seat_number: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    hold_id: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    hold_expires_at: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    booking_id: Option<String>,
+}
+
+/// Seats of a concert's performances on sale (not cancelled, not started) at `?2`.
+const ON_SALE_SEATS: &str = "FROM seats s JOIN performances p ON p.id = s.performance_id \
+     WHERE p.concert_id = ?1 AND p.cancelled_at IS NULL AND p.starts_at > ?2";
+
+#[async_trait]
+impl ConcertRepository for SqliteStore {
+    async fn insert_concert(&self, new: NewConcert) -> Result<Concert, DependencyError> {
+        let id = new.id;
+        self.write(move |connection| insert(connection, &new))
+            .await
+            .map_err(|error: TxError| error.into_refusal(crate::query_error))?;
+        self.find_concert(id)
+            .await?
+            .ok_or_else(|| DependencyError::Failed("the stored concert is missing".into()))
+    }
+
+    async fn find_concert(&self, id: ConcertId) -> Result<Option<Concert>, DependencyError> {
+        let id = id.as_uuid().to_string();
+        let found = self
+            .read(move |connection| {
+                Ok(concerts_where(connection, |connection| {
+                    concerts::table
+                        .find(id)
+                        .select(ConcertRow::as_select())
+                        .load(connection)
+                }))
+            })
+            .await??;
+        Ok(found.into_iter().next())
+    }
+
+    async fn list_concerts(
+        &self,
+        before: Option<ConcertId>,
+        limit: PageLimit,
+    ) -> Result<Vec<Concert>, DependencyError> {
+        self.read(move |connection| {
+            Ok(concerts_where(connection, |connection| {
+                let mut select = concerts::table
+                    .select(ConcertRow::as_select())
+                    .order(concerts::id.desc())
+                    .limit(i64::from(limit.get()) + 1)
+                    .into_boxed();
+                if let Some(before) = before {
+                    select = select.filter(concerts::id.lt(before.as_uuid().to_string()));
+                }
+                select.load(connection)
+            }))
+        })
+        .await?
+    }
+
+    async fn find_performance(
+        &self,
+        id: PerformanceId,
+    ) -> Result<Option<reserva_domain::tickets::Performance>, DependencyError> {
+        let id = id.as_uuid().to_string();
+        self.read(move |connection| performance_row(connection, &id))
+            .await?
+            .map(PerformanceRow::into_performance)
+            .transpose()
+    }
+
+    async fn available_performances(
+        &self,
+        concert: ConcertId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<PerformanceAvailability>, DependencyError> {
+        let concert = concert.as_uuid().to_string();
+        let now = micros(now);
+        let (rows, counts) = self
+            .read(move |connection| {
+                let rows: Vec<PerformanceRow> = performances::table
+                    .filter(performances::concert_id.eq(&concert))
+                    .filter(performances::cancelled_at.is_null())
+                    .filter(performances::starts_at.gt(now))
+                    .order((performances::starts_at.asc(), performances::id.asc()))
+                    .select(PerformanceRow::as_select())
+                    .load(connection)?;
+                let counts: Vec<FreeCount> = diesel::sql_query(format!(
+                    "SELECT p.id AS id, count(*) AS free {ON_SALE_SEATS} \
+                     AND s.booking_id IS NULL \
+                     AND (s.hold_expires_at IS NULL OR s.hold_expires_at <= ?2) GROUP BY p.id"
+                ))
+                .bind::<Text, _>(&concert)
+                .bind::<BigInt, _>(now)
+                .load(connection)?;
+                Ok((rows, counts))
+            })
+            .await?;
+        let free: HashMap<String, i64> = counts.into_iter().map(|c| (c.id, c.free)).collect();
+        let mut available = Vec::new();
+        for row in rows {
+            let free_seats = free.get(&row.id).copied().unwrap_or(0);
+            if free_seats > 0 {
+                available.push(PerformanceAvailability {
+                    performance: row.into_performance()?,
+                    free_seats: u32::try_from(free_seats).unwrap_or(u32::MAX),
+                });
+            }
+        }
+        Ok(available)
+    }
+
+    async fn seat_map(
+        &self,
+        performance: PerformanceId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SeatMap>, DependencyError> {
+        let id = performance.as_uuid().to_string();
+        let now = micros(now);
+        let Some((row, seats)) = self
+            .read(move |connection| {
+                let Some(row) = performance_row(connection, &id)? else {
+                    return Ok(None);
+                };
+                let seats: Vec<SeatRow> = diesel::sql_query(
+                    "SELECT seat_number, hold_id, hold_expires_at, booking_id FROM seats \
+                     WHERE performance_id = ? ORDER BY seat_number",
+                )
+                .bind::<Text, _>(&id)
+                .load(connection)?;
+                Ok(Some((row, seats)))
+            })
+            .await?
+        else {
+            return Ok(None);
+        };
+        let seats = seats
+            .into_iter()
+            .map(|seat| {
+                let state = if seat.booking_id.is_some() {
+                    SeatState::Sold
+                } else if seat.hold_id.is_some() && seat.hold_expires_at.is_some_and(|at| at > now)
+                {
+                    SeatState::Held
+                } else {
+                    SeatState::Available
+                };
+                let number = i32::try_from(seat.seat_number).unwrap_or(0);
+                Ok((super::seat(number)?, state))
+            })
+            .collect::<Result<_, DependencyError>>()?;
+        Ok(Some(SeatMap {
+            performance: row.into_performance()?,
+            seats,
+        }))
+    }
+
+    async fn concerts_on_sale(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ConcertId>, DependencyError> {
+        let now = micros(now);
+        let ids: Vec<String> = self
+            .read(move |connection| {
+                performances::table
+                    .filter(performances::cancelled_at.is_null())
+                    .filter(performances::starts_at.gt(now))
+                    .select(performances::concert_id)
+                    .distinct()
+                    .order(performances::concert_id.asc())
+                    .limit(i64::from(limit))
+                    .load(connection)
+            })
+            .await?;
+        ids.iter()
+            .map(|id| uuid(id).map(ConcertId::from_uuid))
+            .collect()
+    }
+
+    async fn inventory(
+        &self,
+        concert: ConcertId,
+        now: DateTime<Utc>,
+    ) -> Result<ConcertInventory, DependencyError> {
+        let concert = concert.as_uuid().to_string();
+        let now = micros(now);
+        let seats: Vec<SeatRow> = self
+            .read(move |connection| {
+                diesel::sql_query(format!(
+                    "SELECT s.seat_number, s.hold_id, s.hold_expires_at, s.booking_id \
+                     {ON_SALE_SEATS} AND s.booking_id IS NULL"
+                ))
+                .bind::<Text, _>(&concert)
+                .bind::<BigInt, _>(now)
+                .load(connection)
+            })
+            .await?;
+        let unsold_seats = u32::try_from(seats.len()).unwrap_or(u32::MAX);
+        let mut holds = Vec::new();
+        for seat in seats {
+            if let (Some(hold), Some(expires)) = (seat.hold_id, seat.hold_expires_at)
+                && expires > now
+            {
+                holds.push((HoldId::from_uuid(uuid(&hold)?), instant(expires)?));
+            }
+        }
+        Ok(ConcertInventory {
+            unsold_seats,
+            holds,
+        })
+    }
+}
