@@ -14,8 +14,8 @@ struct Offender {
     what: String,
 }
 
-/// Each check selects one `what` per offender; `?1` is the instant of the audit.
-const CHECKS: [&str; 5] = [
+/// Each check selects one `what` per offender.
+const CHECKS: [&str; 4] = [
     // Sold at most once.
     "SELECT 'seat ' || performance_id || '#' || seat_number || ' is sold ' || count(*) || ' times' \
      AS what FROM bookings WHERE status = 'confirmed' \
@@ -31,16 +31,17 @@ const CHECKS: [&str; 5] = [
      FROM bookings b LEFT JOIN seats s ON s.performance_id = b.performance_id \
        AND s.seat_number = b.seat_number AND s.booking_id = b.id \
      WHERE b.status = 'confirmed' AND s.performance_id IS NULL",
-    // No live hold on a sold seat.
-    "SELECT 'seat ' || performance_id || '#' || seat_number || ' is sold and under hold ' || \
-     hold_id AS what FROM seats \
-     WHERE booking_id IS NOT NULL AND hold_id IS NOT NULL AND hold_expires_at > ?1",
     // Every booking of a priced seat has its payment.
     "SELECT 'booking ' || b.id || ' has no payment transfer of ' || b.price AS what \
      FROM bookings b LEFT JOIN ledger_transfers t ON t.id = b.payment_id \
        AND t.kind = 'payment' AND t.amount = b.price \
      WHERE b.price > 0 AND t.id IS NULL",
 ];
+
+/// No live hold (at `?1`) on a sold seat.
+const HELD_AND_SOLD: &str = "SELECT 'seat ' || performance_id || '#' || seat_number || \
+     ' is sold and under hold ' || hold_id AS what FROM seats \
+     WHERE booking_id IS NOT NULL AND hold_id IS NOT NULL AND hold_expires_at > ?1";
 
 #[derive(QueryableByName)]
 struct Number {
@@ -51,11 +52,14 @@ struct Number {
 pub(super) fn verify(connection: &mut SqliteConnection, now: i64) -> Result<SeatAudit, QueryError> {
     let mut violations = Vec::new();
     for check in CHECKS {
-        let found: Vec<Offender> = diesel::sql_query(format!("{check} LIMIT {LISTED}"))
-            .bind::<BigInt, _>(now)
-            .load(connection)?;
+        let found: Vec<Offender> =
+            diesel::sql_query(format!("{check} LIMIT {LISTED}")).load(connection)?;
         violations.extend(found.into_iter().map(|offender| offender.what));
     }
+    let found: Vec<Offender> = diesel::sql_query(format!("{HELD_AND_SOLD} LIMIT {LISTED}"))
+        .bind::<BigInt, _>(now)
+        .load(connection)?;
+    violations.extend(found.into_iter().map(|offender| offender.what));
     let seats = diesel::sql_query("SELECT count(*) AS value FROM seats")
         .get_result::<Number>(connection)?
         .value;

@@ -1,7 +1,9 @@
 //! Holding and releasing seats, and the seat-hold port on the store.
 //!
-//! A hold claims the user's (concert, date) first and the seat second, in one transaction, each
-//! with one guarded statement; zero rows changed is the refusal and rolls both back.
+//! A hold takes the seat and claims the user's (concert, date), in one transaction, each with one
+//! guarded statement; zero rows changed is the refusal and rolls both back. The seat goes first
+//! so that asking again for one's own held seat is `SeatUnavailable` (the port's contract);
+//! SQLite has one writer, so the order cannot deadlock.
 
 use super::{BookingRow, HoldRow, date_text, performance_row};
 use crate::schema::{bookings, seat_holds, seats, ticket_claims};
@@ -77,9 +79,6 @@ fn hold(connection: &mut SqliteConnection, new: &NewHold) -> Result<HoldRow, Hol
     );
     let (now, expires_at) = (micros(new.now), micros(new.expires_at));
     let date = date_text(performance.local_date);
-    if !claim(connection, &user, &concert, &date, &id, expires_at, now)? {
-        return Err(HoldTx::Refused(HoldError::AlreadyHoldingForDate));
-    }
     let number = i32::from(seat.get());
     let taken = diesel::update(
         seats::table
@@ -100,6 +99,9 @@ fn hold(connection: &mut SqliteConnection, new: &NewHold) -> Result<HoldRow, Hol
     .execute(connection)?;
     if taken != 1 {
         return Err(HoldTx::Refused(HoldError::SeatUnavailable));
+    }
+    if !claim(connection, &user, &concert, &date, &id, expires_at, now)? {
+        return Err(HoldTx::Refused(HoldError::AlreadyHoldingForDate));
     }
     Ok(diesel::insert_into(seat_holds::table)
         .values((
