@@ -1,6 +1,6 @@
 //! Cancelling a performance (refunds, released holds) and tidying expired holds.
 
-use super::{BookingRow, HoldRow, PerformanceRow, corrupt, money, performance_row};
+use super::{BookingRow, HoldRow, PerformanceRow, corrupt, performance_row};
 use crate::schema::{bookings, performances, seat_holds, seats, ticket_claims};
 use crate::wallet::{Posting, post};
 use crate::{SqliteStore, micros, query_error, uuid};
@@ -8,32 +8,25 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use reserva_application::DependencyError;
 use reserva_application::ports::tickets::{CancelPerformanceError, PerformanceCancellation};
-use reserva_domain::accounts::UserId;
-use reserva_domain::tickets::{BookingStatus, ConcertId, HoldId, HoldStatus, PerformanceId};
+use reserva_domain::tickets::{BookingStatus, HoldId, HoldStatus, PerformanceId};
 use reserva_domain::wallet::{LedgerAccount, RevenueStream, TransferId, TransferKind};
 
 type CancelTx = reserva_sql_support::TxError<CancelPerformanceError>;
 
 /// Refunds a confirmed booking to its owner's wallet (no balance limit: the money was theirs)
 /// and frees its seat and its claim.
-fn refund(
-    connection: &mut SqliteConnection,
-    booking: &BookingRow,
-    now: i64,
-) -> Result<(), CancelTx> {
-    let price = money(booking.price)?;
-    if price.get() > 0 {
-        let booking_id = uuid(&booking.id)?;
-        let user = UserId::from_uuid(uuid(&booking.user_id)?);
-        let concert = ConcertId::from_uuid(uuid(&booking.concert_id)?);
+fn refund(connection: &mut SqliteConnection, row: BookingRow, now: i64) -> Result<(), CancelTx> {
+    let booking = row.into_booking()?;
+    let id = booking.id.as_uuid();
+    if booking.price.get() > 0 {
         let posting = Posting {
-            id: TransferId::derive("refund", booking_id, ""),
+            id: TransferId::derive("refund", id, ""),
             kind: TransferKind::Refund,
-            from: LedgerAccount::Revenue(RevenueStream::Concert(concert)),
-            to: LedgerAccount::UserWallet(user),
-            amount: price,
-            user,
-            reference: Some(booking_id),
+            from: LedgerAccount::Revenue(RevenueStream::Concert(booking.concert_id)),
+            to: LedgerAccount::UserWallet(booking.user_id),
+            amount: booking.price,
+            user: booking.user_id,
+            reference: Some(id),
             limit: None,
             now,
         };
@@ -43,7 +36,8 @@ fn refund(
             )));
         }
     }
-    diesel::update(bookings::table.find(&booking.id))
+    let (id, user) = (id.to_string(), booking.user_id.as_uuid().to_string());
+    diesel::update(bookings::table.find(&id))
         .set((
             bookings::status.eq(BookingStatus::Refunded.as_str()),
             bookings::refunded_at.eq(now),
@@ -51,16 +45,16 @@ fn refund(
         .execute(connection)?;
     diesel::update(
         seats::table
-            .filter(seats::performance_id.eq(&booking.performance_id))
-            .filter(seats::booking_id.eq(&booking.id)),
+            .filter(seats::performance_id.eq(booking.performance_id.as_uuid().to_string()))
+            .filter(seats::booking_id.eq(&id)),
     )
     .set(seats::booking_id.eq(None::<String>))
     .execute(connection)?;
     diesel::update(
         ticket_claims::table
-            .filter(ticket_claims::user_id.eq(&booking.user_id))
-            .filter(ticket_claims::concert_id.eq(&booking.concert_id))
-            .filter(ticket_claims::booking_id.eq(&booking.id)),
+            .filter(ticket_claims::user_id.eq(&user))
+            .filter(ticket_claims::concert_id.eq(booking.concert_id.as_uuid().to_string()))
+            .filter(ticket_claims::booking_id.eq(&id)),
     )
     .set(ticket_claims::booking_id.eq(None::<String>))
     .execute(connection)?;
@@ -84,7 +78,8 @@ fn cancel(
         .order(bookings::id.asc())
         .select(BookingRow::as_select())
         .load(connection)?;
-    for booking in &confirmed {
+    let refunded = u32::try_from(confirmed.len()).unwrap_or(u32::MAX);
+    for booking in confirmed {
         refund(connection, booking, now)?;
     }
     let live: Vec<HoldRow> = seat_holds::table
@@ -103,7 +98,6 @@ fn cancel(
         .set(performances::cancelled_at.eq(now))
         .returning(PerformanceRow::as_returning())
         .get_result(connection)?;
-    let refunded = u32::try_from(confirmed.len()).unwrap_or(u32::MAX);
     Ok((performance, refunded, released))
 }
 

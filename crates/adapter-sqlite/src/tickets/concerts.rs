@@ -12,7 +12,8 @@ use reserva_application::ports::tickets::{
     ConcertInventory, ConcertRepository, NewConcert, PerformanceAvailability, SeatMap,
 };
 use reserva_domain::paging::PageLimit;
-use reserva_domain::tickets::{Concert, ConcertId, HoldId, PerformanceId, SeatState};
+use reserva_domain::tickets::{Concert, ConcertId, HoldId, PerformanceId, SeatNumber};
+use reserva_sql_support::tickets::seat_state;
 use std::collections::HashMap;
 
 type TxError = reserva_sql_support::TxError<DependencyError>;
@@ -222,7 +223,6 @@ impl ConcertRepository for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Option<SeatMap>, DependencyError> {
         let id = performance.as_uuid().to_string();
-        let now = micros(now);
         let Some((row, seats)) = self
             .read(move |connection| {
                 let Some(row) = performance_row(connection, &id)? else {
@@ -243,16 +243,11 @@ impl ConcertRepository for SqliteStore {
         let seats = seats
             .into_iter()
             .map(|seat| {
-                let state = if seat.booking_id.is_some() {
-                    SeatState::Sold
-                } else if seat.hold_id.is_some() && seat.hold_expires_at.is_some_and(|at| at > now)
-                {
-                    SeatState::Held
-                } else {
-                    SeatState::Available
-                };
-                let number = i32::try_from(seat.seat_number).unwrap_or(0);
-                Ok((super::seat(number)?, state))
+                let booking = seat.booking_id.as_deref().map(uuid).transpose()?;
+                let expires_at = seat.hold_expires_at.map(instant).transpose()?;
+                let number = SeatNumber::new(seat.seat_number)
+                    .map_err(|_| DependencyError::Failed("stored seat number is corrupt".into()))?;
+                Ok((number, seat_state(booking, expires_at, now)))
             })
             .collect::<Result<_, DependencyError>>()?;
         Ok(Some(SeatMap {

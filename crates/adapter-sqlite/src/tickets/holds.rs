@@ -5,7 +5,7 @@
 //! so that asking again for one's own held seat is `SeatUnavailable` (the port's contract);
 //! SQLite has one writer, so the order cannot deadlock.
 
-use super::{BookingRow, HoldRow, date_text, performance_row};
+use super::{BookingRow, HoldRow, PerformanceRow, date_text, performance_row};
 use crate::schema::{bookings, seat_holds, seats, ticket_claims};
 use crate::{SqliteStore, micros, query_error};
 use async_trait::async_trait;
@@ -20,6 +20,7 @@ use reserva_application::ports::tickets::{
 use reserva_domain::accounts::UserId;
 use reserva_domain::paging::PageLimit;
 use reserva_domain::tickets::{Booking, BookingId, HoldId, HoldStatus, PerformanceId, SeatHold};
+use reserva_sql_support::tickets::check_hold;
 
 type HoldTx = reserva_sql_support::TxError<HoldError>;
 type ReleaseTx = reserva_sql_support::TxError<ReleaseError>;
@@ -55,24 +56,16 @@ pub(super) fn claim(
 
 fn hold(connection: &mut SqliteConnection, new: &NewHold) -> Result<HoldRow, HoldTx> {
     let performance_id = new.performance_id.as_uuid().to_string();
-    let Some(performance) = performance_row(connection, &performance_id)? else {
-        return Err(HoldTx::Refused(HoldError::PerformanceNotFound));
-    };
-    let concert = performance.concert_id.clone();
+    let performance = performance_row(connection, &performance_id)?
+        .map(PerformanceRow::into_performance)
+        .transpose()?;
+    let performance = check_hold(performance, new.seat, new.now).map_err(HoldTx::Refused)?;
+    let seat = new.seat;
+    let concert = performance.concert_id.as_uuid().to_string();
     let price: i64 = crate::schema::concerts::table
         .find(&concert)
         .select(crate::schema::concerts::price)
         .first(connection)?;
-    let performance = performance.into_performance()?;
-    if !performance.is_on_sale(new.now) {
-        return Err(HoldTx::Refused(HoldError::NotOnSale));
-    }
-    let seat = new.seat.within(performance.seats).map_err(|error| {
-        HoldTx::Refused(HoldError::NoSuchSeat {
-            seat: new.seat.get(),
-            count: error.count,
-        })
-    })?;
     let (id, user) = (
         new.id.as_uuid().to_string(),
         new.user_id.as_uuid().to_string(),

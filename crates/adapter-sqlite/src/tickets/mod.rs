@@ -16,23 +16,11 @@ use crate::{instant, uuid};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use reserva_application::DependencyError;
-use reserva_domain::accounts::UserId;
-use reserva_domain::tickets::{
-    Booking, BookingId, BookingStatus, Concert, ConcertId, ConcertTitle, HoldId, HoldStatus,
-    Performance, PerformanceId, SeatCount, SeatHold, SeatNumber,
-};
-use reserva_domain::wallet::{Money, TransferId};
+use reserva_domain::tickets::{Booking, Concert, Performance, SeatHold};
+use reserva_sql_support::tickets::{StoredBooking, StoredConcert, StoredHold, StoredPerformance};
 
 fn corrupt(what: &str) -> DependencyError {
     DependencyError::Failed(format!("stored {what} is corrupt"))
-}
-
-fn money(amount: i64) -> Result<Money, DependencyError> {
-    Money::new(amount).map_err(|_| corrupt("price"))
-}
-
-fn seat(number: i32) -> Result<SeatNumber, DependencyError> {
-    SeatNumber::new(i64::from(number)).map_err(|_| corrupt("seat number"))
 }
 
 /// A date as stored: `YYYY-MM-DD`.
@@ -51,13 +39,13 @@ struct ConcertRow {
 
 impl ConcertRow {
     fn into_concert(self, performances: Vec<Performance>) -> Result<Concert, DependencyError> {
-        Ok(Concert {
-            id: ConcertId::from_uuid(uuid(&self.id)?),
-            title: ConcertTitle::from_stored(self.title),
-            price: money(self.price)?,
-            performances,
+        StoredConcert {
+            id: uuid(&self.id)?,
+            title: self.title,
+            price: self.price,
             created_at: instant(self.created_at)?,
-        })
+        }
+        .into_concert(performances)
     }
 }
 
@@ -74,15 +62,16 @@ struct PerformanceRow {
 
 impl PerformanceRow {
     fn into_performance(self) -> Result<Performance, DependencyError> {
-        Ok(Performance {
-            id: PerformanceId::from_uuid(uuid(&self.id)?),
-            concert_id: ConcertId::from_uuid(uuid(&self.concert_id)?),
+        StoredPerformance {
+            id: uuid(&self.id)?,
+            concert_id: uuid(&self.concert_id)?,
             starts_at: instant(self.starts_at)?,
             local_date: NaiveDate::parse_from_str(&self.local_date, "%Y-%m-%d")
                 .map_err(|_| corrupt("date"))?,
-            seats: SeatCount::new(i64::from(self.seat_count)).map_err(|_| corrupt("seat count"))?,
+            seat_count: self.seat_count,
             cancelled_at: self.cancelled_at.map(instant).transpose()?,
-        })
+        }
+        .into_performance()
     }
 }
 
@@ -102,17 +91,18 @@ struct HoldRow {
 
 impl HoldRow {
     fn into_hold(self) -> Result<SeatHold, DependencyError> {
-        Ok(SeatHold {
-            id: HoldId::from_uuid(uuid(&self.id)?),
-            performance_id: PerformanceId::from_uuid(uuid(&self.performance_id)?),
-            concert_id: ConcertId::from_uuid(uuid(&self.concert_id)?),
-            seat: seat(self.seat_number)?,
-            user_id: UserId::from_uuid(uuid(&self.user_id)?),
-            price: money(self.price)?,
-            status: HoldStatus::parse(&self.status).ok_or_else(|| corrupt("hold status"))?,
+        StoredHold {
+            id: uuid(&self.id)?,
+            performance_id: uuid(&self.performance_id)?,
+            concert_id: uuid(&self.concert_id)?,
+            seat_number: self.seat_number,
+            user_id: uuid(&self.user_id)?,
+            price: self.price,
+            status: self.status,
             created_at: instant(self.created_at)?,
             expires_at: instant(self.expires_at)?,
-        })
+        }
+        .into_hold()
     }
 }
 
@@ -134,19 +124,20 @@ struct BookingRow {
 
 impl BookingRow {
     fn into_booking(self) -> Result<Booking, DependencyError> {
-        Ok(Booking {
-            id: BookingId::from_uuid(uuid(&self.id)?),
-            hold_id: HoldId::from_uuid(uuid(&self.hold_id)?),
-            performance_id: PerformanceId::from_uuid(uuid(&self.performance_id)?),
-            concert_id: ConcertId::from_uuid(uuid(&self.concert_id)?),
-            seat: seat(self.seat_number)?,
-            user_id: UserId::from_uuid(uuid(&self.user_id)?),
-            price: money(self.price)?,
-            payment_id: TransferId::from_uuid(uuid(&self.payment_id)?),
-            status: BookingStatus::parse(&self.status).ok_or_else(|| corrupt("booking status"))?,
+        StoredBooking {
+            id: uuid(&self.id)?,
+            hold_id: uuid(&self.hold_id)?,
+            performance_id: uuid(&self.performance_id)?,
+            concert_id: uuid(&self.concert_id)?,
+            seat_number: self.seat_number,
+            user_id: uuid(&self.user_id)?,
+            price: self.price,
+            payment_id: uuid(&self.payment_id)?,
+            status: self.status,
             created_at: instant(self.created_at)?,
             refunded_at: self.refunded_at.map(instant).transpose()?,
-        })
+        }
+        .into_booking()
     }
 }
 

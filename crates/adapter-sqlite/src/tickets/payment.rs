@@ -3,14 +3,15 @@
 //! that needs the hold to still be the seat's and live, so a hold expiring while it is paid ends
 //! either paid or expired, never both.
 
-use super::{BookingRow, booking_of, corrupt, money, performance_row};
+use super::{BookingRow, HoldRow, booking_of, corrupt, performance_row};
 use crate::schema::{bookings, seat_holds, seats, ticket_claims};
 use crate::wallet::{PostRefusal, Posting, post};
 use crate::{SqliteStore, micros, query_error};
 use diesel::prelude::*;
 use reserva_application::ports::tickets::{PayError, PayHold};
-use reserva_domain::tickets::{Booking, BookingStatus, ConcertId, HoldStatus};
+use reserva_domain::tickets::{Booking, BookingStatus, HoldStatus};
 use reserva_domain::wallet::{LedgerAccount, RevenueStream, TransferKind};
+use reserva_sql_support::tickets::check_payment;
 
 type PayTx = reserva_sql_support::TxError<PayError>;
 
@@ -20,33 +21,52 @@ fn pay(connection: &mut SqliteConnection, payment: &PayHold) -> Result<BookingRo
         payment.user_id.as_uuid().to_string(),
     );
     let now = micros(payment.now);
-    let Some(hold) = super::holds::own_hold(connection, &id, &user)? else {
-        return Err(PayTx::Refused(PayError::NotFound));
+    let hold = seat_holds::table
+        .find(&id)
+        .select(HoldRow::as_select())
+        .first(connection)
+        .optional()?
+        .map(HoldRow::into_hold)
+        .transpose()?;
+    let paid = hold
+        .as_ref()
+        .is_some_and(|hold| hold.status == HoldStatus::Paid);
+    let booking = if paid {
+        booking_of(connection, &id)?
+            .map(BookingRow::into_booking)
+            .transpose()?
+    } else {
+        None
     };
-    if hold.status == HoldStatus::Paid.as_str() {
-        let booking = booking_of(connection, &id)?.ok_or_else(|| corrupt("paid hold"))?;
-        return Err(PayTx::Refused(PayError::AlreadyPaid(Box::new(
-            booking.into_booking()?,
-        ))));
-    }
-    if hold.status != HoldStatus::Held.as_str() || hold.expires_at <= now {
-        return Err(PayTx::Refused(PayError::Expired));
-    }
-    let performance =
-        performance_row(connection, &hold.performance_id)?.ok_or_else(|| corrupt("hold"))?;
-    if performance.cancelled_at.is_some() {
-        return Err(PayTx::Refused(PayError::NotOnSale));
-    }
-    let concert = ConcertId::from_uuid(crate::uuid(&hold.concert_id)?);
-    let price = money(hold.price)?;
+    let performance = match &hold {
+        Some(hold) => performance_row(connection, &hold.performance_id.as_uuid().to_string())?,
+        None => None,
+    };
+    let cancelled = performance
+        .as_ref()
+        .is_some_and(|performance| performance.cancelled_at.is_some());
+    check_payment(
+        hold.as_ref(),
+        payment.user_id,
+        booking,
+        cancelled,
+        payment.now,
+    )
+    .map_err(PayTx::Refused)?;
+    let (Some(hold), Some(performance)) = (hold, performance) else {
+        return Err(PayTx::Refused(PayError::Dependency(corrupt("hold"))));
+    };
+    let performance_id = hold.performance_id.as_uuid().to_string();
+    let concert_id = hold.concert_id.as_uuid().to_string();
+    let seat_number = i32::from(hold.seat.get());
     // A free seat moves no money: a transfer's amount is positive.
-    if price.get() > 0 {
+    if hold.price.get() > 0 {
         let posting = Posting {
             id: payment.transfer_id,
             kind: TransferKind::Payment,
             from: LedgerAccount::UserWallet(payment.user_id),
-            to: LedgerAccount::Revenue(RevenueStream::Concert(concert)),
-            amount: price,
+            to: LedgerAccount::Revenue(RevenueStream::Concert(hold.concert_id)),
+            amount: hold.price,
             user: payment.user_id,
             reference: Some(payment.hold_id.as_uuid()),
             limit: None,
@@ -68,8 +88,8 @@ fn pay(connection: &mut SqliteConnection, payment: &PayHold) -> Result<BookingRo
     let booking_id = payment.booking_id.as_uuid().to_string();
     let sold = diesel::update(
         seats::table
-            .filter(seats::performance_id.eq(&hold.performance_id))
-            .filter(seats::seat_number.eq(hold.seat_number))
+            .filter(seats::performance_id.eq(&&performance_id))
+            .filter(seats::seat_number.eq(seat_number))
             .filter(seats::hold_id.eq(&id))
             .filter(seats::booking_id.is_null())
             .filter(seats::hold_expires_at.gt(now)),
@@ -90,7 +110,7 @@ fn pay(connection: &mut SqliteConnection, payment: &PayHold) -> Result<BookingRo
     diesel::update(
         ticket_claims::table
             .filter(ticket_claims::user_id.eq(&user))
-            .filter(ticket_claims::concert_id.eq(&hold.concert_id))
+            .filter(ticket_claims::concert_id.eq(&concert_id))
             .filter(ticket_claims::local_date.eq(&performance.local_date)),
     )
     .set((
@@ -103,11 +123,11 @@ fn pay(connection: &mut SqliteConnection, payment: &PayHold) -> Result<BookingRo
         .values((
             bookings::id.eq(&booking_id),
             bookings::hold_id.eq(&id),
-            bookings::performance_id.eq(&hold.performance_id),
-            bookings::concert_id.eq(&hold.concert_id),
-            bookings::seat_number.eq(hold.seat_number),
+            bookings::performance_id.eq(&&performance_id),
+            bookings::concert_id.eq(&concert_id),
+            bookings::seat_number.eq(seat_number),
             bookings::user_id.eq(&user),
-            bookings::price.eq(hold.price),
+            bookings::price.eq(hold.price.get()),
             bookings::payment_id.eq(payment.transfer_id.as_uuid().to_string()),
             bookings::status.eq(BookingStatus::Confirmed.as_str()),
             bookings::created_at.eq(now),

@@ -5,6 +5,7 @@ use crate::schema::{ledger_accounts, ledger_entries, ledger_transfers};
 use crate::{SqliteStore, instant, micros, query_error, uuid};
 use async_trait::async_trait;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
 use reserva_application::DependencyError;
 use reserva_application::ports::wallet::{
     ChargeError, LedgerAudit, NewCharge, PostedCharge, WalletRepository,
@@ -14,6 +15,7 @@ use reserva_domain::paging::PageLimit;
 use reserva_domain::wallet::{
     LedgerAccount, LedgerEntry, Money, Transfer, TransferId, TransferKind,
 };
+use reserva_sql_support::wallet::{StoredEntry, StoredTransfer, check_replay};
 
 /// A transaction of the wallet that failed.
 type TxError = reserva_sql_support::TxError<ChargeError>;
@@ -26,28 +28,68 @@ fn money(amount: i64) -> Result<Money, DependencyError> {
     Money::new(amount).map_err(|_| corrupt("amount"))
 }
 
-/// A `ledger_transfers` row, as far as a replayed charge needs it.
-#[derive(Queryable)]
-struct StoredCharge {
+/// A `ledger_transfers` row with its accounts' `(kind, owner)`.
+#[derive(QueryableByName)]
+struct TransferRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
     kind: String,
+    #[diesel(sql_type = Text)]
+    from_kind: String,
+    #[diesel(sql_type = Text)]
+    from_owner: String,
+    #[diesel(sql_type = Text)]
+    to_kind: String,
+    #[diesel(sql_type = Text)]
+    to_owner: String,
+    #[diesel(sql_type = BigInt)]
     amount: i64,
-    user_id: Option<String>,
+    #[diesel(sql_type = BigInt)]
     created_at: i64,
 }
 
-/// The transfer `id` posted before, returned if it is this very charge.
+impl TransferRow {
+    fn into_transfer(self) -> Result<Transfer, DependencyError> {
+        StoredTransfer {
+            id: uuid(&self.id)?,
+            kind: self.kind,
+            from_kind: self.from_kind,
+            from_owner: uuid(&self.from_owner)?,
+            to_kind: self.to_kind,
+            to_owner: uuid(&self.to_owner)?,
+            amount: self.amount,
+            created_at: instant(self.created_at)?,
+        }
+        .into_transfer()
+    }
+}
+
+fn stored_transfer(
+    connection: &mut SqliteConnection,
+    id: TransferId,
+) -> Result<Option<Transfer>, TxError> {
+    let row: Option<TransferRow> = diesel::sql_query(
+        "SELECT t.id, t.kind, f.kind AS from_kind, f.owner AS from_owner, \
+                d.kind AS to_kind, d.owner AS to_owner, t.amount, t.created_at \
+         FROM ledger_transfers t \
+         JOIN ledger_accounts f ON f.id = t.from_account \
+         JOIN ledger_accounts d ON d.id = t.to_account \
+         WHERE t.id = ?",
+    )
+    .bind::<Text, _>(id.as_uuid().to_string())
+    .get_result(connection)
+    .optional()?;
+    Ok(row.map(TransferRow::into_transfer).transpose()?)
+}
+
+/// The transfer posted before with the charge's id, returned if it is this very charge.
 fn replay(
     connection: &mut SqliteConnection,
     charge: &NewCharge,
-    stored: StoredCharge,
+    stored: Transfer,
 ) -> Result<PostedCharge, TxError> {
-    let user = charge.user_id.as_uuid().to_string();
-    let same = stored.kind == TransferKind::Charge.as_str()
-        && stored.amount == charge.amount.money().get()
-        && stored.user_id.as_deref() == Some(user.as_str());
-    if !same {
-        return Err(TxError::Refused(ChargeError::IdReused));
-    }
+    check_replay(&stored, charge).map_err(TxError::Refused)?;
     let wallet = account_id(connection, LedgerAccount::UserWallet(charge.user_id))?;
     let balance_after: Option<i64> = ledger_entries::table
         .filter(ledger_entries::transfer_id.eq(charge.transfer_id.as_uuid().to_string()))
@@ -55,7 +97,7 @@ fn replay(
         .select(ledger_entries::balance_after)
         .first(connection)?;
     Ok(PostedCharge {
-        transfer: charge_transfer(charge, instant(stored.created_at)?),
+        transfer: stored,
         balance_after: money(balance_after.ok_or_else(|| corrupt("wallet entry"))?)?,
         replayed: true,
     })
@@ -76,16 +118,7 @@ fn post_charge(
     connection: &mut SqliteConnection,
     charge: &NewCharge,
 ) -> Result<PostedCharge, TxError> {
-    let stored: Option<StoredCharge> = ledger_transfers::table
-        .find(charge.transfer_id.as_uuid().to_string())
-        .select((
-            ledger_transfers::kind,
-            ledger_transfers::amount,
-            ledger_transfers::user_id,
-            ledger_transfers::created_at,
-        ))
-        .first(connection)
-        .optional()?;
+    let stored = stored_transfer(connection, charge.transfer_id)?;
     if let Some(stored) = stored {
         return replay(connection, charge, stored);
     }
@@ -131,14 +164,15 @@ struct EntryRow {
 
 impl EntryRow {
     fn into_entry(self) -> Result<LedgerEntry, DependencyError> {
-        Ok(LedgerEntry {
+        StoredEntry {
             sequence: self.sequence,
-            transfer_id: TransferId::from_uuid(uuid(&self.transfer_id)?),
-            kind: TransferKind::parse(&self.kind).ok_or_else(|| corrupt("transfer kind"))?,
+            transfer_id: uuid(&self.transfer_id)?,
+            kind: self.kind,
             amount: self.amount,
-            balance_after: money(self.balance_after.ok_or_else(|| corrupt("wallet entry"))?)?,
+            balance_after: self.balance_after,
             created_at: instant(self.created_at)?,
-        })
+        }
+        .into_entry()
     }
 }
 
