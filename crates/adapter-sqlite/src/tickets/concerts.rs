@@ -132,7 +132,7 @@ impl ConcertRepository for SqliteStore {
     async fn find_concert(&self, id: ConcertId) -> Result<Option<Concert>, DependencyError> {
         let id = id.as_uuid().to_string();
         let found = self
-            .read(move |connection| {
+            .snapshot(move |connection| {
                 Ok(concerts_where(connection, |connection| {
                     concerts::table
                         .find(id)
@@ -149,7 +149,7 @@ impl ConcertRepository for SqliteStore {
         before: Option<ConcertId>,
         limit: PageLimit,
     ) -> Result<Vec<Concert>, DependencyError> {
-        self.read(move |connection| {
+        self.snapshot(move |connection| {
             Ok(concerts_where(connection, |connection| {
                 let mut select = concerts::table
                     .select(ConcertRow::as_select())
@@ -184,7 +184,7 @@ impl ConcertRepository for SqliteStore {
         let concert = concert.as_uuid().to_string();
         let now = micros(now);
         let (rows, counts) = self
-            .read(move |connection| {
+            .snapshot(move |connection| {
                 let rows: Vec<PerformanceRow> = performances::table
                     .filter(performances::concert_id.eq(&concert))
                     .filter(performances::cancelled_at.is_null())
@@ -224,7 +224,7 @@ impl ConcertRepository for SqliteStore {
     ) -> Result<Option<SeatMap>, DependencyError> {
         let id = performance.as_uuid().to_string();
         let Some((row, seats)) = self
-            .read(move |connection| {
+            .snapshot(move |connection| {
                 let Some(row) = performance_row(connection, &id)? else {
                     return Ok(None);
                 };

@@ -268,7 +268,7 @@ impl SeatHoldRepository for SqliteStore {
 
     async fn verify_seats(&self, now: DateTime<Utc>) -> Result<SeatAudit, DependencyError> {
         let now = micros(now);
-        self.read(move |connection| super::audit::verify(connection, now))
+        self.snapshot(move |connection| super::audit::verify(connection, now))
             .await
     }
 }

@@ -136,12 +136,24 @@ fn pay(connection: &mut SqliteConnection, payment: &PayHold) -> Result<BookingRo
         .get_result(connection)?)
 }
 
+/// The refusal a broken constraint stands for. The statements' own guards come first, so these
+/// are the database's backstop: a wallet that would go negative, a seat sold twice.
+fn pay_error(error: diesel::result::Error) -> PayError {
+    match crate::errors::violated(&error) {
+        Some(message) if message.contains("ledger_accounts_wallet_balance_check") => {
+            PayError::InsufficientBalance
+        }
+        Some(message) if message.contains("bookings.performance_id, bookings.seat_number") => {
+            PayError::Expired
+        }
+        _ => PayError::Dependency(query_error(error)),
+    }
+}
+
 pub(super) async fn pay_hold(store: &SqliteStore, payment: PayHold) -> Result<Booking, PayError> {
     let row = store
         .write(move |connection| pay(connection, &payment))
         .await
-        .map_err(|error: PayTx| {
-            error.into_refusal(|error| PayError::Dependency(query_error(error)))
-        })?;
+        .map_err(|error: PayTx| error.into_refusal(pay_error))?;
     Ok(row.into_booking()?)
 }

@@ -197,7 +197,13 @@ impl WalletRepository for SqliteStore {
         self.write(move |connection| post_charge(connection, &charge))
             .await
             .map_err(|error: TxError| {
-                error.into_refusal(|error| ChargeError::Dependency(query_error(error)))
+                error.into_refusal(|error| match crate::errors::violated(&error) {
+                    // The id was checked first; the primary key is the backstop.
+                    Some(message) if message.contains("ledger_transfers.id") => {
+                        ChargeError::IdReused
+                    }
+                    _ => ChargeError::Dependency(query_error(error)),
+                })
             })
     }
 
@@ -236,6 +242,6 @@ impl WalletRepository for SqliteStore {
     }
 
     async fn verify_ledger(&self) -> Result<LedgerAudit, DependencyError> {
-        self.read(super::audit::verify).await
+        self.snapshot(super::audit::verify).await
     }
 }
