@@ -1,12 +1,12 @@
 //! The concert port: concerts with their performances and seats, and what is left on sale.
 
+use super::seats::{free_counts, seats_of, unsold_seats};
 use super::{ConcertRow, PerformanceRow, date_text, performance_row};
 use crate::schema::{concerts, performances, seats};
 use crate::{SqliteStore, instant, micros, uuid};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
 use reserva_application::DependencyError;
 use reserva_application::ports::tickets::{
     ConcertInventory, ConcertRepository, NewConcert, PerformanceAvailability, SeatMap,
@@ -93,30 +93,6 @@ fn concerts_where(
     with_performances(connection, rows)
 }
 
-#[derive(QueryableByName)]
-struct FreeCount {
-    #[diesel(sql_type = Text)]
-    id: String,
-    #[diesel(sql_type = BigInt)]
-    free: i64,
-}
-
-#[derive(QueryableByName)]
-struct SeatRow {
-    #[diesel(sql_type = BigInt)]
-    seat_number: i64,
-    #[diesel(sql_type = Nullable<Text>)]
-    hold_id: Option<String>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    hold_expires_at: Option<i64>,
-    #[diesel(sql_type = Nullable<Text>)]
-    booking_id: Option<String>,
-}
-
-/// Seats of a concert's performances on sale (not cancelled, not started) at `?2`.
-const ON_SALE_SEATS: &str = "FROM seats s JOIN performances p ON p.id = s.performance_id \
-     WHERE p.concert_id = ?1 AND p.cancelled_at IS NULL AND p.starts_at > ?2";
-
 #[async_trait]
 impl ConcertRepository for SqliteStore {
     async fn insert_concert(&self, new: NewConcert) -> Result<Concert, DependencyError> {
@@ -192,18 +168,10 @@ impl ConcertRepository for SqliteStore {
                     .order((performances::starts_at.asc(), performances::id.asc()))
                     .select(PerformanceRow::as_select())
                     .load(connection)?;
-                let counts: Vec<FreeCount> = diesel::sql_query(format!(
-                    "SELECT p.id AS id, count(*) AS free {ON_SALE_SEATS} \
-                     AND s.booking_id IS NULL \
-                     AND (s.hold_expires_at IS NULL OR s.hold_expires_at <= ?2) GROUP BY p.id"
-                ))
-                .bind::<Text, _>(&concert)
-                .bind::<BigInt, _>(now)
-                .load(connection)?;
-                Ok((rows, counts))
+                Ok((rows, free_counts(connection, &concert, now)?))
             })
             .await?;
-        let free: HashMap<String, i64> = counts.into_iter().map(|c| (c.id, c.free)).collect();
+        let free: HashMap<String, i64> = counts.into_iter().collect();
         let mut available = Vec::new();
         for row in rows {
             let free_seats = free.get(&row.id).copied().unwrap_or(0);
@@ -228,13 +196,7 @@ impl ConcertRepository for SqliteStore {
                 let Some(row) = performance_row(connection, &id)? else {
                     return Ok(None);
                 };
-                let seats: Vec<SeatRow> = diesel::sql_query(
-                    "SELECT seat_number, hold_id, hold_expires_at, booking_id FROM seats \
-                     WHERE performance_id = ? ORDER BY seat_number",
-                )
-                .bind::<Text, _>(&id)
-                .load(connection)?;
-                Ok(Some((row, seats)))
+                Ok(Some((row, seats_of(connection, &id)?)))
             })
             .await?
         else {
@@ -286,16 +248,8 @@ impl ConcertRepository for SqliteStore {
     ) -> Result<ConcertInventory, DependencyError> {
         let concert = concert.as_uuid().to_string();
         let now = micros(now);
-        let seats: Vec<SeatRow> = self
-            .read(move |connection| {
-                diesel::sql_query(format!(
-                    "SELECT s.seat_number, s.hold_id, s.hold_expires_at, s.booking_id \
-                     {ON_SALE_SEATS} AND s.booking_id IS NULL"
-                ))
-                .bind::<Text, _>(&concert)
-                .bind::<BigInt, _>(now)
-                .load(connection)
-            })
+        let seats = self
+            .read(move |connection| unsold_seats(connection, &concert, now))
             .await?;
         let unsold_seats = u32::try_from(seats.len()).unwrap_or(u32::MAX);
         let mut holds = Vec::new();

@@ -10,6 +10,7 @@ mod cancel;
 mod concerts;
 mod holds;
 mod payment;
+mod seats;
 
 use crate::schema::{bookings, performances, seat_holds};
 use crate::{instant, uuid};
