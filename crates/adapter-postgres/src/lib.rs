@@ -23,6 +23,8 @@ mod settings;
 mod store;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+mod tickets;
+mod wallet;
 
 pub(crate) use errors::{query_error, write_outcome_error};
 pub use migrations::{MIGRATIONS, revert_all_migrations, run_migrations};

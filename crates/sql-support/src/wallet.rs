@@ -116,3 +116,14 @@ pub fn check_replay(stored: &Transfer, charge: &NewCharge) -> Result<(), ChargeE
         Err(ChargeError::IdReused)
     }
 }
+
+/// Namespace of the derived account ids.
+const ACCOUNT_NAMESPACE: Uuid = Uuid::from_u128(0x3b8e_51d2_7c4f_4a06_b1e9_58d0_2f6a_c713);
+
+/// The stored id of an account, derived from its kind and owner: a store knows the row of any
+/// account without reading it first, and creating it on first use is one idempotent insert.
+#[must_use]
+pub fn account_id(account: LedgerAccount) -> Uuid {
+    let name = format!("{}\u{1f}{}", account.kind(), account.owner());
+    Uuid::new_v5(&ACCOUNT_NAMESPACE, name.as_bytes())
+}
