@@ -19,10 +19,8 @@ CREATE TABLE performances (
                                  CHECK (seat_count BETWEEN 1 AND 50),
     cancelled_at timestamptz
 );
+-- a concert's performances; also serves concerts_on_sale (distinct concert ids in order)
 CREATE INDEX performances_concert_idx ON performances (concert_id, starts_at);
--- concerts_on_sale: performances not cancelled, starting after now
-CREATE INDEX performances_on_sale_idx ON performances (starts_at, concert_id)
-    WHERE cancelled_at IS NULL;
 
 CREATE TABLE seats (
     performance_id  uuid        NOT NULL REFERENCES performances (id) ON DELETE CASCADE,
