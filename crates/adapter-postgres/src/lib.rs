@@ -7,7 +7,11 @@
 //!   Confirms are committed in batches (group commit), one transaction for all that arrive together.
 //! - Migrations are embedded in the binary ([`run_migrations`], [`revert_all_migrations`]).
 //!
-//! One module per product area (`accounts`, `exams`), each with its own SQL and its own state;
+//! - Seats are guarded by their own rows and a user's date by a claim row (`tickets`); all money
+//!   moves through one posting helper (`wallet`), inside the caller's transaction.
+//!
+//! One module per product area (`accounts`, `exams`, `tickets`, `wallet`), each with its own SQL
+//! and its own state;
 //! what is shared with the SQLite store (row conversions, search patterns, the batch queue) is in
 //! `reserva-sql-support`. This file is wiring only.
 //!
