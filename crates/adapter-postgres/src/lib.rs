@@ -10,8 +10,8 @@
 //! - Migrations are embedded in the binary ([`run_migrations`], [`revert_all_migrations`]).
 //!
 //! One module per product area (`accounts`, `exams`, `tickets`, `wallet`), each with its own SQL
-//! and its own state; what is shared with the SQLite store (row conversions, search patterns, the batch queue) is in
-//! `reserva-sql-support`. This file is wiring only.
+//! and its own state; what is shared with the SQLite store (row conversions, search patterns,
+//! the batch queue) is in `reserva-sql-support`. This file is wiring only.
 //!
 //! [`DependencyError::Unavailable`]: reserva_application::DependencyError::Unavailable
 
