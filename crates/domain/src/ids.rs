@@ -29,4 +29,3 @@ macro_rules! typed_id {
         }
     };
 }
-

@@ -55,7 +55,7 @@ GROUP BY performance_id, seat_number HAVING count(*) > 1
 UNION ALL
 SELECT 'booking ' || b.id || ' has no payment of its price'
 FROM bookings b LEFT JOIN ledger_transfers t ON t.id = b.payment_id
-WHERE t.id IS NULL OR t.kind <> 'payment' OR t.amount <> b.price";
+WHERE b.price > 0 AND (t.id IS NULL OR t.kind <> 'payment' OR t.amount <> b.price)";
 
 /// Runs the audit at `now`.
 ///

@@ -12,7 +12,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use reserva_application::DependencyError;
 use reserva_application::ports::tickets::{CancelPerformanceError, PerformanceCancellation};
 use reserva_domain::tickets::{HoldId, PerformanceId};
-use reserva_domain::wallet::{LedgerAccount, RevenueStream, TransferId, TransferKind};
+use reserva_domain::wallet::{LedgerAccount, Money, RevenueStream, TransferId, TransferKind};
 use reserva_sql_support::TxError;
 use uuid::Uuid;
 
@@ -100,6 +100,9 @@ async fn cancel_locked(
             limit: None,
             now,
         };
+        if booking.price == Money::ZERO {
+            continue; // a free seat was paid with no transfer, so none goes back
+        }
         if let Err(refusal) = post(connection, &posting).await? {
             return Err(TxError::Refused(CancelPerformanceError::Dependency(
                 DependencyError::Failed(format!(

@@ -14,7 +14,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use reserva_application::DependencyError;
 use reserva_application::ports::tickets::{PayError, PayHold};
 use reserva_domain::tickets::{Booking, BookingStatus, HoldStatus, SeatHold};
-use reserva_domain::wallet::{LedgerAccount, RevenueStream, TransferKind};
+use reserva_domain::wallet::{LedgerAccount, Money, RevenueStream, TransferKind};
 use reserva_sql_support::TxError;
 use reserva_sql_support::tickets::check_payment;
 
@@ -131,7 +131,13 @@ async fn pay_locked(
         limit: None,
         now: payment.now,
     };
-    match post(connection, &posting).await? {
+    // A free seat moves no money: a transfer is always of at least 1 (as in the SQLite store).
+    let posted = if hold.price > Money::ZERO {
+        post(connection, &posting).await?
+    } else {
+        Ok(Money::ZERO)
+    };
+    match posted {
         Ok(_) => {}
         Err(PostRefusal::Insufficient) => return refused(PayError::InsufficientBalance),
         Err(PostRefusal::Duplicate | PostRefusal::LimitExceeded) => {

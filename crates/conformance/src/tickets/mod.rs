@@ -216,6 +216,7 @@ macro_rules! __tickets_store_cases {
                     only_the_owner_pays_a_live_hold,
                     insufficient_balance_changes_nothing,
                     a_hold_is_paid_once,
+                    a_free_seat_is_paid_and_refunded_without_moving_money,
                 ],
                 cancellation: [
                     cancelling_refunds_every_booking_and_releases_holds,

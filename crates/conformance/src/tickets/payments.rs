@@ -151,3 +151,37 @@ pub async fn a_hold_is_paid_once<S: TicketsStore>(store: &S) {
     assert_eq!(balance(store, buyer).await, PRICE);
     assert_clean(store).await;
 }
+
+/// A free seat (price 0) is paid and refunded with no transfer — a transfer always moves at
+/// least 1 — and both audits stay clean.
+pub async fn a_free_seat_is_paid_and_refunded_without_moving_money<S: TicketsStore>(store: &S) {
+    let day = super::first_day() + Duration::hours(18);
+    let new = reserva_application::ports::tickets::NewConcert {
+        id: reserva_domain::tickets::ConcertId::from_uuid(uuid::Uuid::now_v7()),
+        title: reserva_domain::tickets::ConcertTitle::parse("Free rehearsal")
+            .unwrap_or_else(|e| panic!("{e}")),
+        price: super::money(0),
+        performances: vec![super::performance(day, 5)],
+        now: now(),
+    };
+    let concert = store
+        .insert_concert(new)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let id = concert.performances.first().map(|p| p.id);
+    let id = id.unwrap_or_else(|| panic!("no performance"));
+    let (buyer, at) = (user(), now());
+    let held = hold(store, id, 2, buyer, at).await;
+    let booking = pay(store, &held, at).await;
+    assert_eq!(
+        (booking.price.get(), booking.status),
+        (0, BookingStatus::Confirmed)
+    );
+    assert_eq!(balance(store, buyer).await, 0);
+    let cancelled = store
+        .cancel_performance(id, at + Duration::seconds(1))
+        .await;
+    assert_eq!(cancelled.map(|c| c.refunded), Ok(1));
+    assert_eq!(balance(store, buyer).await, 0);
+    assert_clean(store).await;
+}

@@ -30,9 +30,7 @@ pub fn admissible(counts: RoomCounts, max_active: u32, margin: u32) -> u32 {
         .free_seats
         .saturating_add(margin)
         .saturating_add(counts.live_holds);
-    max_active
-        .min(by_inventory)
-        .saturating_sub(counts.active)
+    max_active.min(by_inventory).saturating_sub(counts.active)
 }
 
 /// What a waiting user is told about the seats.

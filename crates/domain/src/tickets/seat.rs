@@ -131,7 +131,10 @@ mod tests {
         assert!(SeatNumber::new(i64::from(u16::MAX) + 1).is_err());
         let ten = SeatCount::new(10).unwrap();
         assert_eq!(
-            SeatNumber::new(10).unwrap().within(ten).map(SeatNumber::get),
+            SeatNumber::new(10)
+                .unwrap()
+                .within(ten)
+                .map(SeatNumber::get),
             Ok(10)
         );
         assert_eq!(

@@ -73,9 +73,9 @@ impl LedgerAccount {
         match kind {
             "user_wallet" => Some(Self::UserWallet(UserId::from_uuid(owner))),
             "funding" => Some(Self::Funding),
-            "concert_revenue" => Some(Self::Revenue(RevenueStream::Concert(
-                ConcertId::from_uuid(owner),
-            ))),
+            "concert_revenue" => Some(Self::Revenue(RevenueStream::Concert(ConcertId::from_uuid(
+                owner,
+            )))),
             _ => None,
         }
     }

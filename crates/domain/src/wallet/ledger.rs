@@ -58,7 +58,9 @@ impl ChargeAmount {
         } else if amount > MAX_CHARGE.get() {
             Err(ChargeRefusal::TooLarge)
         } else {
-            Money::new(amount).map(Self).map_err(|_| ChargeRefusal::NotPositive)
+            Money::new(amount)
+                .map(Self)
+                .map_err(|_| ChargeRefusal::NotPositive)
         }
     }
 
