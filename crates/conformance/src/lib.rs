@@ -45,7 +45,7 @@ macro_rules! exam_store_tests {
 
 /// Generates one `#[tokio::test]` per shared-state contract ([`shared_state`]).
 /// `$make` is an async expression yielding a value that implements `DistributedLock`,
-/// `RateLimiter` and `SessionRevocations`.
+/// `RateLimiter`, `SessionRevocations`, `IdempotencyRecords` and `WaitingRoom`.
 #[macro_export]
 macro_rules! shared_state_tests {
     ($make:expr) => {
