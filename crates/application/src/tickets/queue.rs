@@ -178,25 +178,31 @@ impl Tickets {
         }
     }
 
-    /// The token's place in its own room; `TokenInvalid` when it has none.
+    /// The token's place in its own room; `TokenInvalid` when it has none. A room that lost
+    /// its inventory (it answers so only to a token it holds) is reloaded and asked once more.
     async fn poll(
         &self,
         principal: &Principal,
         token: &QueueToken,
     ) -> Result<QueuePlace, QueueAccessError> {
-        let polled = self
-            .ports
-            .room
-            .poll(token, principal.user_id, self.now(), self.room_rules())
-            .await;
+        let now = self.now();
+        let rules = self.room_rules();
+        let room = &self.ports.room;
+        let mut polled = room.poll(token, principal.user_id, now, rules).await;
+        if polled == Err(RoomError::InventoryUnknown) {
+            self.resync_room(token.concert(), now)
+                .await
+                .map_err(super::RoomSync::into_dependency)?;
+            polled = room.poll(token, principal.user_id, now, rules).await;
+        }
         match polled {
             Ok(Some(place)) => Ok(place),
-            // A room without inventory holds no places (only a join, after loading it, makes
-            // one), and a closed room ended them all: either way the token is no good. Loading
-            // an inventory here would let any made-up concert id create a room.
-            Ok(None) | Err(RoomError::Closed | RoomError::InventoryUnknown) => {
-                Err(QueueAccessError::TokenInvalid)
-            }
+            // A closed room ended every place.
+            Ok(None) | Err(RoomError::Closed) => Err(QueueAccessError::TokenInvalid),
+            Err(RoomError::InventoryUnknown) => Err(DependencyError::Failed(
+                "the room lost its inventory just after it was set".into(),
+            )
+            .into()),
             Err(RoomError::Dependency(error)) => Err(error.into()),
         }
     }
@@ -507,5 +513,44 @@ mod tests {
         assert_eq!((ticket.created, ticket.eta_seconds), (false, 60));
         let missing = Fixture::new().tickets().queue_status(&member, None).await;
         assert_eq!(missing.map_err(|e| e.code()), Err("queue_token_required"));
+    }
+
+    #[tokio::test]
+    async fn a_poll_of_a_room_that_lost_its_inventory_reloads_it_and_polls_once_more() {
+        let id = concert_id();
+        let member = principal(Role::Member);
+        let mine = token(id);
+        let mut fixture = Fixture::new();
+        let mut order = mockall::Sequence::new();
+        fixture
+            .room
+            .expect_poll()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_, _, _, _| Err(RoomError::InventoryUnknown));
+        fixture
+            .concerts
+            .expect_inventory()
+            .withf(move |concert, _| *concert == id)
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_, _| Ok(ConcertInventory::default()));
+        fixture
+            .room
+            .expect_set_inventory()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_, _| Ok(()));
+        fixture
+            .room
+            .expect_poll()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|token, user, _, _| Ok(Some(place(token.clone(), user, active()))));
+        let ticket = fixture
+            .tickets()
+            .queue_status(&member, Some(mine.as_str()))
+            .await;
+        assert_eq!(ticket.map(|t| t.eta_seconds), Ok(0));
     }
 }
