@@ -429,10 +429,12 @@ impl TicketSettings {
     /// # Errors
     /// [`SettingsError::Invalid`] naming the rule.
     pub fn policy(&self) -> Result<reserva_domain::tickets::TicketPolicy, SettingsError> {
-        let default_seats = reserva_domain::tickets::SeatCount::new(self.default_seats)
-            .map_err(|error| SettingsError::Invalid {
-                field: "tickets.default_seats",
-                problem: error.to_string(),
+        let default_seats =
+            reserva_domain::tickets::SeatCount::new(self.default_seats).map_err(|error| {
+                SettingsError::Invalid {
+                    field: "tickets.default_seats",
+                    problem: error.to_string(),
+                }
             })?;
         reserva_domain::tickets::TicketPolicy::new(
             std::time::Duration::from_secs(self.hold_ttl_seconds),
