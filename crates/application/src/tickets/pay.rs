@@ -2,7 +2,7 @@
 //! id is derived from the hold, so a hold is paid at most once whatever retries happen; on
 //! success the queue token is finished, letting the next user in.
 
-use super::queue::{QueueAccessError, parse_token};
+use super::access::{QueueAccessError, parse_token};
 use super::{Tickets, room_update_failed};
 use crate::accounts::Principal;
 use crate::ports::tickets::{PayError, PayHold};
