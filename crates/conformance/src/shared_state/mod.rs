@@ -6,6 +6,7 @@ pub mod locks;
 pub mod rate_limits;
 pub mod sessions;
 pub mod waiting_room;
+pub mod waiting_room_inventory;
 
 use reserva_application::ports::shared_state::{
     DistributedLock, IdempotencyRecords, RateLimiter, SessionRevocations,
@@ -68,6 +69,9 @@ macro_rules! __shared_state_cases {
                     active_places_are_capped_and_the_next_is_admitted_on_finish,
                     a_waiting_user_who_stops_polling_loses_the_place,
                     an_active_place_ends_after_its_lifetime,
+                    admitted_recently_counts_the_rate_window,
+                ],
+                waiting_room_inventory: [
                     sold_out_while_every_seat_is_held_until_a_hold_ends,
                     a_sale_recorded_twice_counts_once,
                     admission_stops_at_free_seats_plus_margin,
@@ -75,7 +79,6 @@ macro_rules! __shared_state_cases {
                     a_room_without_inventory_is_unknown,
                     a_token_not_the_callers_has_no_place,
                     finishing_an_unknown_token_is_false,
-                    admitted_recently_counts_the_rate_window,
                 ],
             }
         }
