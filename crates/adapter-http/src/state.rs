@@ -1,11 +1,13 @@
-//! What every handler can reach: the use cases, idempotency records, the health probes and the
-//! proxies whose forwarded client addresses are believed.
+//! What every handler can reach: the use cases (accounts, exams, tickets, wallet), idempotency
+//! records, the health probes and the proxies whose forwarded client addresses are believed.
 
 use crate::client_address::TrustedProxies;
 use reserva_application::accounts::Accounts;
 use reserva_application::exams::Exams;
 use reserva_application::ports::shared_state::IdempotencyRecords;
 use reserva_application::ports::system::HealthProbe;
+use reserva_application::tickets::Tickets;
+use reserva_application::wallet::Wallet;
 use reserva_domain::exams::BusinessZone;
 use std::sync::Arc;
 
@@ -16,6 +18,10 @@ pub struct ApiState {
     pub accounts: Accounts,
     /// Exams use cases.
     pub exams: Exams,
+    /// Tickets use cases: concerts, the waiting room, seat holds and bookings.
+    pub tickets: Tickets,
+    /// Wallet use cases.
+    pub wallet: Wallet,
     /// Idempotency keys of booking POSTs (shared state).
     pub idempotency: Arc<dyn IdempotencyRecords>,
     /// Dependencies `/readyz` checks.
