@@ -178,6 +178,7 @@ fn status_of(class: ErrorClass) -> StatusCode {
         ErrorClass::Forbidden => StatusCode::FORBIDDEN,
         ErrorClass::NotFound => StatusCode::NOT_FOUND,
         ErrorClass::Conflict => StatusCode::CONFLICT,
+        ErrorClass::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorClass::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         ErrorClass::Unavailable | ErrorClass::OutcomeUnknown => StatusCode::SERVICE_UNAVAILABLE,
         ErrorClass::Internal => StatusCode::INTERNAL_SERVER_ERROR,

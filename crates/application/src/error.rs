@@ -34,6 +34,9 @@ pub enum ErrorClass {
     NotFound,
     /// Conflicts with the current state (duplicate, wrong status, capacity).
     Conflict,
+    /// Well-formed, but cannot be carried out as sent: an idempotency key (or a transfer id
+    /// derived from one) that was already used for a different request.
+    Unprocessable,
     /// Too many attempts; try again after this many seconds.
     RateLimited {
         /// Seconds until the limit resets.

@@ -8,6 +8,8 @@ pub mod accounts;
 mod error;
 pub mod exams;
 pub mod ports;
+pub mod tickets;
 pub mod time;
+pub mod wallet;
 
 pub use error::{DependencyError, ErrorClass, FieldViolation, OUTCOME_UNKNOWN, UseCaseError};

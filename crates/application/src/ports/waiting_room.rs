@@ -204,16 +204,14 @@ pub trait WaitingRoom: Send + Sync {
     ///
     /// # Errors
     /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached.
-    async fn hold_released(&self, concert: ConcertId, hold: HoldId)
-    -> Result<(), DependencyError>;
+    async fn hold_released(&self, concert: ConcertId, hold: HoldId) -> Result<(), DependencyError>;
 
     /// A hold was paid: its seat is sold (one unsold seat fewer). Recording the same sale twice
     /// changes nothing the second time.
     ///
     /// # Errors
     /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached.
-    async fn sale_recorded(&self, concert: ConcertId, hold: HoldId)
-    -> Result<(), DependencyError>;
+    async fn sale_recorded(&self, concert: ConcertId, hold: HoldId) -> Result<(), DependencyError>;
 
     /// Closes the room: every place ends and later joins get `Closed`, until a
     /// [`WaitingRoom::set_inventory`] reopens it.

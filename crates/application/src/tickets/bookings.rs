@@ -1,0 +1,74 @@
+//! The caller's own bookings, newest first, in keyset pages.
+
+use super::Tickets;
+use crate::accounts::Principal;
+use crate::{DependencyError, ErrorClass, UseCaseError};
+use reserva_domain::paging::PageLimit;
+use reserva_domain::tickets::{Booking, BookingId};
+use thiserror::Error;
+
+/// One page of bookings, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingPage {
+    /// Bookings.
+    pub items: Vec<Booking>,
+    /// Start of the next page, if any.
+    pub next: Option<BookingId>,
+}
+
+/// Why listing bookings failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ListBookingsError {
+    /// A dependency failed.
+    #[error(transparent)]
+    Dependency(#[from] DependencyError),
+}
+
+impl UseCaseError for ListBookingsError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            Self::Dependency(error) => error.class(),
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Dependency(error) => error.code(),
+        }
+    }
+}
+
+/// Stores return up to `limit + 1` rows: the extra one only says that a next page exists.
+pub(super) fn cut_page<T, K>(
+    items: &mut Vec<T>,
+    limit: PageLimit,
+    key: impl Fn(&T) -> K,
+) -> Option<K> {
+    let limit = usize::from(limit.get());
+    if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(key)
+    } else {
+        None
+    }
+}
+
+impl Tickets {
+    /// The caller's bookings (refunded ones included).
+    ///
+    /// # Errors
+    /// `Dependency`.
+    pub async fn list_bookings(
+        &self,
+        principal: &Principal,
+        before: Option<BookingId>,
+        limit: PageLimit,
+    ) -> Result<BookingPage, ListBookingsError> {
+        let mut items = self
+            .ports
+            .holds
+            .list_bookings(principal.user_id, before, limit)
+            .await?;
+        let next = cut_page(&mut items, limit, |booking| booking.id);
+        Ok(BookingPage { items, next })
+    }
+}
