@@ -35,6 +35,7 @@ pub(crate) struct CreateConcertRequest {
     #[schema(example = 50000)]
     pub price: i64,
     /// 1–100 distinct performances.
+    #[schema(example = json!([{"starts_at": "2026-12-24T19:00:00+09:00"}]))]
     pub performances: Vec<NewPerformanceRequest>,
     /// Seats of each performance, 1–50 (default `tickets.default_seats`, 50).
     #[schema(example = 50)]

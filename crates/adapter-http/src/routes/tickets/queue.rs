@@ -203,3 +203,76 @@ pub(crate) async fn current(
         state.time_zone,
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+    use chrono::{TimeZone, Utc};
+    use reserva_application::ports::waiting_room::{QueuePlace, QueueToken};
+    use reserva_domain::accounts::UserId;
+
+    fn header(value: Option<&str>) -> Option<String> {
+        let mut request = TestRequest::default();
+        if let Some(value) = value {
+            request = request.insert_header((QUEUE_TOKEN, value));
+        }
+        let (request, mut payload) = request.to_http_parts();
+        let extracted = QueueTokenHeader::from_request(&request, &mut payload).into_inner();
+        extracted
+            .ok()
+            .and_then(|token| token.as_deref().map(str::to_owned))
+    }
+
+    #[test]
+    fn the_header_is_passed_on_as_sent_and_never_refused() {
+        assert_eq!(header(None), None, "missing: the use case answers 401");
+        assert_eq!(header(Some(" abc.def ")), Some("abc.def".to_owned()));
+        assert_eq!(
+            header(Some("")),
+            Some(String::new()),
+            "empty is not missing"
+        );
+    }
+
+    fn ticket(status: PlaceStatus) -> QueueTicket {
+        let concert = ConcertId::from_uuid(Uuid::now_v7());
+        QueueTicket {
+            place: QueuePlace {
+                token: QueueToken::new(concert, "0123456789abcdef0123456789abcdef"),
+                user_id: UserId::from_uuid(Uuid::now_v7()),
+                status,
+                availability: Availability::SoldOut,
+                admitted_recently: 3,
+            },
+            created: true,
+            eta_seconds: 42,
+        }
+    }
+
+    #[test]
+    fn a_place_reads_as_the_api_shows_it() {
+        let zone = BusinessZone::new(chrono_tz::Asia::Seoul);
+        let waiting = QueueTicketResponse::new(&ticket(PlaceStatus::Waiting { position: 7 }), zone);
+        assert_eq!(
+            (waiting.status, waiting.position, waiting.eta_seconds),
+            (PlaceStatusDto::Waiting, 7, 42)
+        );
+        assert_eq!(waiting.active_until, None);
+        assert_eq!(waiting.availability, AvailabilityDto::SoldOut);
+        assert!(waiting.token.starts_with(&waiting.concert_id.to_string()));
+
+        let until = Utc.with_ymd_and_hms(2026, 12, 1, 5, 0, 0).unwrap();
+        let active = QueueTicketResponse::new(&ticket(PlaceStatus::Active { until }), zone);
+        assert_eq!((active.position, active.eta_seconds), (0, 0));
+        assert_eq!(
+            active.active_until.as_deref(),
+            Some("2026-12-01T14:00:00+09:00")
+        );
+        let json = serde_json::to_value(&active).unwrap_or_default();
+        assert_eq!(
+            (&json["status"], &json["availability"]),
+            (&"active".into(), &"sold_out".into())
+        );
+    }
+}
