@@ -1,5 +1,6 @@
 //! In-process shared state for a single instance: a lock, rate-limit counters, the marks of
-//! revoked sessions and changed users, and idempotency records, kept in hash maps behind mutexes.
+//! revoked sessions and changed users, idempotency records and the concerts' waiting rooms, kept
+//! in maps behind mutexes.
 //!
 //! Nothing is shared across processes, so this adapter is only correct when exactly one instance
 //! of the service runs. Expired entries are pruned opportunistically on writes, so memory stays
@@ -14,6 +15,7 @@ mod idempotency;
 mod locks;
 mod rate_limits;
 mod sessions;
+mod waiting_room;
 
 use std::sync::Arc;
 
@@ -30,6 +32,7 @@ struct State {
     windows: rate_limits::Windows,
     marks: sessions::Marks,
     idempotency: idempotency::Records,
+    rooms: waiting_room::Rooms,
 }
 
 impl MemorySharedState {

@@ -1,12 +1,13 @@
 //! Redis shared state for several instances of the service: a compare-and-delete lock,
-//! fixed-window rate-limit counters, the marks of revoked sessions and changed users, and
-//! idempotency records.
+//! fixed-window rate-limit counters, the marks of revoked sessions and changed users,
+//! idempotency records, and the concerts' waiting rooms.
 //!
 //! Every key carries the configured prefix (`{prefix}lock:{name}`, `{prefix}rate:{key}`,
-//! `{prefix}revoked:{session}`, `{prefix}user-changed:{user}`, `{prefix}idem:{key}`), so several
-//! deployments can share one Redis. Every operation is bounded by the configured timeout: a hung
-//! Redis yields [`DependencyError::Unavailable`], never a hang. Multi-step operations run as Lua
-//! scripts, so they are atomic across instances.
+//! `{prefix}revoked:{session}`, `{prefix}user-changed:{user}`, `{prefix}idem:{key}`,
+//! `{prefix}{room:<concert>}:<part>`), so several deployments can share one Redis. Every
+//! operation is bounded by the configured timeout: a hung Redis yields
+//! [`DependencyError::Unavailable`], never a hang. Multi-step operations run as Lua scripts, so
+//! they are atomic across instances.
 //!
 //! Each port lives in its own module over [`client`]'s connection; this file only wires them to
 //! the one public store type.
@@ -17,6 +18,7 @@ mod idempotency;
 mod locks;
 mod rate_limits;
 mod sessions;
+mod waiting_room;
 
 use reserva_application::DependencyError;
 use reserva_application::ports::system::HealthProbe;

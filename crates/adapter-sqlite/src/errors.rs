@@ -21,3 +21,15 @@ pub(crate) fn query_error(error: QueryError) -> DependencyError {
         DependencyError::Failed(format!("database: {error}"))
     }
 }
+
+/// SQLite's message for a broken unique or check constraint (`UNIQUE constraint failed:
+/// bookings.hold_id`, `CHECK constraint failed: <name>`), for mapping it to a refusal.
+pub(crate) fn violated(error: &QueryError) -> Option<&str> {
+    match error {
+        QueryError::DatabaseError(
+            DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::CheckViolation,
+            info,
+        ) => Some(info.message()),
+        _ => None,
+    }
+}

@@ -11,7 +11,7 @@
 //!
 //! Ids are stored as UUID text and instants as microseconds since the Unix epoch.
 //!
-//! One module per product area (`accounts`, `exams`), each with its own SQL; what is shared with
+//! One module per product area (`accounts`, `exams`, `tickets`, `wallet`), each with its own SQL; what is shared with
 //! the PostgreSQL store (row conversions, search patterns, the transaction error) is in
 //! `reserva-sql-support`. This file is wiring only.
 
@@ -22,7 +22,9 @@ mod migrations;
 mod schema;
 mod settings;
 mod store;
+mod tickets;
 mod values;
+mod wallet;
 
 pub(crate) use errors::query_error;
 pub use migrations::{MIGRATIONS, revert_all_migrations, run_migrations};

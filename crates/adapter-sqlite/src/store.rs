@@ -150,6 +150,17 @@ impl SqliteStore {
         self.blocking(task).await?.map_err(query_error)
     }
 
+    /// Runs `task` in a read transaction, so its queries see one snapshot of the file (in WAL
+    /// mode a reader does not block the writer, nor the writer it).
+    pub(crate) async fn snapshot<R, F>(&self, task: F) -> Result<R, DependencyError>
+    where
+        F: FnOnce(&mut SqliteConnection) -> Result<R, QueryError> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.read(move |connection| connection.transaction(task))
+            .await
+    }
+
     /// Runs `task` in a `BEGIN IMMEDIATE` transaction; an `Err` rolls it back.
     pub(crate) async fn write<R, E, F>(&self, task: F) -> Result<R, E>
     where

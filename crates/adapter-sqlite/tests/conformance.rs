@@ -9,3 +9,11 @@ mod accounts {
 mod exams {
     reserva_conformance::exam_store_tests!(super::support::fresh());
 }
+
+mod tickets {
+    reserva_conformance::tickets_store_tests!(super::support::fresh());
+}
+
+mod wallet {
+    reserva_conformance::wallet_store_tests!(super::support::fresh());
+}

@@ -33,14 +33,14 @@ fn table_count(file: &TemporaryFile) -> i64 {
 async fn migrations_apply_revert_and_reapply() {
     let file = TemporaryFile::empty();
     let applied = run_migrations(&file.path).await.unwrap();
-    assert_eq!(applied.len(), 2, "{applied:?}");
-    assert_eq!(table_count(&file), 5);
+    assert_eq!(applied.len(), 3, "{applied:?}");
+    assert_eq!(table_count(&file), 14);
     assert_eq!(run_migrations(&file.path).await, Ok(vec![]));
     let reverted = revert_all_migrations(&file.path).await.unwrap();
-    assert_eq!(reverted.len(), 2);
+    assert_eq!(reverted.len(), 3);
     assert_eq!(table_count(&file), 0);
-    assert_eq!(run_migrations(&file.path).await.map(|v| v.len()), Ok(2));
-    assert_eq!(table_count(&file), 5);
+    assert_eq!(run_migrations(&file.path).await.map(|v| v.len()), Ok(3));
+    assert_eq!(table_count(&file), 14);
     let store = SqliteStore::connect(&file.settings(2)).await.unwrap();
     assert_eq!(store.ping().await, Ok(()));
     let unknown = UserId::from_uuid(uuid::Uuid::now_v7());

@@ -8,8 +8,8 @@
 //! reserva_conformance::shared_state_tests!(async { MySharedState::new() });
 //! ```
 //!
-//! Each case is an ordinary `pub async fn` in a file of [`accounts`], [`exams`] or
-//! [`shared_state`], so a failing test names the contract it broke. Cases never rely on running
+//! Each case is an ordinary `pub async fn` in a file of [`accounts`], [`exams`], [`tickets`],
+//! [`wallet`] or [`shared_state`], so a failing test names the contract it broke. Cases never rely on running
 //! alone: they use fresh random keys. Each suite lists its cases once, by file, in a callback
 //! macro beside them (`__account_store_cases!` and its siblings); the test macros below expand
 //! that list, and a unit test of this crate fails on any `pub async fn` it does not name, so a
@@ -19,6 +19,8 @@ pub mod accounts;
 pub mod exams;
 pub mod shared_state;
 mod support;
+pub mod tickets;
+pub mod wallet;
 
 #[cfg(test)]
 mod registration;
@@ -43,9 +45,28 @@ macro_rules! exam_store_tests {
     };
 }
 
+/// Generates one `#[tokio::test]` per tickets-store contract ([`tickets`]), races included.
+/// `$make` yields a value implementing `ConcertRepository`, `SeatHoldRepository` and
+/// `WalletRepository` (a payment moves money and sells a seat in one transaction).
+#[macro_export]
+macro_rules! tickets_store_tests {
+    ($make:expr) => {
+        $crate::__tickets_store_cases!($crate::__conformance_tests, $make,);
+    };
+}
+
+/// Generates one `#[tokio::test]` per wallet-store contract ([`wallet`]).
+/// `$make` yields a value implementing `WalletRepository`.
+#[macro_export]
+macro_rules! wallet_store_tests {
+    ($make:expr) => {
+        $crate::__wallet_store_cases!($crate::__conformance_tests, $make,);
+    };
+}
+
 /// Generates one `#[tokio::test]` per shared-state contract ([`shared_state`]).
 /// `$make` is an async expression yielding a value that implements `DistributedLock`,
-/// `RateLimiter` and `SessionRevocations`.
+/// `RateLimiter`, `SessionRevocations`, `IdempotencyRecords` and `WaitingRoom`.
 #[macro_export]
 macro_rules! shared_state_tests {
     ($make:expr) => {

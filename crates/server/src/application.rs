@@ -9,6 +9,9 @@ use reserva_application::DependencyError;
 use reserva_application::accounts::{AccountPolicy, Accounts, AccountsPorts, LoginLimits};
 use reserva_application::exams::{Exams, ExamsPorts};
 use reserva_application::ports::system::SystemClock;
+use reserva_application::ports::waiting_room::WaitingRoom;
+use reserva_application::tickets::{Tickets, TicketsPorts};
+use reserva_application::wallet::{Wallet, WalletPorts};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
@@ -107,17 +110,51 @@ pub(crate) fn exams(settings: &Settings, store: &StorePorts) -> Result<Exams, St
     Ok(Exams::new(ports, policy, settings.business.time_zone))
 }
 
-/// Connects the store (migrating it first when configured) and the shared state.
-pub(crate) async fn connect(
+/// Builds the tickets use cases over the connected store and a waiting room (the shared
+/// state's, or any other: `reserva wallet verify` reads only the store).
+pub(crate) fn tickets(
     settings: &Settings,
-) -> Result<(StorePorts, SharedStatePorts), StartupError> {
+    store: &StorePorts,
+    room: Arc<dyn WaitingRoom>,
+) -> Result<Tickets, StartupError> {
+    let policy = settings
+        .tickets
+        .policy()
+        .map_err(|error| StartupError::Settings(error.to_string()))?;
+    let ports = TicketsPorts {
+        concerts: store.concerts.clone(),
+        holds: store.holds.clone(),
+        room,
+        clock: Arc::new(SystemClock),
+    };
+    Ok(Tickets::new(ports, policy, settings.business.time_zone)
+        .with_rate_window(settings.tickets.rate_window()))
+}
+
+/// Builds the wallet use cases over the connected store.
+pub(crate) fn wallet(store: &StorePorts) -> Wallet {
+    Wallet::new(WalletPorts {
+        ledger: store.ledger.clone(),
+        clock: Arc::new(SystemClock),
+    })
+}
+
+/// Connects the store, migrating it first when configured.
+pub(crate) async fn connect_store(settings: &Settings) -> Result<StorePorts, StartupError> {
     if settings.database.migrate_on_start {
         let applied = stores::migrate(settings).await?;
         if !applied.is_empty() {
             tracing::info!(?applied, "applied migrations");
         }
     }
-    let store = stores::connect_store(settings).await?;
+    Ok(stores::connect_store(settings).await?)
+}
+
+/// Connects the store (migrating it first when configured) and the shared state.
+pub(crate) async fn connect(
+    settings: &Settings,
+) -> Result<(StorePorts, SharedStatePorts), StartupError> {
+    let store = connect_store(settings).await?;
     let shared = stores::connect_shared_state(settings).await?;
     tracing::info!(
         store = store.kind,
@@ -144,11 +181,19 @@ impl Application {
         tracing::info!(created, "exam slots ensured across the booking horizon");
         let interval = Duration::from_secs(settings.exams.slot_job_interval_minutes * 60);
         crate::jobs::spawn_slot_roller(exams.clone(), shared.lock.clone(), interval);
+        let tickets = tickets(settings, &store, shared.room.clone())?;
+        crate::jobs::spawn_sweeper(
+            tickets.clone(),
+            shared.lock.clone(),
+            settings.tickets.sweep_interval(),
+        );
         let trusted_proxies = TrustedProxies::parse(settings.server.trusted_proxies.as_slice())
             .map_err(|entry| StartupError::Settings(format!("server.trusted_proxies: {entry}")))?;
         let state = ApiState {
             accounts: accounts(settings, &store, &shared)?,
             exams,
+            tickets,
+            wallet: wallet(&store),
             idempotency: shared.idempotency.clone(),
             health_probes: vec![store.probe.clone(), shared.probe.clone()],
             time_zone: settings.business.time_zone,

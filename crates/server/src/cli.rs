@@ -1,4 +1,5 @@
-//! The command line: `reserva [serve]`, `migrate`, `admin create`, `exams`, `config`, `openapi`.
+//! The command line: `reserva [serve]`, `migrate`, `admin create`, `exams`, `wallet verify`,
+//! `config`, `openapi`.
 //! What is printed here is for operators, so it says what to do next, not how the code works.
 
 use crate::application::{self, Application, StartupError};
@@ -8,6 +9,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 use reserva_application::accounts::SignupCommand;
 use reserva_application::ports::exams::Slot;
+use reserva_application::ports::tickets::SeatAudit;
+use reserva_application::ports::wallet::LedgerAudit;
 use reserva_domain::exams::{BookingPolicy, BusinessZone};
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
@@ -33,6 +36,8 @@ const AFTER_HELP: &str = "Examples:
                                           make an administrator (password prompted, or
                                           read from RESERVA_ADMIN_PASSWORD)
   reserva exams slots --date 2026-12-10   capacity and bookings of each hour of a date
+  reserva wallet verify                   audit the ledger and the seats (exit 1 on a
+                                          violation, 3 when the store cannot be read)
   reserva config                          the effective settings, passwords redacted";
 
 /// The parsed command line (`reserva --help` shows [`ABOUT`] and [`LONG_ABOUT`], not this).
@@ -76,6 +81,12 @@ pub enum Command {
         #[command(subcommand)]
         command: ExamsCommand,
     },
+    /// Wallet and ledger: audits.
+    Wallet {
+        /// What to do.
+        #[command(subcommand)]
+        command: WalletCommand,
+    },
     /// Print the effective configuration (secrets redacted).
     Config,
     /// Print the OpenAPI document.
@@ -109,6 +120,70 @@ pub enum ExamsCommand {
     },
     /// Create any missing slot across the booking horizon now (the server also does it hourly).
     EnsureSlots,
+}
+
+/// `reserva wallet …`.
+#[derive(Debug, Subcommand)]
+pub enum WalletCommand {
+    /// Audit the ledger (every wallet balance is the sum of its entries and not negative, every
+    /// transfer's two entries cancel out) and the seats (none sold twice, no live hold on a sold
+    /// seat, every booking paid). Exits 0 when clean, 1 on any violation, 3 when the store
+    /// cannot be read.
+    Verify,
+}
+
+/// The exit status of `reserva wallet verify` when the audit found violations.
+pub const VIOLATIONS_FOUND: u8 = 1;
+/// The exit status of `reserva wallet verify` when the store could not be audited (unreachable
+/// or failing): distinct from [`VIOLATIONS_FOUND`], since nothing is known to be wrong.
+pub const AUDIT_UNAVAILABLE: u8 = 3;
+
+/// Runs `reserva wallet verify`: prints both audits; `Ok(true)` when both are clean.
+///
+/// # Errors
+/// A message for the operator when the store cannot be audited.
+pub async fn wallet_verify(settings: &Settings) -> Result<bool, String> {
+    let store = application::connect_store(settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    // The audits read only the store: an in-process room keeps them independent of Redis.
+    let room = std::sync::Arc::new(reserva_adapter_memory::MemorySharedState::new());
+    let tickets = application::tickets(settings, &store, room).map_err(|e| e.to_string())?;
+    let wallet = application::wallet(&store);
+    let ledger = wallet.verify().await.map_err(|e| e.to_string())?;
+    let seats = tickets.verify_seats().await.map_err(|e| e.to_string())?;
+    print!("{}", audit_report(&ledger, &seats));
+    Ok(ledger.violations.is_empty() && seats.violations.is_empty())
+}
+
+/// The `reserva wallet verify` report: what was checked, then each violation on its own line.
+fn audit_report(ledger: &LedgerAudit, seats: &SeatAudit) -> String {
+    let mut report = format!(
+        "ledger: {} account(s), {} transfer(s) checked, {} violation(s)\n",
+        ledger.accounts_checked,
+        ledger.transfers_checked,
+        ledger.violations.len()
+    );
+    for violation in &ledger.violations {
+        let _ = writeln!(report, "  ledger violation: {violation}");
+    }
+    let _ = writeln!(
+        report,
+        "seats: {} seat(s) checked, {} violation(s)",
+        seats.seats_checked,
+        seats.violations.len()
+    );
+    for violation in &seats.violations {
+        let _ = writeln!(report, "  seat violation: {violation}");
+    }
+    report.push_str(
+        if ledger.violations.is_empty() && seats.violations.is_empty() {
+            "clean\n"
+        } else {
+            "VIOLATIONS FOUND\n"
+        },
+    );
+    report
 }
 
 /// Runs `reserva exams …`.
@@ -545,6 +620,45 @@ mod tests {
             HourMark::of(&slot(boundary - Duration::seconds(1)), policy, now()),
             HourMark::InsideLeadTime
         );
+    }
+
+    #[test]
+    fn the_audit_report_lists_every_violation_and_ends_with_the_verdict() {
+        let clean = audit_report(
+            &LedgerAudit {
+                accounts_checked: 3,
+                transfers_checked: 2,
+                violations: vec![],
+            },
+            &SeatAudit {
+                seats_checked: 50,
+                violations: vec![],
+            },
+        );
+        assert_eq!(
+            clean,
+            "ledger: 3 account(s), 2 transfer(s) checked, 0 violation(s)\n\
+             seats: 50 seat(s) checked, 0 violation(s)\nclean\n"
+        );
+        let broken = audit_report(
+            &LedgerAudit {
+                violations: vec!["wallet 1 balance 5 != entries 4".into()],
+                ..LedgerAudit::default()
+            },
+            &SeatAudit {
+                violations: vec!["seat 3 sold twice".into()],
+                ..SeatAudit::default()
+            },
+        );
+        assert!(
+            broken.contains("  ledger violation: wallet 1 balance 5 != entries 4\n"),
+            "{broken}"
+        );
+        assert!(
+            broken.contains("  seat violation: seat 3 sold twice\n"),
+            "{broken}"
+        );
+        assert!(broken.ends_with("VIOLATIONS FOUND\n"), "{broken}");
     }
 
     #[test]

@@ -1,13 +1,18 @@
-//! Scheduled jobs. Each run takes the distributed lock, so with several instances one does the
+//! Scheduled jobs (exam slots, the tickets sweeper). Each run takes the distributed lock, so with several instances one does the
 //! work; the work itself is idempotent, so a run that overlaps another (a lock lost to its TTL)
 //! is harmless.
 
 use reserva_application::exams::Exams;
 use reserva_application::ports::shared_state::DistributedLock;
+use reserva_application::tickets::Tickets;
 use std::sync::Arc;
 use std::time::Duration;
 
 const SLOT_LOCK: &str = "jobs:exam-slots";
+const SWEEP_LOCK: &str = "jobs:tickets-sweep";
+/// The sweep lock outlives a run that hangs by this much at least, so a crashed holder does not
+/// stop sweeping for long.
+const MIN_SWEEP_LOCK: Duration = Duration::from_secs(30);
 
 /// Creates missing slots now, then keeps the horizon rolling forward every `interval`.
 pub(crate) fn spawn_slot_roller(exams: Exams, lock: Arc<dyn DistributedLock>, interval: Duration) {
@@ -41,5 +46,53 @@ pub(crate) async fn roll_slots_once(exams: &Exams, lock: &dyn DistributedLock) {
     }
     if let Err(error) = lock.release(SLOT_LOCK, &token).await {
         tracing::warn!(%error, "slot lock release failed; it expires by itself");
+    }
+}
+
+/// Tidies expired holds and resynchronises the waiting rooms every `interval`, starting one
+/// period after start-up.
+pub(crate) fn spawn_sweeper(tickets: Tickets, lock: Arc<dyn DistributedLock>, interval: Duration) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            sweep_once(&tickets, lock.as_ref(), interval).await;
+        }
+    });
+}
+
+/// One locked sweep. A sweep that overlaps another (its lock lapsed) only tidies and resyncs
+/// twice: both are idempotent.
+pub(crate) async fn sweep_once(tickets: &Tickets, lock: &dyn DistributedLock, interval: Duration) {
+    let ttl = (interval * 4).max(MIN_SWEEP_LOCK);
+    let token = match lock.try_acquire(SWEEP_LOCK, ttl).await {
+        Ok(Some(token)) => token,
+        Ok(None) => {
+            tracing::debug!("the tickets sweep is running on another instance");
+            return;
+        }
+        Err(error) => {
+            tracing::warn!(%error, "tickets sweep skipped: lock unavailable");
+            return;
+        }
+    };
+    match tickets.sweep().await {
+        Ok(report) if report.rooms_failed > 0 => tracing::warn!(
+            expired_holds = report.expired_holds,
+            rooms_synced = report.rooms_synced,
+            rooms_failed = report.rooms_failed,
+            "tickets swept; some waiting rooms were not resynchronised"
+        ),
+        Ok(report) => tracing::debug!(
+            expired_holds = report.expired_holds,
+            rooms_synced = report.rooms_synced,
+            "tickets swept"
+        ),
+        Err(error) => tracing::warn!(%error, "tickets sweep failed; will retry next run"),
+    }
+    if let Err(error) = lock.release(SWEEP_LOCK, &token).await {
+        tracing::warn!(%error, "sweep lock release failed; it expires by itself");
     }
 }

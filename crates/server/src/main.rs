@@ -1,7 +1,7 @@
 //! `reserva`: parse the command line, load configuration, run the command.
 
 use clap::Parser as _;
-use reserva_server::cli::{self, AdminCommand, Cli, Command};
+use reserva_server::cli::{self, AdminCommand, Cli, Command, WalletCommand};
 use reserva_server::{Settings, telemetry};
 use std::process::ExitCode;
 
@@ -25,6 +25,18 @@ async fn main() -> ExitCode {
             command: AdminCommand::Create { email, username },
         } => cli::create_admin(&settings, email, username).await,
         Command::Exams { command } => cli::exams(&settings, command).await,
+        Command::Wallet {
+            command: WalletCommand::Verify,
+        } => {
+            return match cli::wallet_verify(&settings).await {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(cli::VIOLATIONS_FOUND),
+                Err(error) => {
+                    eprintln!("reserva: cannot audit the store: {error}");
+                    ExitCode::from(cli::AUDIT_UNAVAILABLE)
+                }
+            };
+        }
         Command::Config => settings
             .to_redacted_json()
             .map(|text| println!("{text}"))

@@ -136,6 +136,8 @@ pub struct Settings {
     pub business: BusinessSettings,
     /// Exam slot policy.
     pub exams: ExamSettings,
+    /// Concerts, seat holds and the waiting room.
+    pub tickets: TicketSettings,
     /// Logging.
     pub log: LogSettings,
 }
@@ -384,6 +386,83 @@ impl ExamSettings {
     }
 }
 
+/// `[tickets]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TicketSettings {
+    /// How long a seat hold keeps its seat.
+    pub hold_ttl_seconds: u64,
+    /// Seats of a performance when the concert does not say (1 to 50).
+    pub default_seats: i64,
+    /// Users active at once in one concert's waiting room.
+    pub queue_max_active: u32,
+    /// How long an admitted user stays active at most.
+    pub queue_active_ttl_seconds: u64,
+    /// How long a waiting user keeps the place without polling.
+    pub queue_idle_timeout_seconds: u64,
+    /// Seekers admitted beyond the free seats.
+    pub queue_admission_margin: u32,
+    /// Over how long the admission rate behind the ETA is measured.
+    pub queue_rate_window_seconds: u64,
+    /// How often the sweeper tidies expired holds and resyncs the rooms (one instance at a time).
+    pub sweep_interval_seconds: u64,
+}
+
+impl Default for TicketSettings {
+    fn default() -> Self {
+        Self {
+            hold_ttl_seconds: 300,
+            default_seats: 50,
+            queue_max_active: 100,
+            queue_active_ttl_seconds: 600,
+            queue_idle_timeout_seconds: 120,
+            queue_admission_margin: 10,
+            queue_rate_window_seconds: 60,
+            sweep_interval_seconds: 15,
+        }
+    }
+}
+
+impl TicketSettings {
+    /// The validated policy.
+    ///
+    /// # Errors
+    /// [`SettingsError::Invalid`] naming the rule.
+    pub fn policy(&self) -> Result<reserva_domain::tickets::TicketPolicy, SettingsError> {
+        let default_seats =
+            reserva_domain::tickets::SeatCount::new(self.default_seats).map_err(|error| {
+                SettingsError::Invalid {
+                    field: "tickets.default_seats",
+                    problem: error.to_string(),
+                }
+            })?;
+        reserva_domain::tickets::TicketPolicy::new(
+            std::time::Duration::from_secs(self.hold_ttl_seconds),
+            default_seats,
+            self.queue_max_active,
+            std::time::Duration::from_secs(self.queue_active_ttl_seconds),
+            std::time::Duration::from_secs(self.queue_idle_timeout_seconds),
+            self.queue_admission_margin,
+        )
+        .map_err(|error| SettingsError::Invalid {
+            field: "tickets",
+            problem: error.to_string(),
+        })
+    }
+
+    /// The window of the admission rate.
+    #[must_use]
+    pub const fn rate_window(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.queue_rate_window_seconds)
+    }
+
+    /// The sweeper's period.
+    #[must_use]
+    pub const fn sweep_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.sweep_interval_seconds)
+    }
+}
+
 /// `[log]`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -500,6 +579,13 @@ impl Settings {
         self.exams.policy()?;
         if self.exams.slot_job_interval_minutes == 0 {
             return invalid("exams.slot_job_interval_minutes", "must be positive");
+        }
+        self.tickets.policy()?;
+        if self.tickets.queue_rate_window_seconds == 0 {
+            return invalid("tickets.queue_rate_window_seconds", "must be positive");
+        }
+        if self.tickets.sweep_interval_seconds == 0 {
+            return invalid("tickets.sweep_interval_seconds", "must be positive");
         }
         if self
             .auth
@@ -696,6 +782,48 @@ mod tests {
             settings.validate().is_err(),
             "a reservation lasts an hour at least"
         );
+    }
+
+    #[test]
+    fn tickets_defaults_are_the_products_and_nonsense_names_its_setting() {
+        let settings = Settings::default();
+        let policy = settings.tickets.policy().ok();
+        assert_eq!(
+            policy,
+            Some(reserva_domain::tickets::TicketPolicy::default())
+        );
+        assert_eq!(
+            settings.tickets.sweep_interval(),
+            std::time::Duration::from_secs(15)
+        );
+        let message = |settings: &Settings| {
+            settings
+                .validate()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        let mut settings = Settings::default();
+        settings.tickets.default_seats = 51;
+        assert!(
+            message(&settings).contains("tickets.default_seats"),
+            "{}",
+            message(&settings)
+        );
+        let mut settings = Settings::default();
+        settings.tickets.queue_max_active = 0;
+        assert!(message(&settings).contains("tickets"));
+        let mut settings = Settings::default();
+        settings.tickets.hold_ttl_seconds = 0;
+        assert!(settings.validate().is_err());
+        let mut settings = Settings::default();
+        settings.tickets.sweep_interval_seconds = 0;
+        assert!(message(&settings).contains("tickets.sweep_interval_seconds"));
+        let mut settings = Settings::default();
+        settings.tickets.queue_rate_window_seconds = 0;
+        assert!(message(&settings).contains("tickets.queue_rate_window_seconds"));
+        let loaded = built(&[("tickets.hold_ttl_seconds", "60")]);
+        assert_eq!(loaded.ok().map(|s| s.tickets.hold_ttl_seconds), Some(60));
     }
 
     /// Settings as `load` builds them from defaults, with `overrides` as if from the file.

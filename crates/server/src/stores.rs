@@ -13,6 +13,9 @@ use reserva_application::ports::shared_state::{
     DistributedLock, IdempotencyRecords, RateLimiter, SessionRevocations,
 };
 use reserva_application::ports::system::HealthProbe;
+use reserva_application::ports::tickets::{ConcertRepository, SeatHoldRepository};
+use reserva_application::ports::waiting_room::WaitingRoom;
+use reserva_application::ports::wallet::WalletRepository;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +26,9 @@ pub(crate) struct StorePorts {
     pub sessions: Arc<dyn SessionRepository>,
     pub slots: Arc<dyn ExamSlotRepository>,
     pub reservations: Arc<dyn ReservationRepository>,
+    pub concerts: Arc<dyn ConcertRepository>,
+    pub holds: Arc<dyn SeatHoldRepository>,
+    pub ledger: Arc<dyn WalletRepository>,
     pub probe: Arc<dyn HealthProbe>,
     /// `sqlite` or `postgres`, for logs.
     pub kind: &'static str,
@@ -35,6 +41,9 @@ impl StorePorts {
             + SessionRepository
             + ExamSlotRepository
             + ReservationRepository
+            + ConcertRepository
+            + SeatHoldRepository
+            + WalletRepository
             + HealthProbe
             + 'static,
     {
@@ -44,6 +53,9 @@ impl StorePorts {
             sessions: store.clone(),
             slots: store.clone(),
             reservations: store.clone(),
+            concerts: store.clone(),
+            holds: store.clone(),
+            ledger: store.clone(),
             probe: store,
             kind,
         }
@@ -57,6 +69,7 @@ pub(crate) struct SharedStatePorts {
     pub rate_limiter: Arc<dyn RateLimiter>,
     pub revocations: Arc<dyn SessionRevocations>,
     pub idempotency: Arc<dyn IdempotencyRecords>,
+    pub room: Arc<dyn WaitingRoom>,
     pub probe: Arc<dyn HealthProbe>,
     /// `redis` or `memory`, for logs.
     pub kind: &'static str,
@@ -68,6 +81,7 @@ impl SharedStatePorts {
             + RateLimiter
             + SessionRevocations
             + IdempotencyRecords
+            + WaitingRoom
             + HealthProbe
             + 'static,
     >(
@@ -80,6 +94,7 @@ impl SharedStatePorts {
             rate_limiter: state.clone(),
             revocations: state.clone(),
             idempotency: state.clone(),
+            room: state.clone(),
             probe: state,
             kind,
         }

@@ -214,3 +214,29 @@ fn help_says_what_reserva_is_and_how_to_start() {
     );
     assert!(stdout.contains("reserva migrate"), "{stdout}");
 }
+
+#[test]
+fn wallet_verify_on_a_fresh_store_is_clean_and_an_unreachable_one_is_not_a_violation() {
+    let scratch = Scratch::new("wallet-verify");
+    let output = scratch.run(&["wallet", "verify"], &[]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(stdout.contains("ledger: 0 account(s)"), "{stdout}");
+    assert!(
+        stdout.contains("seats: 0 seat(s) checked, 0 violation(s)"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("clean\n"), "{stdout}");
+
+    // Nothing listens on port 1: the audit cannot run, which is not a finding.
+    let unreachable = scratch.run(
+        &["wallet", "verify"],
+        &[(
+            "DATABASE_URL",
+            "postgres://reserva@127.0.0.1:1/reserva?connect_timeout=2",
+        )],
+    );
+    let stderr = text(&unreachable.stderr);
+    assert_eq!(unreachable.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("cannot audit the store"), "{stderr}");
+}

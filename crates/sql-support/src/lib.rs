@@ -10,7 +10,9 @@ pub mod batch;
 mod dsl;
 pub mod exams;
 mod search;
+pub mod tickets;
 mod transaction;
+pub mod wallet;
 
 pub use search::like_pattern;
 pub use transaction::TxError;

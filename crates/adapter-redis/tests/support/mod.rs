@@ -18,7 +18,11 @@ use reserva_application::ports::shared_state::{
     AccessMarks, ClaimToken, DistributedLock, IdempotencyClaim, IdempotencyRecords, LockToken,
     RateLimiter, RecordedResponse, SessionRevocations, WindowCount,
 };
+use reserva_application::ports::waiting_room::{
+    QueuePlace, QueueToken, RoomError, RoomInventory, RoomRules, WaitingRoom,
+};
 use reserva_domain::accounts::{SessionId, UserId};
+use reserva_domain::tickets::{ConcertId, HoldId};
 use std::ops::Deref;
 use std::time::Duration;
 
@@ -186,5 +190,68 @@ impl IdempotencyRecords for TestRedis {
 
     async fn abandon(&self, key: &str, token: &ClaimToken) -> Result<(), DependencyError> {
         self.state.abandon(key, token).await
+    }
+}
+
+#[async_trait]
+impl WaitingRoom for TestRedis {
+    async fn join(
+        &self,
+        concert: ConcertId,
+        user: UserId,
+        new_token: QueueToken,
+        now: DateTime<Utc>,
+        rules: RoomRules,
+    ) -> Result<QueuePlace, RoomError> {
+        self.state.join(concert, user, new_token, now, rules).await
+    }
+
+    async fn poll(
+        &self,
+        token: &QueueToken,
+        user: UserId,
+        now: DateTime<Utc>,
+        rules: RoomRules,
+    ) -> Result<Option<QueuePlace>, RoomError> {
+        self.state.poll(token, user, now, rules).await
+    }
+
+    async fn finish(
+        &self,
+        token: &QueueToken,
+        user: UserId,
+        now: DateTime<Utc>,
+        rules: RoomRules,
+    ) -> Result<bool, DependencyError> {
+        self.state.finish(token, user, now, rules).await
+    }
+
+    async fn set_inventory(
+        &self,
+        concert: ConcertId,
+        inventory: &RoomInventory,
+    ) -> Result<(), DependencyError> {
+        self.state.set_inventory(concert, inventory).await
+    }
+
+    async fn hold_recorded(
+        &self,
+        concert: ConcertId,
+        hold: HoldId,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), DependencyError> {
+        self.state.hold_recorded(concert, hold, expires_at).await
+    }
+
+    async fn hold_released(&self, concert: ConcertId, hold: HoldId) -> Result<(), DependencyError> {
+        self.state.hold_released(concert, hold).await
+    }
+
+    async fn sale_recorded(&self, concert: ConcertId, hold: HoldId) -> Result<(), DependencyError> {
+        self.state.sale_recorded(concert, hold).await
+    }
+
+    async fn close(&self, concert: ConcertId) -> Result<(), DependencyError> {
+        self.state.close(concert).await
     }
 }

@@ -72,3 +72,38 @@ impl Tickets {
         Ok(BookingPage { items, next })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tickets::test_support::{Fixture, principal};
+    use reserva_domain::accounts::Role;
+
+    #[tokio::test]
+    async fn only_the_callers_bookings_in_pages() {
+        let caller = principal(Role::Admin);
+        let mut fixture = Fixture::new();
+        fixture
+            .holds
+            .expect_list_bookings()
+            .withf(move |user, before, limit| {
+                *user == caller.user_id && before.is_none() && limit.get() == 20
+            })
+            .returning(|_, _, _| Ok(vec![]));
+        let page = fixture
+            .tickets()
+            .list_bookings(&caller, None, PageLimit::default())
+            .await;
+        assert_eq!(page.map(|p| (p.items.len(), p.next)), Ok((0, None)));
+    }
+
+    #[test]
+    fn the_extra_row_only_says_there_is_more() {
+        let limit = PageLimit::new(2).unwrap_or_default();
+        let mut rows = vec![5, 4, 3];
+        assert_eq!(cut_page(&mut rows, limit, |row| *row), Some(4));
+        assert_eq!(rows, vec![5, 4]);
+        let mut rows = vec![5, 4];
+        assert_eq!(cut_page(&mut rows, limit, |row| *row), None);
+    }
+}

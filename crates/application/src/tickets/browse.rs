@@ -110,3 +110,117 @@ impl Tickets {
         Ok(map)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::waiting_room::PlaceStatus;
+    use crate::tickets::test_support::{Fixture, concert_id, performance, place, principal, token};
+    use reserva_domain::accounts::Role;
+    use reserva_domain::tickets::SeatState;
+
+    #[tokio::test]
+    async fn dates_need_an_active_token_of_the_concert() {
+        let caller = principal(Role::Member);
+        let id = concert_id();
+        let mine = token(id);
+        let mut fixture = Fixture::new();
+        fixture.active_token(&mine, caller.user_id);
+        fixture
+            .concerts
+            .expect_available_performances()
+            .withf(move |concert, _| *concert == id)
+            .returning(move |concert, _| {
+                Ok(vec![PerformanceAvailability {
+                    performance: performance(concert),
+                    free_seats: 4,
+                }])
+            });
+        let tickets = fixture.tickets();
+        let dates = tickets
+            .available_dates(&caller, Some(mine.as_str()), id)
+            .await;
+        assert_eq!(dates.map(|d| d[0].free_seats), Ok(4));
+        let elsewhere = tickets
+            .available_dates(&caller, Some(mine.as_str()), concert_id())
+            .await;
+        assert_eq!(
+            elsewhere.map_err(|e| e.code()),
+            Err("queue_token_wrong_concert")
+        );
+
+        let mut fixture = Fixture::new();
+        fixture.room.expect_poll().returning(|token, user, _, _| {
+            Ok(Some(place(
+                token.clone(),
+                user,
+                PlaceStatus::Waiting { position: 2 },
+            )))
+        });
+        fixture.concerts.expect_available_performances().never();
+        let waiting = fixture
+            .tickets()
+            .available_dates(&caller, Some(mine.as_str()), id)
+            .await
+            .expect_err("waiting");
+        assert_eq!(
+            (waiting.class(), waiting.code()),
+            (ErrorClass::Forbidden, "queue_token_not_active")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_seat_map_is_shown_only_to_an_active_token_of_its_concert() {
+        let caller = principal(Role::Member);
+        let id = concert_id();
+        let mine = token(id);
+        let stored = performance(id);
+        let wanted = stored.id;
+        let mut fixture = Fixture::new();
+        fixture.active_token(&mine, caller.user_id);
+        fixture
+            .concerts
+            .expect_seat_map()
+            .returning(move |asked, _| {
+                Ok((asked == wanted).then(|| SeatMap {
+                    performance: stored.clone(),
+                    seats: stored
+                        .seats
+                        .seats()
+                        .map(|n| (n, SeatState::Available))
+                        .collect(),
+                }))
+            });
+        let tickets = fixture.tickets();
+        let map = tickets.seat_map(&caller, Some(mine.as_str()), wanted).await;
+        assert_eq!(map.map(|m| m.seats.len()), Ok(10));
+        let missing = tickets
+            .seat_map(
+                &caller,
+                Some(mine.as_str()),
+                PerformanceId::from_uuid(uuid::Uuid::now_v7()),
+            )
+            .await;
+        assert_eq!(missing.map_err(|e| e.code()), Err("not_found"));
+        let none = tickets.seat_map(&caller, None, wanted).await;
+        assert_eq!(none.map_err(|e| e.code()), Err("queue_token_required"));
+        let other = token(concert_id());
+        let mut fixture = Fixture::new();
+        fixture.active_token(&other, caller.user_id);
+        let copy = performance(id);
+        fixture.concerts.expect_seat_map().returning(move |_, _| {
+            Ok(Some(SeatMap {
+                performance: copy.clone(),
+                seats: vec![],
+            }))
+        });
+        let wrong = fixture
+            .tickets()
+            .seat_map(&caller, Some(other.as_str()), wanted)
+            .await;
+        assert_eq!(
+            wrong.map_err(|e| e.code()),
+            Err("queue_token_wrong_concert")
+        );
+    }
+}

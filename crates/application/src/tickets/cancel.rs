@@ -99,3 +99,121 @@ impl Tickets {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::tickets::ConcertInventory;
+    use crate::tickets::test_support::{Fixture, concert, concert_id, now, performance, principal};
+    use reserva_domain::accounts::Role;
+
+    fn cancelling(fixture: &mut Fixture, concert: ConcertId) -> PerformanceId {
+        let mut cancelled = performance(concert);
+        cancelled.cancelled_at = Some(now());
+        let id = cancelled.id;
+        fixture
+            .holds
+            .expect_cancel_performance()
+            .withf(move |performance, _| *performance == id)
+            .times(1)
+            .return_once(move |_, _| {
+                Ok(PerformanceCancellation {
+                    performance: cancelled,
+                    refunded: 2,
+                    released: vec![],
+                })
+            });
+        id
+    }
+
+    #[tokio::test]
+    async fn the_room_gets_the_stores_inventory_while_something_is_on_sale() {
+        let id = concert_id();
+        let mut fixture = Fixture::new();
+        let performance = cancelling(&mut fixture, id);
+        fixture
+            .concerts
+            .expect_find_concert()
+            .returning(move |_| Ok(Some(concert(id))));
+        fixture.concerts.expect_inventory().returning(|_, _| {
+            Ok(ConcertInventory {
+                unsold_seats: 10,
+                holds: vec![],
+            })
+        });
+        fixture
+            .room
+            .expect_set_inventory()
+            .withf(|_, inventory| inventory.unsold_seats == 10)
+            .times(1)
+            .returning(|_, _| Ok(()));
+        fixture.room.expect_close().never();
+        let done = fixture
+            .tickets()
+            .cancel_performance(&principal(Role::Admin), performance)
+            .await;
+        assert_eq!(done.map(|d| d.refunded), Ok(2));
+    }
+
+    #[tokio::test]
+    async fn the_room_closes_when_nothing_is_left_on_sale_and_its_failure_is_only_logged() {
+        let id = concert_id();
+        let mut fixture = Fixture::new();
+        let performance = cancelling(&mut fixture, id);
+        fixture.concerts.expect_find_concert().returning(move |_| {
+            let mut gone = concert(id);
+            gone.performances[0].cancelled_at = Some(now());
+            Ok(Some(gone))
+        });
+        fixture.room.expect_set_inventory().never();
+        fixture
+            .room
+            .expect_close()
+            .times(1)
+            .returning(|_| Err(DependencyError::Unavailable("redis".into())));
+        let done = fixture
+            .tickets()
+            .cancel_performance(&principal(Role::Admin), performance)
+            .await;
+        assert!(done.is_ok(), "{done:?}");
+    }
+
+    #[tokio::test]
+    async fn members_are_forbidden_and_the_stores_refusals_keep_their_codes() {
+        let id = PerformanceId::from_uuid(uuid::Uuid::now_v7());
+        let error = Fixture::new()
+            .tickets()
+            .cancel_performance(&principal(Role::Member), id)
+            .await
+            .expect_err("forbidden");
+        assert_eq!(
+            (error.class(), error.code()),
+            (ErrorClass::Forbidden, "forbidden")
+        );
+        for (refusal, class, code) in [
+            (
+                CancelPerformanceError::NotFound,
+                ErrorClass::NotFound,
+                "not_found",
+            ),
+            (
+                CancelPerformanceError::AlreadyCancelled,
+                ErrorClass::Conflict,
+                "already_cancelled",
+            ),
+        ] {
+            let mut fixture = Fixture::new();
+            fixture
+                .holds
+                .expect_cancel_performance()
+                .return_once(move |_, _| Err(refusal));
+            fixture.room.expect_close().never();
+            let error = fixture
+                .tickets()
+                .cancel_performance(&principal(Role::Admin), id)
+                .await
+                .expect_err("refused");
+            assert_eq!((error.class(), error.code()), (class, code));
+        }
+    }
+}

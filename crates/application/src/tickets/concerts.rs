@@ -270,3 +270,229 @@ fn performance_violations(starts: &[DateTime<Utc>], now: DateTime<Utc>) -> Vec<F
     }
     violations
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tickets::test_support::{Fixture, concert, concert_id, now, principal};
+    use chrono::Duration;
+    use reserva_domain::accounts::Role;
+    use reserva_domain::tickets::Performance;
+
+    fn command(starts: Vec<DateTime<Utc>>) -> CreateConcertCommand {
+        CreateConcertCommand {
+            title: "  Winter Gala ".into(),
+            price: 30_000,
+            performances: starts,
+            seats: None,
+        }
+    }
+
+    /// What a store answers to an insert: what it was given.
+    fn stored(new: NewConcert) -> Result<Concert, DependencyError> {
+        Ok(Concert {
+            id: new.id,
+            title: new.title,
+            price: new.price,
+            performances: new
+                .performances
+                .into_iter()
+                .map(|p| Performance {
+                    id: p.id,
+                    concert_id: new.id,
+                    starts_at: p.starts_at,
+                    local_date: p.local_date,
+                    seats: p.seats,
+                    cancelled_at: None,
+                })
+                .collect(),
+            created_at: new.now,
+        })
+    }
+
+    fn storing(fixture: &mut Fixture) {
+        fixture.concerts.expect_insert_concert().returning(stored);
+    }
+
+    #[tokio::test]
+    async fn admins_create_with_default_seats_sorted_dates_and_an_opened_room() {
+        let later = now() + Duration::days(20);
+        let sooner = now() + Duration::days(10) + Duration::hours(16);
+        let mut fixture = Fixture::new();
+        fixture
+            .concerts
+            .expect_insert_concert()
+            .withf(move |new| {
+                new.title.as_str() == "Winter Gala"
+                    && new.price.get() == 30_000
+                    && new.performances.iter().map(|p| p.starts_at).eq([sooner, later])
+                    && new.performances.iter().all(|p| p.seats.get() == 50)
+                    // 2026-12-05 19:00 UTC is 2026-12-06 in Seoul.
+                    && new.performances[0].local_date.to_string() == "2026-12-06"
+            })
+            .times(1)
+            .returning(stored);
+        fixture
+            .room
+            .expect_set_inventory()
+            .withf(|_, inventory| inventory.unsold_seats == 100 && inventory.holds.is_empty())
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let created = fixture
+            .tickets()
+            .create_concert(&principal(Role::Admin), command(vec![later, sooner]))
+            .await
+            .expect("created");
+        assert_eq!(created.performances.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_room_that_cannot_be_opened_does_not_fail_the_creation() {
+        let mut fixture = Fixture::new();
+        storing(&mut fixture);
+        fixture
+            .room
+            .expect_set_inventory()
+            .returning(|_, _| Err(DependencyError::Unavailable("redis down".into())));
+        let mut explicit = command(vec![now() + Duration::days(1)]);
+        explicit.seats = Some(7);
+        let created = fixture
+            .tickets()
+            .create_concert(&principal(Role::Admin), explicit)
+            .await
+            .expect("created");
+        assert_eq!(created.performances[0].seats.get(), 7);
+    }
+
+    #[tokio::test]
+    async fn only_admins_create() {
+        for role in [Role::Member, Role::Tutor] {
+            let result = Fixture::new()
+                .tickets()
+                .create_concert(&principal(role), command(vec![now() + Duration::days(1)]))
+                .await;
+            let error = result.expect_err("forbidden");
+            assert_eq!(
+                (error.class(), error.code()),
+                (ErrorClass::Forbidden, "forbidden")
+            );
+        }
+    }
+
+    fn codes(error: &CreateConcertError) -> Vec<(&'static str, &'static str)> {
+        error
+            .violations()
+            .iter()
+            .map(|v| (v.field, v.code))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn every_broken_rule_is_a_field_violation() {
+        let tickets = Fixture::new().tickets();
+        let admin = principal(Role::Admin);
+        let soon = now() + Duration::days(1);
+        let cases: Vec<(CreateConcertCommand, Vec<(&str, &str)>)> = vec![
+            (
+                CreateConcertCommand {
+                    title: "   ".into(),
+                    price: -1,
+                    performances: vec![],
+                    seats: Some(51),
+                },
+                vec![
+                    ("title", "title_empty"),
+                    ("price", "negative_amount"),
+                    ("seats", "invalid_seat_count"),
+                    ("performances", "no_performances"),
+                ],
+            ),
+            (
+                CreateConcertCommand {
+                    title: "x".repeat(201),
+                    seats: Some(0),
+                    ..command(vec![soon])
+                },
+                vec![("title", "title_too_long"), ("seats", "invalid_seat_count")],
+            ),
+            (
+                command(vec![soon, now(), soon]),
+                vec![
+                    ("performances", "performance_in_past"),
+                    ("performances", "duplicate_performance"),
+                ],
+            ),
+            (
+                command(
+                    (1..=101)
+                        .map(|hours| now() + Duration::hours(hours))
+                        .collect(),
+                ),
+                vec![("performances", "too_many_performances")],
+            ),
+        ];
+        for (command, expected) in cases {
+            let error = tickets
+                .create_concert(&admin, command.clone())
+                .await
+                .expect_err("invalid");
+            assert_eq!(error.class(), ErrorClass::InvalidInput);
+            assert_eq!(codes(&error), expected, "{command:?}");
+        }
+        let control = CreateConcertCommand {
+            title: "bad\u{7}title".into(),
+            ..command(vec![soon])
+        };
+        let error = tickets
+            .create_concert(&admin, control)
+            .await
+            .expect_err("invalid");
+        assert_eq!(error.violations()[0].field, "title");
+        // exactly 100 is fine
+        let mut fixture = Fixture::new();
+        storing(&mut fixture);
+        fixture.room.expect_set_inventory().returning(|_, _| Ok(()));
+        let hundred = command((1..=100).map(|h| now() + Duration::hours(h)).collect());
+        assert!(
+            fixture
+                .tickets()
+                .create_concert(&admin, hundred)
+                .await
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn lists_pages_and_reads_one() {
+        let rows: Vec<Concert> = (0..3).map(|_| concert(concert_id())).collect();
+        let expected = rows[1].id;
+        let mut fixture = Fixture::new();
+        fixture
+            .concerts
+            .expect_list_concerts()
+            .return_once(move |_, _| Ok(rows));
+        let page = fixture
+            .tickets()
+            .list_concerts(
+                &principal(Role::Member),
+                None,
+                PageLimit::new(2).unwrap_or_default(),
+            )
+            .await
+            .expect("listed");
+        assert_eq!((page.items.len(), page.next), (2, Some(expected)));
+
+        let stored = concert(concert_id());
+        let id = stored.id;
+        let mut fixture = Fixture::new();
+        fixture
+            .concerts
+            .expect_find_concert()
+            .returning(move |wanted| Ok((wanted == id).then(|| stored.clone())));
+        let tickets = fixture.tickets();
+        let member = principal(Role::Member);
+        assert_eq!(tickets.get_concert(&member, id).await.map(|c| c.id), Ok(id));
+        let missing = tickets.get_concert(&member, concert_id()).await;
+        assert_eq!(missing.map_err(|e| e.code()), Err("not_found"));
+    }
+}

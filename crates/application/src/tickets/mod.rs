@@ -14,6 +14,8 @@ mod hold;
 mod pay;
 mod queue;
 mod sweep;
+#[cfg(test)]
+mod test_support;
 
 pub use bookings::{BookingPage, ListBookingsError};
 pub use browse::{AvailableDatesError, SeatMapError};

@@ -129,3 +129,194 @@ impl Tickets {
         Ok(booking)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tickets::test_support::{Fixture, concert_id, hold, now, principal, token};
+    use reserva_domain::accounts::Role;
+    use reserva_domain::tickets::{BookingStatus, SeatHold};
+
+    fn booking_of(payment: &PayHold, held: &SeatHold) -> Booking {
+        Booking {
+            id: payment.booking_id,
+            hold_id: payment.hold_id,
+            performance_id: held.performance_id,
+            concert_id: held.concert_id,
+            seat: held.seat,
+            user_id: payment.user_id,
+            price: held.price,
+            payment_id: payment.transfer_id,
+            status: BookingStatus::Confirmed,
+            created_at: now(),
+            refunded_at: None,
+        }
+    }
+
+    /// The caller's live hold, found, with their active token for its concert.
+    fn holding(caller: &Principal) -> (Fixture, SeatHold, String) {
+        let held = hold(caller.user_id, concert_id());
+        let mine = token(held.concert_id);
+        let mut fixture = Fixture::new();
+        let copy = held.clone();
+        fixture
+            .holds
+            .expect_find_hold()
+            .returning(move |_| Ok(Some(copy.clone())));
+        fixture.active_token(&mine, caller.user_id);
+        (fixture, held, mine.as_str().to_owned())
+    }
+
+    #[tokio::test]
+    async fn pays_with_the_id_derived_from_the_hold_then_records_the_sale_and_finishes_the_token() {
+        let caller = principal(Role::Member);
+        let (mut fixture, held, raw) = holding(&caller);
+        let (id, concert) = (held.id, held.concert_id);
+        let expected = TransferId::derive("payment", id.as_uuid(), "");
+        let mut order = mockall::Sequence::new();
+        fixture
+            .holds
+            .expect_pay_hold()
+            .withf(move |payment| {
+                payment.hold_id == id
+                    && payment.user_id == caller.user_id
+                    && payment.transfer_id == expected
+            })
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(move |payment| Ok(booking_of(&payment, &held)));
+        fixture
+            .room
+            .expect_sale_recorded()
+            .withf(move |c, h| *c == concert && *h == id)
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_, _| Ok(()));
+        let finished = raw.clone();
+        fixture
+            .room
+            .expect_finish()
+            .withf(move |token, user, _, _| token.as_str() == finished && *user == caller.user_id)
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_, _, _, _| Ok(true));
+        let booking = fixture
+            .tickets()
+            .pay_hold(&caller, Some(&raw), id)
+            .await
+            .expect("paid");
+        assert_eq!(booking.payment_id, expected);
+        assert_eq!(payment_transfer_id(id), expected);
+    }
+
+    #[tokio::test]
+    async fn room_failures_after_the_payment_do_not_fail_it() {
+        let caller = principal(Role::Member);
+        let (mut fixture, held, raw) = holding(&caller);
+        let id = held.id;
+        fixture
+            .holds
+            .expect_pay_hold()
+            .returning(move |payment| Ok(booking_of(&payment, &held)));
+        fixture
+            .room
+            .expect_sale_recorded()
+            .returning(|_, _| Err(DependencyError::Unavailable("redis".into())));
+        fixture
+            .room
+            .expect_finish()
+            .times(1)
+            .returning(|_, _, _, _| Err(DependencyError::Unavailable("redis".into())));
+        assert!(
+            fixture
+                .tickets()
+                .pay_hold(&caller, Some(&raw), id)
+                .await
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_stores_refusals_keep_their_codes_and_finish_nothing() {
+        let caller = principal(Role::Member);
+        let paid = {
+            let held = hold(caller.user_id, concert_id());
+            let payment = PayHold {
+                hold_id: held.id,
+                user_id: caller.user_id,
+                booking_id: BookingId::from_uuid(uuid::Uuid::now_v7()),
+                transfer_id: payment_transfer_id(held.id),
+                now: now(),
+            };
+            booking_of(&payment, &held)
+        };
+        let cases = [
+            (PayError::NotFound, "not_found"),
+            (PayError::Expired, "hold_expired"),
+            (PayError::AlreadyPaid(Box::new(paid)), "hold_already_paid"),
+            (PayError::NotOnSale, "not_on_sale"),
+            (PayError::InsufficientBalance, "insufficient_balance"),
+        ];
+        for (refusal, code) in cases {
+            let (mut fixture, held, raw) = holding(&caller);
+            fixture
+                .holds
+                .expect_pay_hold()
+                .return_once(move |_| Err(refusal));
+            fixture.room.expect_sale_recorded().never();
+            fixture.room.expect_finish().never();
+            let error = fixture
+                .tickets()
+                .pay_hold(&caller, Some(&raw), held.id)
+                .await
+                .expect_err("refused");
+            assert_eq!(error.code(), code);
+            if code != "not_found" {
+                assert_eq!(error.class(), ErrorClass::Conflict);
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn someone_elses_hold_is_not_found_before_any_token_check() {
+        let caller = principal(Role::Member);
+        let theirs = hold(principal(Role::Member).user_id, concert_id());
+        let raw = token(theirs.concert_id);
+        let id = theirs.id;
+        let mut fixture = Fixture::new();
+        fixture
+            .holds
+            .expect_find_hold()
+            .return_once(move |_| Ok(Some(theirs)));
+        fixture.room.expect_poll().never();
+        fixture.holds.expect_pay_hold().never();
+        let error = fixture
+            .tickets()
+            .pay_hold(&caller, Some(raw.as_str()), id)
+            .await;
+        assert_eq!(error.map_err(|e| e.code()), Err("not_found"));
+    }
+
+    #[tokio::test]
+    async fn a_token_of_another_concert_pays_nothing() {
+        let caller = principal(Role::Member);
+        let held = hold(caller.user_id, concert_id());
+        let elsewhere = token(concert_id());
+        let id = held.id;
+        let mut fixture = Fixture::new();
+        fixture
+            .holds
+            .expect_find_hold()
+            .return_once(move |_| Ok(Some(held)));
+        fixture.active_token(&elsewhere, caller.user_id);
+        fixture.holds.expect_pay_hold().never();
+        let error = fixture
+            .tickets()
+            .pay_hold(&caller, Some(elsewhere.as_str()), id)
+            .await;
+        assert_eq!(
+            error.map_err(|e| e.code()),
+            Err("queue_token_wrong_concert")
+        );
+    }
+}

@@ -178,25 +178,31 @@ impl Tickets {
         }
     }
 
-    /// The token's place in its own room; `TokenInvalid` when it has none.
+    /// The token's place in its own room; `TokenInvalid` when it has none. A room that lost
+    /// its inventory (it answers so only to a token it holds) is reloaded and asked once more.
     async fn poll(
         &self,
         principal: &Principal,
         token: &QueueToken,
     ) -> Result<QueuePlace, QueueAccessError> {
-        let polled = self
-            .ports
-            .room
-            .poll(token, principal.user_id, self.now(), self.room_rules())
-            .await;
+        let now = self.now();
+        let rules = self.room_rules();
+        let room = &self.ports.room;
+        let mut polled = room.poll(token, principal.user_id, now, rules).await;
+        if polled == Err(RoomError::InventoryUnknown) {
+            self.resync_room(token.concert(), now)
+                .await
+                .map_err(super::RoomSync::into_dependency)?;
+            polled = room.poll(token, principal.user_id, now, rules).await;
+        }
         match polled {
             Ok(Some(place)) => Ok(place),
-            // A room without inventory holds no places (only a join, after loading it, makes
-            // one), and a closed room ended them all: either way the token is no good. Loading
-            // an inventory here would let any made-up concert id create a room.
-            Ok(None) | Err(RoomError::Closed | RoomError::InventoryUnknown) => {
-                Err(QueueAccessError::TokenInvalid)
-            }
+            // A closed room ended every place.
+            Ok(None) | Err(RoomError::Closed) => Err(QueueAccessError::TokenInvalid),
+            Err(RoomError::InventoryUnknown) => Err(DependencyError::Failed(
+                "the room lost its inventory just after it was set".into(),
+            )
+            .into()),
             Err(RoomError::Dependency(error)) => Err(error.into()),
         }
     }
@@ -217,5 +223,334 @@ impl Tickets {
             created,
             eta_seconds,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::tickets::ConcertInventory;
+    use crate::tickets::test_support::{
+        Fixture, active, concert, concert_id, now, place, principal, token,
+    };
+    use reserva_domain::accounts::Role;
+    use reserva_domain::tickets::HoldId;
+
+    fn finding(fixture: &mut Fixture, id: ConcertId) {
+        fixture
+            .concerts
+            .expect_find_concert()
+            .returning(move |_| Ok(Some(concert(id))));
+    }
+
+    #[tokio::test]
+    async fn a_first_join_makes_a_new_token_with_an_eta_and_a_repeat_finds_it() {
+        let id = concert_id();
+        let member = principal(Role::Member);
+        let mut fixture = Fixture::new();
+        finding(&mut fixture, id);
+        fixture
+            .room
+            .expect_join()
+            .withf(move |concert, user, new_token, _, rules| {
+                *concert == id
+                    && *user == member.user_id
+                    && new_token.concert() == id
+                    && new_token.as_str().len() == 36 + 1 + 32
+                    && rules.max_active == 100
+            })
+            .returning(|_, user, new_token, _, _| {
+                let mut waiting = place(new_token, user, PlaceStatus::Waiting { position: 15 });
+                waiting.admitted_recently = 30;
+                Ok(waiting)
+            });
+        let ticket = fixture
+            .tickets()
+            .join_queue(&member, id)
+            .await
+            .expect("joined");
+        // 30 admitted per minute: 2 s each.
+        assert_eq!((ticket.created, ticket.eta_seconds), (true, 30));
+
+        let mut fixture = Fixture::new();
+        finding(&mut fixture, id);
+        let existing = token(id);
+        fixture
+            .room
+            .expect_join()
+            .returning(move |_, user, _, _, _| Ok(place(existing.clone(), user, active())));
+        let ticket = fixture
+            .tickets()
+            .join_queue(&member, id)
+            .await
+            .expect("joined");
+        assert_eq!((ticket.created, ticket.eta_seconds), (false, 0));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_inventory_is_loaded_set_and_the_join_retried_once() {
+        let id = concert_id();
+        let hold = (HoldId::from_uuid(uuid::Uuid::now_v7()), now());
+        let mut fixture = Fixture::new();
+        finding(&mut fixture, id);
+        let mut order = mockall::Sequence::new();
+        fixture
+            .room
+            .expect_join()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_, _, _, _, _| Err(RoomError::InventoryUnknown));
+        fixture
+            .concerts
+            .expect_inventory()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(move |_, _| {
+                Ok(ConcertInventory {
+                    unsold_seats: 42,
+                    holds: vec![hold],
+                })
+            });
+        fixture
+            .room
+            .expect_set_inventory()
+            .withf(move |concert, inventory| {
+                *concert == id && inventory.unsold_seats == 42 && inventory.holds == vec![hold]
+            })
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_, _| Ok(()));
+        fixture
+            .room
+            .expect_join()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_, user, new_token, _, _| Ok(place(new_token, user, active())));
+        let ticket = fixture
+            .tickets()
+            .join_queue(&principal(Role::Member), id)
+            .await;
+        assert_eq!(ticket.map(|t| t.created), Ok(true));
+
+        // Unknown again right after setting it: not retried a second time.
+        let mut fixture = Fixture::new();
+        finding(&mut fixture, id);
+        fixture
+            .room
+            .expect_join()
+            .times(2)
+            .returning(|_, _, _, _, _| Err(RoomError::InventoryUnknown));
+        fixture
+            .concerts
+            .expect_inventory()
+            .returning(|_, _| Ok(ConcertInventory::default()));
+        fixture.room.expect_set_inventory().returning(|_, _| Ok(()));
+        let error = fixture
+            .tickets()
+            .join_queue(&principal(Role::Member), id)
+            .await
+            .expect_err("gave up");
+        assert_eq!(error.class(), ErrorClass::Internal);
+    }
+
+    #[tokio::test]
+    async fn unknown_concerts_nothing_on_sale_and_closed_rooms_refuse_the_join() {
+        let member = principal(Role::Member);
+        let mut fixture = Fixture::new();
+        fixture
+            .concerts
+            .expect_find_concert()
+            .returning(|_| Ok(None));
+        fixture.room.expect_join().never();
+        let error = fixture.tickets().join_queue(&member, concert_id()).await;
+        assert_eq!(error.map_err(|e| e.code()), Err("not_found"));
+
+        let id = concert_id();
+        let mut fixture = Fixture::new();
+        fixture.concerts.expect_find_concert().returning(move |_| {
+            let mut past = concert(id);
+            past.performances[0].starts_at = now();
+            let mut cancelled = past.performances[0].clone();
+            cancelled.starts_at = now() + chrono::Duration::days(3);
+            cancelled.cancelled_at = Some(now());
+            past.performances.push(cancelled);
+            Ok(Some(past))
+        });
+        fixture.room.expect_join().never();
+        let error = fixture
+            .tickets()
+            .join_queue(&member, id)
+            .await
+            .expect_err("refused");
+        assert_eq!(
+            (error.class(), error.code()),
+            (ErrorClass::Conflict, "not_on_sale")
+        );
+
+        let mut fixture = Fixture::new();
+        finding(&mut fixture, id);
+        fixture
+            .room
+            .expect_join()
+            .returning(|_, _, _, _, _| Err(RoomError::Closed));
+        let error = fixture.tickets().join_queue(&member, id).await;
+        assert_eq!(error.map_err(|e| e.code()), Err("not_on_sale"));
+    }
+
+    /// What `require_active` answers when the room answers `polled` for the token of
+    /// `token_concert`, asked about `wanted`.
+    async fn access(
+        raw: Option<&str>,
+        polled: Result<Option<PlaceStatus>, RoomError>,
+        wanted: ConcertId,
+    ) -> Result<(), QueueAccessError> {
+        let member = principal(Role::Member);
+        let mut fixture = Fixture::new();
+        fixture
+            .room
+            .expect_poll()
+            .returning(move |token, user, _, _| {
+                polled
+                    .clone()
+                    .map(|status| status.map(|status| place(token.clone(), user, status)))
+            });
+        let tickets = fixture.tickets();
+        let token = parse_token(raw)?;
+        tickets
+            .require_active(&member, &token, wanted)
+            .await
+            .map(|_| ())
+    }
+
+    #[tokio::test]
+    async fn seat_requests_need_the_callers_active_token_for_that_concert() {
+        let id = concert_id();
+        let good = token(id);
+        let other = token(concert_id());
+        let waiting = PlaceStatus::Waiting { position: 3 };
+        let cases = [
+            (None, Ok(Some(active())), id, Err("queue_token_required")),
+            (
+                Some("not-a-token"),
+                Ok(Some(active())),
+                id,
+                Err("queue_token_invalid"),
+            ),
+            (
+                Some(good.as_str()),
+                Ok(None),
+                id,
+                Err("queue_token_invalid"),
+            ),
+            (
+                Some(good.as_str()),
+                Err(RoomError::Closed),
+                id,
+                Err("queue_token_invalid"),
+            ),
+            (
+                Some(good.as_str()),
+                Ok(Some(waiting)),
+                id,
+                Err("queue_token_not_active"),
+            ),
+            (
+                Some(other.as_str()),
+                Ok(Some(active())),
+                id,
+                Err("queue_token_wrong_concert"),
+            ),
+            (Some(good.as_str()), Ok(Some(active())), id, Ok(())),
+        ];
+        for (raw, polled, wanted, expected) in cases {
+            let result = access(raw, polled.clone(), wanted).await;
+            assert_eq!(result.map_err(|e| e.code()), expected, "{raw:?} {polled:?}");
+        }
+        let down = access(
+            Some(good.as_str()),
+            Err(RoomError::Dependency(DependencyError::Unavailable(
+                "redis".into(),
+            ))),
+            id,
+        )
+        .await
+        .expect_err("down");
+        assert_eq!(down.class(), ErrorClass::Unavailable);
+        let classes = [
+            (QueueAccessError::TokenRequired, ErrorClass::Unauthenticated),
+            (QueueAccessError::TokenInvalid, ErrorClass::Unauthenticated),
+            (QueueAccessError::NotActive, ErrorClass::Forbidden),
+            (QueueAccessError::WrongConcert, ErrorClass::Forbidden),
+        ];
+        for (error, class) in classes {
+            assert_eq!(error.class(), class);
+        }
+    }
+
+    #[tokio::test]
+    async fn polling_shows_a_waiting_place_with_its_eta() {
+        let id = concert_id();
+        let member = principal(Role::Member);
+        let mine = token(id);
+        let mut fixture = Fixture::new();
+        fixture
+            .room
+            .expect_poll()
+            .withf(move |_, user, _, _| *user == member.user_id)
+            .returning(|token, user, _, _| {
+                Ok(Some(place(
+                    token.clone(),
+                    user,
+                    PlaceStatus::Waiting { position: 10 },
+                )))
+            });
+        let ticket = fixture
+            .tickets()
+            .queue_status(&member, Some(mine.as_str()))
+            .await
+            .expect("polled");
+        // No admissions measured yet: 100 places turning over every 600 s.
+        assert_eq!((ticket.created, ticket.eta_seconds), (false, 60));
+        let missing = Fixture::new().tickets().queue_status(&member, None).await;
+        assert_eq!(missing.map_err(|e| e.code()), Err("queue_token_required"));
+    }
+
+    #[tokio::test]
+    async fn a_poll_of_a_room_that_lost_its_inventory_reloads_it_and_polls_once_more() {
+        let id = concert_id();
+        let member = principal(Role::Member);
+        let mine = token(id);
+        let mut fixture = Fixture::new();
+        let mut order = mockall::Sequence::new();
+        fixture
+            .room
+            .expect_poll()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_, _, _, _| Err(RoomError::InventoryUnknown));
+        fixture
+            .concerts
+            .expect_inventory()
+            .withf(move |concert, _| *concert == id)
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_, _| Ok(ConcertInventory::default()));
+        fixture
+            .room
+            .expect_set_inventory()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_, _| Ok(()));
+        fixture
+            .room
+            .expect_poll()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|token, user, _, _| Ok(Some(place(token.clone(), user, active()))));
+        let ticket = fixture
+            .tickets()
+            .queue_status(&member, Some(mine.as_str()))
+            .await;
+        assert_eq!(ticket.map(|t| t.eta_seconds), Ok(0));
     }
 }

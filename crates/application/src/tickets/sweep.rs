@@ -68,3 +68,108 @@ impl Tickets {
         self.ports.holds.verify_seats(self.now()).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::tickets::ConcertInventory;
+    use crate::tickets::test_support::{Fixture, concert_id, now};
+
+    #[tokio::test]
+    async fn tidies_holds_then_resyncs_every_room_on_sale_counting_room_failures() {
+        let (first, second) = (concert_id(), concert_id());
+        let mut fixture = Fixture::new();
+        fixture
+            .holds
+            .expect_sweep_expired_holds()
+            .withf(|at, limit| *at == now() && *limit == SWEEP_BATCH)
+            .times(1)
+            .returning(|_, _| Ok(3));
+        fixture
+            .concerts
+            .expect_concerts_on_sale()
+            .times(1)
+            .returning(move |_, _| Ok(vec![first, second]));
+        fixture
+            .concerts
+            .expect_inventory()
+            .times(2)
+            .returning(|_, _| {
+                Ok(ConcertInventory {
+                    unsold_seats: 5,
+                    holds: vec![],
+                })
+            });
+        fixture
+            .room
+            .expect_set_inventory()
+            .times(2)
+            .returning(move |concert, inventory| {
+                assert_eq!(inventory.unsold_seats, 5);
+                if concert == first {
+                    Ok(())
+                } else {
+                    Err(DependencyError::Unavailable("redis".into()))
+                }
+            });
+        let report = fixture.tickets().sweep().await;
+        assert_eq!(
+            report,
+            Ok(SweepReport {
+                expired_holds: 3,
+                rooms_synced: 1,
+                rooms_failed: 1,
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failing_store_fails_the_sweep() {
+        let mut fixture = Fixture::new();
+        fixture
+            .holds
+            .expect_sweep_expired_holds()
+            .returning(|_, _| Err(DependencyError::Unavailable("db".into())));
+        fixture.concerts.expect_concerts_on_sale().never();
+        assert!(fixture.tickets().sweep().await.is_err());
+
+        let mut fixture = Fixture::new();
+        fixture
+            .holds
+            .expect_sweep_expired_holds()
+            .returning(|_, _| Ok(0));
+        fixture
+            .concerts
+            .expect_concerts_on_sale()
+            .returning(|_, _| Ok(vec![concert_id()]));
+        fixture
+            .concerts
+            .expect_inventory()
+            .returning(|_, _| Err(DependencyError::Unavailable("db".into())));
+        fixture.room.expect_set_inventory().never();
+        assert!(fixture.tickets().sweep().await.is_err());
+    }
+
+    #[tokio::test]
+    async fn verify_seats_asks_the_store_at_now() {
+        let mut fixture = Fixture::new();
+        fixture
+            .holds
+            .expect_verify_seats()
+            .withf(|at| *at == now())
+            .returning(|_| {
+                Ok(SeatAudit {
+                    seats_checked: 50,
+                    violations: vec![],
+                })
+            });
+        assert_eq!(
+            fixture
+                .tickets()
+                .verify_seats()
+                .await
+                .map(|a| a.seats_checked),
+            Ok(50)
+        );
+    }
+}

@@ -101,3 +101,131 @@ impl Wallet {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::wallet::MockWalletRepository;
+    use crate::wallet::test_support::{member, now, wallet};
+    use reserva_domain::wallet::{LedgerAccount, Transfer, TransferKind};
+
+    fn posted(charge: &NewCharge, replayed: bool) -> PostedCharge {
+        PostedCharge {
+            transfer: Transfer {
+                id: charge.transfer_id,
+                from: LedgerAccount::Funding,
+                to: LedgerAccount::UserWallet(charge.user_id),
+                amount: charge.amount.money(),
+                kind: TransferKind::Charge,
+                created_at: now(),
+            },
+            balance_after: charge.amount.money(),
+            replayed,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_key_derives_the_transfer_id_from_the_user_and_the_key() {
+        let caller = member();
+        let expected = TransferId::derive("charge", caller.user_id.as_uuid(), "key-1");
+        let mut ledger = MockWalletRepository::new();
+        ledger
+            .expect_charge()
+            .withf(move |charge| {
+                charge.transfer_id == expected
+                    && charge.user_id == caller.user_id
+                    && charge.amount.money().get() == 5_000
+                    && charge.max_balance == MAX_BALANCE
+            })
+            .times(2)
+            .returning(|charge| Ok(posted(&charge, false)));
+        let wallet = wallet(ledger);
+        let first = wallet.charge(&caller, 5_000, Some("key-1")).await;
+        assert_eq!(first.map(|p| p.transfer.id), Ok(expected));
+        // the same key twice: the same id, so the ledger can see the repeat
+        let again = wallet.charge(&caller, 5_000, Some("key-1")).await;
+        assert_eq!(again.map(|p| p.transfer.id), Ok(expected));
+        assert_eq!(charge_transfer_id(caller.user_id, "key-1"), expected);
+    }
+
+    #[tokio::test]
+    async fn without_a_key_every_charge_gets_a_fresh_v7_id() {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = std::sync::Arc::clone(&seen);
+        let mut ledger = MockWalletRepository::new();
+        ledger.expect_charge().times(2).returning(move |charge| {
+            record
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(charge.transfer_id);
+            Ok(posted(&charge, false))
+        });
+        let wallet = wallet(ledger);
+        let caller = member();
+        assert!(wallet.charge(&caller, 1, None).await.is_ok());
+        assert!(wallet.charge(&caller, 1, None).await.is_ok());
+        let ids = seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        assert_ne!(ids[0], ids[1]);
+        assert!(ids.iter().all(|id| id.as_uuid().get_version_num() == 7));
+    }
+
+    #[tokio::test]
+    async fn a_replayed_charge_is_answered_as_the_first() {
+        let mut ledger = MockWalletRepository::new();
+        ledger
+            .expect_charge()
+            .returning(|charge| Ok(posted(&charge, true)));
+        let result = wallet(ledger).charge(&member(), 700, Some("retry")).await;
+        assert_eq!(result.map(|p| p.replayed), Ok(true));
+    }
+
+    #[tokio::test]
+    async fn amounts_limits_and_reused_keys() {
+        for (amount, code) in [
+            (0, "amount_not_positive"),
+            (-5, "amount_not_positive"),
+            (1_000_001, "amount_too_large"),
+        ] {
+            let mut ledger = MockWalletRepository::new();
+            ledger.expect_charge().never();
+            let error = wallet(ledger)
+                .charge(&member(), amount, None)
+                .await
+                .expect_err("invalid");
+            assert_eq!(error.class(), ErrorClass::InvalidInput);
+            assert_eq!(
+                (error.violations()[0].field, error.violations()[0].code),
+                ("amount", code)
+            );
+        }
+        let cases = [
+            (
+                ChargeError::BalanceLimitExceeded { limit: MAX_BALANCE },
+                ErrorClass::Conflict,
+                "balance_limit_exceeded",
+            ),
+            (
+                ChargeError::IdReused,
+                ErrorClass::Unprocessable,
+                "idempotency_key_reused",
+            ),
+            (
+                ChargeError::Dependency(DependencyError::Unavailable("db".into())),
+                ErrorClass::Unavailable,
+                "service_unavailable",
+            ),
+        ];
+        for (refusal, class, code) in cases {
+            let mut ledger = MockWalletRepository::new();
+            ledger.expect_charge().return_once(move |_| Err(refusal));
+            let error = wallet(ledger)
+                .charge(&member(), 1_000_000, Some("k"))
+                .await
+                .expect_err("refused");
+            assert_eq!((error.class(), error.code()), (class, code));
+        }
+    }
+}

@@ -42,3 +42,39 @@ impl Wallet {
         self.ports.ledger.verify_ledger().await
     }
 }
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! A wallet over a mocked ledger and a fixed clock.
+
+    use super::{Wallet, WalletPorts};
+    use crate::accounts::Principal;
+    use crate::ports::system::MockClock;
+    use crate::ports::wallet::MockWalletRepository;
+    use chrono::{DateTime, TimeZone, Utc};
+    use reserva_domain::accounts::{Role, SessionId, UserId};
+    use std::sync::Arc;
+
+    pub(crate) fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 25, 3, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn member() -> Principal {
+        Principal {
+            user_id: UserId::from_uuid(uuid::Uuid::now_v7()),
+            session_id: SessionId::from_uuid(uuid::Uuid::now_v7()),
+            role: Role::Member,
+        }
+    }
+
+    pub(crate) fn wallet(ledger: MockWalletRepository) -> Wallet {
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(now);
+        Wallet::new(WalletPorts {
+            ledger: Arc::new(ledger),
+            clock: Arc::new(clock),
+        })
+    }
+}

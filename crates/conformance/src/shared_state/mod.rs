@@ -1,10 +1,12 @@
-//! Contracts of `DistributedLock`, `RateLimiter`, `SessionRevocations` and `IdempotencyRecords`:
-//! one file per port, so a new port's contract is one new file.
+//! Contracts of `DistributedLock`, `RateLimiter`, `SessionRevocations`, `IdempotencyRecords` and
+//! `WaitingRoom`: one file per port, so a new port's contract is one new file.
 
 pub mod idempotency;
 pub mod locks;
 pub mod rate_limits;
 pub mod sessions;
+pub mod waiting_room;
+pub mod waiting_room_inventory;
 
 use reserva_application::ports::shared_state::{
     DistributedLock, IdempotencyRecords, RateLimiter, SessionRevocations,
@@ -58,6 +60,25 @@ macro_rules! __shared_state_cases {
                     concurrent_idempotency_claims_let_exactly_one_in,
                     idempotency_claims_and_replays_lapse,
                     a_renewed_idempotency_claim_stays_in_flight,
+                ],
+                waiting_room: [
+                    rejoining_gives_the_same_token_and_counts_as_a_poll,
+                    positions_follow_arrival,
+                    concurrent_joins_get_distinct_positions_in_arrival_order,
+                    an_empty_room_admits_at_once,
+                    active_places_are_capped_and_the_next_is_admitted_on_finish,
+                    a_waiting_user_who_stops_polling_loses_the_place,
+                    an_active_place_ends_after_its_lifetime,
+                    admitted_recently_counts_the_rate_window,
+                ],
+                waiting_room_inventory: [
+                    sold_out_while_every_seat_is_held_until_a_hold_ends,
+                    a_sale_recorded_twice_counts_once,
+                    admission_stops_at_free_seats_plus_margin,
+                    a_closed_room_refuses_until_an_inventory_reopens_it,
+                    a_room_without_inventory_is_unknown,
+                    a_token_not_the_callers_has_no_place,
+                    finishing_an_unknown_token_is_false,
                 ],
             }
         }
