@@ -24,7 +24,11 @@ async fn a_hundred_users_racing_for_fifty_seats_hold_exactly_fifty(backend: Back
     .await;
     let (admin, _) = app.admin(&unique("root")).await;
     let (concert_id, performances) = concert(&app, &admin, 1_000, &[2], SEATS).await;
-    let members = join_all((0..USERS).map(|_| app.quick_member(&unique("fan")))).await;
+    let members = join_all((0..USERS).map(|_| {
+        let (app, name) = (&app, unique("fan"));
+        async move { app.quick_member(&name).await }
+    }))
+    .await;
     let tokens = join_all(
         members
             .iter()
