@@ -5,11 +5,13 @@
 //! - Capacity changes lock the affected `exam_slots` rows in ascending order (`FOR UPDATE`), so
 //!   concurrent confirms serialise per hour and never deadlock; a `CHECK` constraint backs it up.
 //!   Confirms are committed in batches (group commit), one transaction for all that arrive together.
+//! - Seats are guarded by their own rows and a user's date by a claim row (`tickets`); all money
+//!   moves through one posting helper (`wallet`), inside the caller's transaction.
 //! - Migrations are embedded in the binary ([`run_migrations`], [`revert_all_migrations`]).
 //!
-//! One module per product area (`accounts`, `exams`), each with its own SQL and its own state;
-//! what is shared with the SQLite store (row conversions, search patterns, the batch queue) is in
-//! `reserva-sql-support`. This file is wiring only.
+//! One module per product area (`accounts`, `exams`, `tickets`, `wallet`), each with its own SQL
+//! and its own state; what is shared with the SQLite store (row conversions, search patterns,
+//! the batch queue) is in `reserva-sql-support`. This file is wiring only.
 //!
 //! [`DependencyError::Unavailable`]: reserva_application::DependencyError::Unavailable
 
@@ -23,6 +25,8 @@ mod settings;
 mod store;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+mod tickets;
+mod wallet;
 
 pub(crate) use errors::{query_error, write_outcome_error};
 pub use migrations::{MIGRATIONS, revert_all_migrations, run_migrations};

@@ -13,3 +13,15 @@ mod exams {
         super::TemporaryDatabase::create().await.into_store().await
     });
 }
+
+mod tickets {
+    reserva_conformance::tickets_store_tests!(async {
+        super::TemporaryDatabase::create().await.into_store().await
+    });
+}
+
+mod wallet {
+    reserva_conformance::wallet_store_tests!(async {
+        super::TemporaryDatabase::create().await.into_store().await
+    });
+}

@@ -96,3 +96,53 @@ pub(crate) async fn sweep_once(tickets: &Tickets, lock: &dyn DistributedLock, in
         tracing::warn!(%error, "sweep lock release failed; it expires by itself");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{Secret, Settings};
+    use reserva_adapter_memory::MemorySharedState;
+
+    /// Tickets over a fresh SQLite file and an in-process room and lock.
+    async fn tickets(name: &str) -> (Tickets, Arc<MemorySharedState>, std::path::PathBuf) {
+        let path = std::env::temp_dir().join(format!(
+            "reserva-sweep-{name}-{}.db",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let mut settings = Settings::default();
+        settings.database.url = Secret::new(format!("sqlite://{}", path.display()));
+        let store = crate::application::connect_store(&settings)
+            .await
+            .expect("a fresh SQLite store");
+        let shared = Arc::new(MemorySharedState::new());
+        let tickets =
+            crate::application::tickets(&settings, &store, shared.clone()).expect("default policy");
+        (tickets, shared, path)
+    }
+
+    #[tokio::test]
+    async fn a_sweep_runs_under_the_lock_and_gives_it_back() {
+        let (tickets, lock, path) = tickets("free").await;
+        sweep_once(&tickets, lock.as_ref(), Duration::from_secs(15)).await;
+        let again = lock.try_acquire(SWEEP_LOCK, Duration::from_secs(5)).await;
+        assert!(matches!(again, Ok(Some(_))), "released after the run");
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[tokio::test]
+    async fn a_sweep_held_elsewhere_is_skipped_and_leaves_the_lock_alone() {
+        let (tickets, lock, path) = tickets("held").await;
+        let other = lock
+            .try_acquire(SWEEP_LOCK, Duration::from_secs(60))
+            .await
+            .expect("lock")
+            .expect("free");
+        sweep_once(&tickets, lock.as_ref(), Duration::from_secs(15)).await;
+        assert_eq!(
+            lock.release(SWEEP_LOCK, &other).await,
+            Ok(true),
+            "still the other's"
+        );
+        let _ = std::fs::remove_file(path);
+    }
+}

@@ -252,3 +252,76 @@ pub fn check_payment(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    fn hold(expires_at: DateTime<Utc>, status: HoldStatus) -> SeatHold {
+        SeatHold {
+            id: HoldId::from_uuid(Uuid::now_v7()),
+            performance_id: PerformanceId::from_uuid(Uuid::now_v7()),
+            concert_id: ConcertId::from_uuid(Uuid::now_v7()),
+            seat: SeatNumber::new(1).unwrap(),
+            user_id: UserId::from_uuid(Uuid::now_v7()),
+            price: Money::new(10).unwrap(),
+            status,
+            created_at: expires_at - Duration::minutes(5),
+            expires_at,
+        }
+    }
+
+    #[test]
+    fn a_seat_is_sold_held_until_its_instant_or_available() {
+        let now = Utc::now();
+        assert_eq!(seat_state(Some(Uuid::nil()), None, now), SeatState::Sold);
+        assert_eq!(
+            seat_state(None, Some(now + Duration::microseconds(1)), now),
+            SeatState::Held
+        );
+        assert_eq!(seat_state(None, Some(now), now), SeatState::Available);
+        assert_eq!(seat_state(None, None, now), SeatState::Available);
+    }
+
+    #[test]
+    fn a_payment_needs_the_owner_a_live_hold_and_a_performance_on_sale() {
+        let now = Utc::now();
+        let live = hold(now + Duration::minutes(1), HoldStatus::Held);
+        let owner = live.user_id;
+        assert_eq!(check_payment(Some(&live), owner, None, false, now), Ok(()));
+        let stranger = UserId::from_uuid(Uuid::now_v7());
+        assert_eq!(
+            check_payment(Some(&live), stranger, None, false, now),
+            Err(PayError::NotFound)
+        );
+        assert_eq!(
+            check_payment(None, owner, None, false, now),
+            Err(PayError::NotFound)
+        );
+        assert_eq!(
+            check_payment(Some(&live), owner, None, false, live.expires_at),
+            Err(PayError::Expired)
+        );
+        assert_eq!(
+            check_payment(Some(&live), owner, None, true, now),
+            Err(PayError::NotOnSale)
+        );
+        let released = SeatHold {
+            status: HoldStatus::Released,
+            ..live.clone()
+        };
+        assert_eq!(
+            check_payment(Some(&released), owner, None, false, now),
+            Err(PayError::Expired)
+        );
+        let paid = SeatHold {
+            status: HoldStatus::Paid,
+            ..live
+        };
+        assert!(matches!(
+            check_payment(Some(&paid), owner, None, false, now),
+            Err(PayError::Dependency(_))
+        ));
+    }
+}

@@ -116,3 +116,75 @@ pub fn check_replay(stored: &Transfer, charge: &NewCharge) -> Result<(), ChargeE
         Err(ChargeError::IdReused)
     }
 }
+
+/// Namespace of the derived account ids.
+const ACCOUNT_NAMESPACE: Uuid = Uuid::from_u128(0x3b8e_51d2_7c4f_4a06_b1e9_58d0_2f6a_c713);
+
+/// The stored id of an account, derived from its kind and owner: a store knows the row of any
+/// account without reading it first, and creating it on first use is one idempotent insert.
+#[must_use]
+pub fn account_id(account: LedgerAccount) -> Uuid {
+    let name = format!("{}\u{1f}{}", account.kind(), account.owner());
+    Uuid::new_v5(&ACCOUNT_NAMESPACE, name.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reserva_domain::accounts::UserId;
+    use reserva_domain::tickets::ConcertId;
+    use reserva_domain::wallet::{ChargeAmount, MAX_BALANCE, RevenueStream};
+
+    #[test]
+    fn account_ids_are_stable_and_distinct() {
+        let user = UserId::from_uuid(Uuid::now_v7());
+        let wallet = LedgerAccount::UserWallet(user);
+        assert_eq!(account_id(wallet), account_id(wallet));
+        let revenue =
+            LedgerAccount::Revenue(RevenueStream::Concert(ConcertId::from_uuid(user.as_uuid())));
+        assert_ne!(account_id(wallet), account_id(revenue));
+        assert_ne!(account_id(wallet), account_id(LedgerAccount::Funding));
+    }
+
+    #[test]
+    fn only_the_same_charge_replays() {
+        let user = UserId::from_uuid(Uuid::now_v7());
+        let charge = NewCharge {
+            transfer_id: TransferId::from_uuid(Uuid::now_v7()),
+            user_id: user,
+            amount: ChargeAmount::new(500).unwrap(),
+            max_balance: MAX_BALANCE,
+            now: chrono::Utc::now(),
+        };
+        let stored = Transfer {
+            id: charge.transfer_id,
+            from: LedgerAccount::Funding,
+            to: LedgerAccount::UserWallet(user),
+            amount: charge.amount.money(),
+            kind: TransferKind::Charge,
+            created_at: charge.now,
+        };
+        assert_eq!(check_replay(&stored, &charge), Ok(()));
+        let other_amount = Transfer {
+            amount: Money::new(501).unwrap(),
+            ..stored
+        };
+        assert_eq!(
+            check_replay(&other_amount, &charge),
+            Err(ChargeError::IdReused)
+        );
+        let payment = Transfer {
+            kind: TransferKind::Payment,
+            ..stored
+        };
+        assert_eq!(check_replay(&payment, &charge), Err(ChargeError::IdReused));
+        let other_user = NewCharge {
+            user_id: UserId::from_uuid(Uuid::now_v7()),
+            ..charge
+        };
+        assert_eq!(
+            check_replay(&stored, &other_user),
+            Err(ChargeError::IdReused)
+        );
+    }
+}

@@ -2,7 +2,7 @@
 //! performance's seat map. Both need the caller's active token for the concert.
 
 use super::Tickets;
-use super::queue::{QueueAccessError, parse_token};
+use super::access::{QueueAccessError, parse_token};
 use crate::accounts::Principal;
 use crate::ports::tickets::{PerformanceAvailability, SeatMap};
 use crate::{DependencyError, ErrorClass, UseCaseError};

@@ -1,6 +1,6 @@
 //! Holding a seat (an active token needed) and releasing a hold (its owner).
 
-use super::queue::{QueueAccessError, parse_token};
+use super::access::{QueueAccessError, parse_token};
 use super::{Tickets, room_update_failed};
 use crate::accounts::Principal;
 use crate::ports::tickets::{HoldError, NewHold, ReleaseError};

@@ -6,10 +6,12 @@
 //! after the store commits, a failing room update is logged and the request still succeeds: the
 //! room's copy is then stale until the next sweep, which can delay admissions but never oversell.
 
+mod access;
 mod bookings;
 mod browse;
 mod cancel;
 mod concerts;
+mod create;
 mod hold;
 mod pay;
 mod queue;
@@ -17,16 +19,15 @@ mod sweep;
 #[cfg(test)]
 mod test_support;
 
+pub use access::QueueAccessError;
 pub use bookings::{BookingPage, ListBookingsError};
 pub use browse::{AvailableDatesError, SeatMapError};
 pub use cancel::CancelPerformanceUseCaseError;
-pub use concerts::{
-    ConcertPage, CreateConcertCommand, CreateConcertError, GetConcertError, ListConcertsError,
-    MAX_PERFORMANCES,
-};
+pub use concerts::{ConcertPage, GetConcertError, ListConcertsError};
+pub use create::{CreateConcertCommand, CreateConcertError, MAX_PERFORMANCES};
 pub use hold::{HoldSeatError, ReleaseHoldError};
 pub use pay::{PayHoldError, payment_transfer_id};
-pub use queue::{JoinQueueError, QueueAccessError, QueueTicket};
+pub use queue::{JoinQueueError, QueueTicket};
 pub use sweep::{SWEEP_BATCH, SweepReport};
 
 use crate::DependencyError;

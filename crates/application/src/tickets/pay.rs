@@ -2,12 +2,12 @@
 //! id is derived from the hold, so a hold is paid at most once whatever retries happen; on
 //! success the queue token is finished, letting the next user in.
 
-use super::queue::{QueueAccessError, parse_token};
+use super::access::{QueueAccessError, parse_token};
 use super::{Tickets, room_update_failed};
 use crate::accounts::Principal;
 use crate::ports::tickets::{PayError, PayHold};
 use crate::{DependencyError, ErrorClass, UseCaseError};
-use reserva_domain::tickets::{Booking, BookingId, HoldId};
+use reserva_domain::tickets::{Booking, BookingId, HoldId, HoldStatus};
 use reserva_domain::wallet::TransferId;
 use thiserror::Error;
 
@@ -94,8 +94,12 @@ impl Tickets {
             .await?
             .filter(|hold| hold.user_id == principal.user_id)
             .ok_or(PayHoldError::NotFound)?;
-        self.require_active(principal, &token, hold.concert_id)
-            .await?;
+        // A paid hold needs no admission: the store only answers with its booking, which a
+        // client whose first answer was lost (its token already finished) asks for.
+        if hold.status != HoldStatus::Paid {
+            self.require_active(principal, &token, hold.concert_id)
+                .await?;
+        }
         let payment = PayHold {
             hold_id: id,
             user_id: principal.user_id,
@@ -136,6 +140,33 @@ mod tests {
     use crate::tickets::test_support::{Fixture, concert_id, hold, now, principal, token};
     use reserva_domain::accounts::Role;
     use reserva_domain::tickets::{BookingStatus, SeatHold};
+
+    #[tokio::test]
+    async fn a_repeat_of_a_paid_hold_gets_its_booking_even_with_a_finished_token() {
+        let caller = principal(Role::Member);
+        let mut held = hold(caller.user_id, concert_id());
+        held.status = HoldStatus::Paid;
+        let raw = token(held.concert_id);
+        let id = held.id;
+        let mut fixture = Fixture::new();
+        let copy = held.clone();
+        fixture
+            .holds
+            .expect_find_hold()
+            .returning(move |_| Ok(Some(copy.clone())));
+        fixture.room.expect_poll().never();
+        fixture.holds.expect_pay_hold().returning(move |payment| {
+            Err(PayError::AlreadyPaid(Box::new(booking_of(&payment, &held))))
+        });
+        fixture.room.expect_finish().never();
+        let error = fixture
+            .tickets()
+            .pay_hold(&caller, Some(raw.as_str()), id)
+            .await
+            .expect_err("already paid");
+        assert_eq!(error.code(), "hold_already_paid");
+        assert!(error.resource_id().is_some());
+    }
 
     fn booking_of(payment: &PayHold, held: &SeatHold) -> Booking {
         Booking {

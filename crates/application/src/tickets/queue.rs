@@ -1,7 +1,7 @@
-//! The waiting room: joining a concert's line, polling one's place, and the check every seat
-//! request makes first (the caller's token is active for that concert, A13).
+//! The waiting room: joining a concert's line and polling one's place.
 
 use super::Tickets;
+use super::access::{QueueAccessError, parse_token};
 use crate::accounts::Principal;
 use crate::ports::waiting_room::{PlaceStatus, QueuePlace, QueueToken, RoomError};
 use crate::{DependencyError, ErrorClass, UseCaseError};
@@ -49,52 +49,6 @@ impl UseCaseError for JoinQueueError {
         }
     }
 }
-
-/// Why the caller's queue token does not let them through.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum QueueAccessError {
-    /// No token was sent.
-    #[error("a queue token is required")]
-    TokenRequired,
-    /// Malformed, unknown, lapsed, finished, or someone else's.
-    #[error("the queue token is not valid")]
-    TokenInvalid,
-    /// Still waiting: not admitted yet.
-    #[error("the queue token is not active yet")]
-    NotActive,
-    /// A token of another concert's room.
-    #[error("the queue token is for another concert")]
-    WrongConcert,
-    /// A dependency failed.
-    #[error(transparent)]
-    Dependency(#[from] DependencyError),
-}
-
-impl UseCaseError for QueueAccessError {
-    fn class(&self) -> ErrorClass {
-        match self {
-            Self::TokenRequired | Self::TokenInvalid => ErrorClass::Unauthenticated,
-            Self::NotActive | Self::WrongConcert => ErrorClass::Forbidden,
-            Self::Dependency(error) => error.class(),
-        }
-    }
-    fn code(&self) -> &'static str {
-        match self {
-            Self::TokenRequired => "queue_token_required",
-            Self::TokenInvalid => "queue_token_invalid",
-            Self::NotActive => "queue_token_not_active",
-            Self::WrongConcert => "queue_token_wrong_concert",
-            Self::Dependency(error) => error.code(),
-        }
-    }
-}
-
-/// Reads the token a client sent (no I/O).
-pub(super) fn parse_token(raw: Option<&str>) -> Result<QueueToken, QueueAccessError> {
-    let raw = raw.ok_or(QueueAccessError::TokenRequired)?;
-    QueueToken::parse(raw).ok_or(QueueAccessError::TokenInvalid)
-}
-
 impl Tickets {
     /// The caller's place in the concert's line: the one they have (same token), or a new one at
     /// its end. An empty room with room to admit makes them active at once.
@@ -160,53 +114,6 @@ impl Tickets {
         let place = self.poll(principal, &token).await?;
         Ok(self.ticket(place, false))
     }
-
-    /// Checks that `token` is the caller's active token for `concert`.
-    pub(super) async fn require_active(
-        &self,
-        principal: &Principal,
-        token: &QueueToken,
-        concert: ConcertId,
-    ) -> Result<QueuePlace, QueueAccessError> {
-        let place = self.poll(principal, token).await?;
-        if token.concert() != concert {
-            return Err(QueueAccessError::WrongConcert);
-        }
-        match place.status {
-            PlaceStatus::Active { .. } => Ok(place),
-            PlaceStatus::Waiting { .. } => Err(QueueAccessError::NotActive),
-        }
-    }
-
-    /// The token's place in its own room; `TokenInvalid` when it has none. A room that lost
-    /// its inventory (it answers so only to a token it holds) is reloaded and asked once more.
-    async fn poll(
-        &self,
-        principal: &Principal,
-        token: &QueueToken,
-    ) -> Result<QueuePlace, QueueAccessError> {
-        let now = self.now();
-        let rules = self.room_rules();
-        let room = &self.ports.room;
-        let mut polled = room.poll(token, principal.user_id, now, rules).await;
-        if polled == Err(RoomError::InventoryUnknown) {
-            self.resync_room(token.concert(), now)
-                .await
-                .map_err(super::RoomSync::into_dependency)?;
-            polled = room.poll(token, principal.user_id, now, rules).await;
-        }
-        match polled {
-            Ok(Some(place)) => Ok(place),
-            // A closed room ended every place.
-            Ok(None) | Err(RoomError::Closed) => Err(QueueAccessError::TokenInvalid),
-            Err(RoomError::InventoryUnknown) => Err(DependencyError::Failed(
-                "the room lost its inventory just after it was set".into(),
-            )
-            .into()),
-            Err(RoomError::Dependency(error)) => Err(error.into()),
-        }
-    }
-
     fn ticket(&self, place: QueuePlace, created: bool) -> QueueTicket {
         let eta_seconds = match place.status {
             PlaceStatus::Active { .. } => 0,
@@ -396,97 +303,6 @@ mod tests {
         let error = fixture.tickets().join_queue(&member, id).await;
         assert_eq!(error.map_err(|e| e.code()), Err("not_on_sale"));
     }
-
-    /// What `require_active` answers when the room answers `polled` for the token of
-    /// `token_concert`, asked about `wanted`.
-    async fn access(
-        raw: Option<&str>,
-        polled: Result<Option<PlaceStatus>, RoomError>,
-        wanted: ConcertId,
-    ) -> Result<(), QueueAccessError> {
-        let member = principal(Role::Member);
-        let mut fixture = Fixture::new();
-        fixture
-            .room
-            .expect_poll()
-            .returning(move |token, user, _, _| {
-                polled
-                    .clone()
-                    .map(|status| status.map(|status| place(token.clone(), user, status)))
-            });
-        let tickets = fixture.tickets();
-        let token = parse_token(raw)?;
-        tickets
-            .require_active(&member, &token, wanted)
-            .await
-            .map(|_| ())
-    }
-
-    #[tokio::test]
-    async fn seat_requests_need_the_callers_active_token_for_that_concert() {
-        let id = concert_id();
-        let good = token(id);
-        let other = token(concert_id());
-        let waiting = PlaceStatus::Waiting { position: 3 };
-        let cases = [
-            (None, Ok(Some(active())), id, Err("queue_token_required")),
-            (
-                Some("not-a-token"),
-                Ok(Some(active())),
-                id,
-                Err("queue_token_invalid"),
-            ),
-            (
-                Some(good.as_str()),
-                Ok(None),
-                id,
-                Err("queue_token_invalid"),
-            ),
-            (
-                Some(good.as_str()),
-                Err(RoomError::Closed),
-                id,
-                Err("queue_token_invalid"),
-            ),
-            (
-                Some(good.as_str()),
-                Ok(Some(waiting)),
-                id,
-                Err("queue_token_not_active"),
-            ),
-            (
-                Some(other.as_str()),
-                Ok(Some(active())),
-                id,
-                Err("queue_token_wrong_concert"),
-            ),
-            (Some(good.as_str()), Ok(Some(active())), id, Ok(())),
-        ];
-        for (raw, polled, wanted, expected) in cases {
-            let result = access(raw, polled.clone(), wanted).await;
-            assert_eq!(result.map_err(|e| e.code()), expected, "{raw:?} {polled:?}");
-        }
-        let down = access(
-            Some(good.as_str()),
-            Err(RoomError::Dependency(DependencyError::Unavailable(
-                "redis".into(),
-            ))),
-            id,
-        )
-        .await
-        .expect_err("down");
-        assert_eq!(down.class(), ErrorClass::Unavailable);
-        let classes = [
-            (QueueAccessError::TokenRequired, ErrorClass::Unauthenticated),
-            (QueueAccessError::TokenInvalid, ErrorClass::Unauthenticated),
-            (QueueAccessError::NotActive, ErrorClass::Forbidden),
-            (QueueAccessError::WrongConcert, ErrorClass::Forbidden),
-        ];
-        for (error, class) in classes {
-            assert_eq!(error.class(), class);
-        }
-    }
-
     #[tokio::test]
     async fn polling_shows_a_waiting_place_with_its_eta() {
         let id = concert_id();
@@ -513,44 +329,5 @@ mod tests {
         assert_eq!((ticket.created, ticket.eta_seconds), (false, 60));
         let missing = Fixture::new().tickets().queue_status(&member, None).await;
         assert_eq!(missing.map_err(|e| e.code()), Err("queue_token_required"));
-    }
-
-    #[tokio::test]
-    async fn a_poll_of_a_room_that_lost_its_inventory_reloads_it_and_polls_once_more() {
-        let id = concert_id();
-        let member = principal(Role::Member);
-        let mine = token(id);
-        let mut fixture = Fixture::new();
-        let mut order = mockall::Sequence::new();
-        fixture
-            .room
-            .expect_poll()
-            .times(1)
-            .in_sequence(&mut order)
-            .returning(|_, _, _, _| Err(RoomError::InventoryUnknown));
-        fixture
-            .concerts
-            .expect_inventory()
-            .withf(move |concert, _| *concert == id)
-            .times(1)
-            .in_sequence(&mut order)
-            .returning(|_, _| Ok(ConcertInventory::default()));
-        fixture
-            .room
-            .expect_set_inventory()
-            .times(1)
-            .in_sequence(&mut order)
-            .returning(|_, _| Ok(()));
-        fixture
-            .room
-            .expect_poll()
-            .times(1)
-            .in_sequence(&mut order)
-            .returning(|token, user, _, _| Ok(Some(place(token.clone(), user, active()))));
-        let ticket = fixture
-            .tickets()
-            .queue_status(&member, Some(mine.as_str()))
-            .await;
-        assert_eq!(ticket.map(|t| t.eta_seconds), Ok(0));
     }
 }

@@ -1,0 +1,166 @@
+//! Posting one transfer inside the caller's transaction: used by charges here and by payments
+//! and refunds in the tickets module, so money moves the same way everywhere.
+
+use chrono::{DateTime, Utc};
+use diesel::result::Error as QueryError;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use reserva_domain::accounts::UserId;
+use reserva_domain::wallet::{LedgerAccount, Money, TransferId, TransferKind};
+use reserva_sql_support::wallet::account_id;
+use uuid::Uuid;
+
+/// A transfer to post: exactly one side is a user wallet (charges credit one, payments debit
+/// one, refunds credit one), the other a system account.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Posting {
+    /// Its id (the idempotency key).
+    pub id: TransferId,
+    /// Its kind.
+    pub kind: TransferKind,
+    /// Where the money leaves.
+    pub from: LedgerAccount,
+    /// Where it arrives.
+    pub to: LedgerAccount,
+    /// How much.
+    pub amount: Money,
+    /// The user it concerns.
+    pub user: UserId,
+    /// What it pays or refunds (a hold or a booking).
+    pub reference: Option<Uuid>,
+    /// The largest balance a credited wallet may reach (`None`: no limit, for refunds).
+    pub limit: Option<Money>,
+    /// The instant of the request.
+    pub now: DateTime<Utc>,
+}
+
+/// Why a transfer was not posted; the caller rolls back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PostRefusal {
+    /// A transfer with this id exists.
+    Duplicate,
+    /// The debited wallet holds less than the amount.
+    Insufficient,
+    /// The credited wallet would pass its limit.
+    LimitExceeded,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Posted {
+    #[diesel(sql_type = SqlUuid)]
+    _id: Uuid,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Balance {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    balance_after: Option<i64>,
+}
+
+/// The transfer row and the system side's account (made on first use), in one statement.
+const INSERT_TRANSFER: &str = "\
+WITH account AS (
+    INSERT INTO ledger_accounts (id, kind, owner, balance) VALUES ($1, $2, $3, NULL)
+    ON CONFLICT (id) DO NOTHING
+)
+INSERT INTO ledger_transfers (id, kind, from_account, to_account, amount, user_id, reference,
+                              created_at)
+VALUES ($4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (id) DO NOTHING
+RETURNING id AS _id";
+
+/// Both entries after the wallet statement `wallet` (returning its new `balance`): nothing is
+/// inserted when the wallet refused. $1 transfer, $2 from, $3 to, $4 amount, $5 now.
+macro_rules! with_entries {
+    ($wallet:literal, $from_balance:literal, $to_balance:literal) => {
+        concat!(
+            "WITH wallet AS (",
+            $wallet,
+            ")
+INSERT INTO ledger_entries (transfer_id, account_id, amount, balance_after, created_at)
+SELECT $1, side.account_id, side.amount, side.balance_after, $5
+FROM wallet CROSS JOIN LATERAL (VALUES
+    ($2::uuid, -$4::bigint, ",
+            $from_balance,
+            "),
+    ($3::uuid, $4::bigint, ",
+            $to_balance,
+            ")
+) AS side (account_id, amount, balance_after)
+RETURNING balance_after"
+        )
+    };
+}
+
+/// Debits the wallet `$2` if it holds `$4`.
+const DEBIT: &str = with_entries!(
+    "UPDATE ledger_accounts SET balance = balance - $4 WHERE id = $2 AND balance >= $4 \
+     RETURNING balance",
+    "wallet.balance",
+    "NULL::bigint"
+);
+
+/// Credits the wallet `$3` (owned by `$6`), made on first use, if it stays within `$7`.
+const CREDIT: &str = with_entries!(
+    "INSERT INTO ledger_accounts (id, kind, owner, balance) \
+     SELECT $3, 'user_wallet', $6, $4 WHERE $4 <= $7 \
+     ON CONFLICT (id) DO UPDATE SET balance = ledger_accounts.balance + EXCLUDED.balance \
+     WHERE ledger_accounts.balance + EXCLUDED.balance <= $7 \
+     RETURNING balance",
+    "NULL::bigint",
+    "wallet.balance"
+);
+
+/// Posts `posting`: the transfer, the wallet's balance and both entries. Returns the wallet's
+/// balance after it, or why nothing could be posted (the caller must roll back: the transfer row
+/// may already be written).
+///
+/// # Errors
+/// The database's.
+pub(crate) async fn post(
+    connection: &mut AsyncPgConnection,
+    posting: &Posting,
+) -> Result<Result<Money, PostRefusal>, QueryError> {
+    let debit = posting.from.keeps_balance();
+    let system = if debit { posting.to } else { posting.from };
+    let (from, to) = (account_id(posting.from), account_id(posting.to));
+    let inserted: Vec<Posted> = diesel::sql_query(INSERT_TRANSFER)
+        .bind::<SqlUuid, _>(account_id(system))
+        .bind::<Text, _>(system.kind())
+        .bind::<SqlUuid, _>(system.owner())
+        .bind::<SqlUuid, _>(posting.id.as_uuid())
+        .bind::<Text, _>(posting.kind.as_str())
+        .bind::<SqlUuid, _>(from)
+        .bind::<SqlUuid, _>(to)
+        .bind::<BigInt, _>(posting.amount.get())
+        .bind::<Nullable<SqlUuid>, _>(Some(posting.user.as_uuid()))
+        .bind::<Nullable<SqlUuid>, _>(posting.reference)
+        .bind::<Timestamptz, _>(posting.now)
+        .load(connection)
+        .await?;
+    if inserted.is_empty() {
+        return Ok(Err(PostRefusal::Duplicate));
+    }
+    let query = diesel::sql_query(if debit { DEBIT } else { CREDIT })
+        .bind::<SqlUuid, _>(posting.id.as_uuid())
+        .bind::<SqlUuid, _>(from)
+        .bind::<SqlUuid, _>(to)
+        .bind::<BigInt, _>(posting.amount.get())
+        .bind::<Timestamptz, _>(posting.now);
+    let entries: Vec<Balance> = if debit {
+        query.load(connection).await?
+    } else {
+        let limit = posting.limit.map_or(i64::MAX, Money::get);
+        query
+            .bind::<SqlUuid, _>(posting.to.owner())
+            .bind::<BigInt, _>(limit)
+            .load(connection)
+            .await?
+    };
+    let balance = entries.iter().find_map(|entry| entry.balance_after);
+    Ok(match balance.map(Money::new) {
+        Some(Ok(balance)) => Ok(balance),
+        _ if debit => Err(PostRefusal::Insufficient),
+        _ => Err(PostRefusal::LimitExceeded),
+    })
+}

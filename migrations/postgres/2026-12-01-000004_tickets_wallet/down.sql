@@ -1,0 +1,10 @@
+DROP FUNCTION reserva_tickets_abort(text);
+DROP TABLE ledger_entries;
+DROP TABLE ledger_transfers;
+DROP TABLE ledger_accounts;
+DROP TABLE bookings;
+DROP TABLE ticket_claims;
+DROP TABLE seat_holds;
+DROP TABLE seats;
+DROP TABLE performances;
+DROP TABLE concerts;
