@@ -68,7 +68,7 @@ const TIMING: Timing = Timing {
 ///
 /// # Errors
 /// 400 when the header is empty, longer than 255 characters, or not visible ASCII.
-fn key_of(request: &HttpRequest) -> Result<Option<String>, ApiError> {
+pub(crate) fn key_of(request: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = request.headers().get(HEADER) else {
         return Ok(None);
     };

@@ -24,7 +24,9 @@ pub(crate) const BEARER: &str = "bearer_auth";
         description = "Reservation backend. **Accounts**: signup, login, JWT access tokens with \
                        rotating refresh tokens, the caller's own account, user administration. \
                        **Exams**: hourly exam slots and reservations, pending until an \
-                       administrator confirms them against each hour's capacity. Errors are \
+                       administrator confirms them against each hour's capacity. **Tickets**: concerts, \
+                       a waiting room per concert (`Queue-Token`), seat holds paid from the \
+                       **wallet**, a prepaid balance kept as a double-entry ledger. Errors are \
                        RFC 9457 problem+json with a stable `code`. Use **Authorize** with an \
                        access token from `POST /api/v1/auth/login`."
     ),
@@ -34,6 +36,8 @@ pub(crate) const BEARER: &str = "bearer_auth";
         (name = "users", description = "The caller's own account"),
         (name = "admin-users", description = "User administration (admins only)"),
         (name = "exams", description = "Hourly exam slots and reservations"),
+        (name = "tickets", description = "Concerts, the waiting room, seat holds and bookings"),
+        (name = "wallet", description = "The caller's prepaid balance and its transactions"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

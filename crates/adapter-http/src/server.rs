@@ -98,7 +98,12 @@ pub(crate) fn build_openapi() -> utoipa::openapi::OpenApi {
 fn cors(origins: &[String]) -> Cors {
     let cors = Cors::default()
         .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
-        .allowed_headers(["authorization", "content-type", "idempotency-key"])
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "idempotency-key",
+            "queue-token",
+        ])
         .expose_headers(["x-request-id", "retry-after"])
         .max_age(3600);
     if origins.iter().any(|origin| origin == "*") {

@@ -9,3 +9,5 @@ mod accounts;
 mod exams;
 mod helpers;
 mod operations;
+mod tickets;
+mod wallet;

@@ -4,7 +4,11 @@
 //! shape, so a body field and a query parameter are refused alike.
 
 use crate::errors::{ApiError, from_validation};
+use chrono::{DateTime, Utc};
 use reserva_domain::text::{self, TextRefusal};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 /// Runs the DTO's `validator` rules, turning failures into a 400 with per-field errors.
@@ -26,4 +30,43 @@ pub(crate) fn plain_text(value: &str) -> Result<(), ValidationError> {
 /// pose as another (field code `invisible_character`).
 pub(crate) fn visible_text(value: &str) -> Result<(), ValidationError> {
     text::check_visible(value).map_err(refused)
+}
+
+/// Parses an RFC 3339 instant with an explicit offset.
+pub(crate) fn parse_instant(field: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|instant| instant.with_timezone(&Utc))
+        .map_err(|_| {
+            ApiError::invalid_field(
+                field,
+                "invalid_datetime",
+                "must be RFC 3339 with an offset, like 2026-12-01T14:00:00+09:00",
+            )
+        })
+}
+
+/// An id sent in a body field: a UUID, or a 400 naming the field (`invalid_id`). Text, not a
+/// `Uuid`, in the DTO, so a control character in it is refused by the text rule like any other.
+pub(crate) fn parse_id(field: &str, text: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(text)
+        .map_err(|_| ApiError::invalid_field(field, "invalid_id", "must be a UUID"))
+}
+
+/// The `Idempotency-Key` request header of booking POSTs.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub(crate) struct IdempotencyHeader {
+    /// 1–255 visible ASCII characters, chosen by the client (a UUID, say). The same key with the
+    /// same request within 24 hours replays the first response instead of booking again; with a
+    /// different request it is a 422; while the first is still running, a 409.
+    #[serde(rename = "Idempotency-Key")]
+    #[param(
+        rename = "Idempotency-Key",
+        required = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[!-~]+$"
+    )]
+    #[expect(dead_code, reason = "read from the request by the idempotency module")]
+    idempotency_key: String,
 }

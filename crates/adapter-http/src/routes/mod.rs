@@ -5,6 +5,8 @@ pub(crate) mod accounts;
 mod dto;
 pub(crate) mod exams;
 pub(crate) mod operations;
+pub(crate) mod tickets;
+pub(crate) mod wallet;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -12,6 +14,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub(crate) fn api_v1(config: &mut ServiceConfig<'_>) {
     accounts::configure(config);
     exams::configure(config);
+    tickets::configure(config);
+    wallet::configure(config);
 }
 
-pub(crate) use dto::{plain_text, validated, visible_text};
+pub(crate) use dto::{
+    IdempotencyHeader, parse_id, parse_instant, plain_text, validated, visible_text,
+};

@@ -1,6 +1,7 @@
 //! Request and response bodies of the exams endpoints.
 
 use crate::errors::ApiError;
+pub(crate) use crate::routes::parse_instant;
 use crate::routes::plain_text;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use reserva_application::ports::exams::Slot;
@@ -42,19 +43,6 @@ impl From<ReservationStatus> for StatusDto {
             ReservationStatus::Cancelled => Self::Cancelled,
         }
     }
-}
-
-/// Parses an RFC 3339 instant with an explicit offset.
-pub(crate) fn parse_instant(field: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|instant| instant.with_timezone(&Utc))
-        .map_err(|_| {
-            ApiError::invalid_field(
-                field,
-                "invalid_datetime",
-                "must be RFC 3339 with an offset, like 2026-12-01T14:00:00+09:00",
-            )
-        })
 }
 
 /// Parses a list bound: an RFC 3339 instant, or a date meaning its start (`from`) or the start of

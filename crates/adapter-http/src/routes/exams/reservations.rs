@@ -9,7 +9,7 @@ use crate::errors::{ApiError, Problem};
 use crate::idempotency;
 use crate::input::{Deferred, Query};
 use crate::pagination::{decode_cursor, encode_cursor, page_limit};
-use crate::routes::validated;
+use crate::routes::{IdempotencyHeader, validated};
 use crate::state::ApiState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
@@ -255,23 +255,4 @@ pub(crate) async fn confirm(
         }
     };
     idempotency::once(&state, &request, &principal, "", handler).await
-}
-
-/// The `Idempotency-Key` request header of booking POSTs.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Header)]
-pub(crate) struct IdempotencyHeader {
-    /// 1–255 visible ASCII characters, chosen by the client (a UUID, say). The same key with the
-    /// same request within 24 hours replays the first response instead of booking again; with a
-    /// different request it is a 422; while the first is still running, a 409.
-    #[serde(rename = "Idempotency-Key")]
-    #[param(
-        rename = "Idempotency-Key",
-        required = false,
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[!-~]+$"
-    )]
-    #[expect(dead_code, reason = "read from the request by the idempotency module")]
-    idempotency_key: String,
 }
