@@ -7,6 +7,8 @@
 //! that no hour was oversold. It runs outside the service crates, so its HTTP client stack never
 //! reaches the server binary.
 
+mod buyer;
+mod capacity;
 mod client;
 mod onsale;
 mod report;
@@ -71,6 +73,8 @@ pub enum Workload {
     Exams,
     /// A concert on-sale through the waiting room.
     Onsale,
+    /// The seat path's capacity (hold, charge, pay) with a room that admits everyone.
+    Seats,
 }
 
 impl Options {

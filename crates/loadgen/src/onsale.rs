@@ -14,13 +14,14 @@
 //! argon2 signups and logins would take minutes on two cores and measure argon2, not the sale.
 
 use crate::Options;
-use crate::client::{Api, Reply};
+use crate::buyer::{Buyer, Shopper};
+use crate::client::Api;
 use crate::report::{HEADER, RunStats};
 use crate::stats::Ledger;
 use chrono::{Duration as Days, SecondsFormat, Utc};
 use futures_util::future::join_all;
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -39,9 +40,13 @@ fn access_token(secret: &[u8], user: &str) -> Result<String, String> {
         .map_err(|error| error.to_string())
 }
 
-struct Shopper {
-    access: String,
-    queue: String,
+/// The access tokens of the users whose ids `path` lists, one per line.
+pub(crate) fn signed_tokens(path: &str, secret: &str) -> Result<Vec<String>, String> {
+    let ids = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    ids.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|id| access_token(secret.as_bytes(), id.trim()))
+        .collect()
 }
 
 /// The whole on-sale; prints its tables and the sale's figures.
@@ -54,12 +59,7 @@ pub(crate) async fn run(options: &Options, admin: &str) -> Result<(), String> {
         .jwt_secret
         .as_deref()
         .ok_or("--jwt-secret (or RESERVA_LOAD_JWT_SECRET) is required for onsale")?;
-    let ids = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    let tokens: Vec<String> = ids
-        .lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(|id| access_token(secret.as_bytes(), id.trim()))
-        .collect::<Result<_, _>>()?;
+    let tokens = signed_tokens(path, secret)?;
     let connections = options.connections.iter().copied().max().unwrap_or(64);
     let api = Api::new(&options.base_url, connections, false)?;
     let concert = create_concert(&api, admin, options.seats_per_performance).await?;
@@ -154,7 +154,12 @@ async fn join_phase(
             ledger.record("join", sent.elapsed(), reply.status, 201);
             let queue = reply.body["token"].as_str()?.to_owned();
             let active = reply.body["status"] == "active";
-            Some((Shopper { access, queue }, active))
+            let shopper = Shopper {
+                access,
+                queue,
+                active_at_join: active,
+            };
+            Some((shopper, active))
         })
     });
     let joined: Vec<(Shopper, bool)> = join_all(joins)
@@ -252,8 +257,8 @@ async fn sale_phase(
     let sold = sold.load(Ordering::Relaxed);
     println!("\n{}", ledger.table());
     println!(
-        "\nsale: {sold} of {seats} seats sold in {:.2} s; {} users admitted during the sale \
-         ({:.1} admissions/s)",
+        "\nsale: {sold} of {seats} seats sold in {:.2} s; {} waiting users admitted from the line \
+         during the sale ({:.1} admissions/s)",
         elapsed.as_secs_f64(),
         admitted.load(Ordering::Relaxed),
         admitted.load(Ordering::Relaxed) as f64 / elapsed.as_secs_f64().max(f64::EPSILON),
@@ -263,152 +268,5 @@ async fn sale_phase(
         Ok(())
     } else {
         Err(format!("sold {sold} of {seats} seats before the timeout"))
-    }
-}
-
-struct Buyer {
-    api: Api,
-    gate: Arc<Semaphore>,
-    ledger: Arc<Ledger>,
-    concert: String,
-    index: usize,
-    shopper: Shopper,
-}
-
-impl Buyer {
-    /// One request under the connection gate, recorded under `name`.
-    async fn call(
-        &self,
-        name: &'static str,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-        expected: u16,
-    ) -> Option<Reply> {
-        let _permit = self.gate.acquire().await.ok()?;
-        let sent = Instant::now();
-        let queue = [("queue-token", self.shopper.queue.as_str())];
-        let reply = self
-            .api
-            .call_with(method, path, Some(&self.shopper.access), body, &queue)
-            .await
-            .ok()?;
-        self.ledger
-            .record(name, sent.elapsed(), reply.status, expected);
-        Some(reply)
-    }
-
-    async fn shop(
-        &self,
-        interval: Duration,
-        deadline: Instant,
-        sold: &AtomicUsize,
-        admitted: &AtomicUsize,
-        over: &AtomicBool,
-        seats: usize,
-    ) {
-        let mut was_active = false;
-        while Instant::now() < deadline && !over.load(Ordering::Relaxed) {
-            let Some(place) = self
-                .call(
-                    "poll",
-                    Method::GET,
-                    "/api/v1/queue/tokens/current",
-                    None,
-                    200,
-                )
-                .await
-            else {
-                tokio::time::sleep(interval).await;
-                continue;
-            };
-            if place.status != 200 {
-                return; // token finished or lapsed
-            }
-            if place.body["status"] == "active" {
-                if !was_active {
-                    admitted.fetch_add(1, Ordering::Relaxed);
-                    was_active = true;
-                }
-                if self.buy().await {
-                    if sold.fetch_add(1, Ordering::Relaxed) + 1 >= seats {
-                        over.store(true, Ordering::Relaxed);
-                    }
-                    return;
-                }
-            }
-            tokio::time::sleep(interval).await;
-        }
-    }
-
-    /// Dates → seats → hold (another free seat on a conflict, three tries) → charge → pay.
-    async fn buy(&self) -> bool {
-        let dates_path = format!("/api/v1/concerts/{}/dates", self.concert);
-        let Some(dates) = self
-            .call("dates", Method::GET, &dates_path, None, 200)
-            .await
-        else {
-            return false;
-        };
-        let performances: Vec<String> = dates.body["dates"]
-            .as_array()
-            .map(|dates| {
-                dates
-                    .iter()
-                    .filter_map(|d| d["performance_id"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        for attempt in 0..3 {
-            let Some(performance) =
-                performances.get((self.index + attempt) % performances.len().max(1))
-            else {
-                return false;
-            };
-            let Some(hold) = self.hold_a_seat(performance, attempt).await else {
-                continue;
-            };
-            let charge = json!({ "amount": 50_000 });
-            if self
-                .call(
-                    "charge",
-                    Method::POST,
-                    "/api/v1/wallet/charges",
-                    Some(&charge),
-                    201,
-                )
-                .await
-                .is_none_or(|r| r.status != 201)
-            {
-                return false;
-            }
-            let pay = format!("/api/v1/seat-holds/{hold}/pay");
-            return self
-                .call("pay", Method::POST, &pay, Some(&json!({})), 201)
-                .await
-                .is_some_and(|r| r.status == 201);
-        }
-        false
-    }
-
-    async fn hold_a_seat(&self, performance: &str, attempt: usize) -> Option<String> {
-        let seats_path = format!("/api/v1/performances/{performance}/seats");
-        let seats = self
-            .call("seats", Method::GET, &seats_path, None, 200)
-            .await?;
-        let free: Vec<u64> = seats.body["seats"]
-            .as_array()?
-            .iter()
-            .filter(|seat| seat["status"] == "available")
-            .filter_map(|seat| seat["number"].as_u64())
-            .collect();
-        let seat = *free.get((self.index * 7 + attempt) % free.len().max(1))?;
-        let body = json!({ "performance_id": performance, "seat_number": seat });
-        let reply = self
-            .call("hold", Method::POST, "/api/v1/seat-holds", Some(&body), 201)
-            .await?;
-        (reply.status == 201)
-            .then(|| reply.body["id"].as_str().map(str::to_owned))
-            .flatten()
     }
 }

@@ -96,8 +96,10 @@ fn ok(reply: Result<Reply, String>, status: u16) -> bool {
 pub(crate) async fn run_all(options: &Options) -> Result<(), String> {
     let setup = Api::new(&options.base_url, 8, false)?;
     let admin = token_of(&setup, &options.admin_email, &options.admin_password).await?;
-    if options.workload == crate::Workload::Onsale {
-        return crate::onsale::run(options, &admin).await;
+    match options.workload {
+        crate::Workload::Onsale => return crate::onsale::run(options, &admin).await,
+        crate::Workload::Seats => return crate::capacity::run(options, &admin).await,
+        crate::Workload::Exams => {}
     }
     let tokens = Arc::new(user_tokens(&setup, options.users).await?);
     let date = Utc::now().with_timezone(&Seoul).date_naive() + Days::days(10);
