@@ -1,6 +1,6 @@
-//! Tickets with real `reserva` processes: the waiting room's order and the seats' and the
-//! ledger's guarantees must hold across two instances on one PostgreSQL + Redis, and a Redis
-//! that goes away and comes back must cost 503s, never a 500, a hang or an oversold seat.
+//! Tickets with two real `reserva` processes on one PostgreSQL + Redis: the waiting room's
+//! arrival order, the seats and the ledger must hold across processes, not just across the
+//! threads of one; `reserva wallet verify` audits the outcome.
 
 #[allow(
     dead_code,

@@ -10,17 +10,18 @@ mod support;
 use chrono::{Duration, DurationRound, SecondsFormat, Utc};
 use reserva_adapter_postgres::test_support::TemporaryDatabase;
 use serde_json::json;
-use support::{call, create_admin, login, start};
+use support::{RedisPrefix, call, create_admin, login, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_racing_confirms_never_oversell_an_hour() {
     let database = TemporaryDatabase::create().await;
-    let prefix = format!("reserva-two:{}:", uuid::Uuid::new_v4().simple());
-    let first = start(&database.url, &prefix);
-    let second = start(&database.url, &prefix);
+    let redis = RedisPrefix::new("two");
+    let prefix = &redis.0;
+    let first = start(&database.url, prefix);
+    let second = start(&database.url, prefix);
     let instances = [first.base_url.clone(), second.base_url.clone()];
 
-    create_admin(&database.url, &prefix);
+    create_admin(&database.url, prefix);
 
     let client = reqwest::Client::new();
     let (status, body) = call(
