@@ -58,10 +58,13 @@ struct Balance {
 }
 
 /// The transfer row and the system side's account (made on first use), in one statement.
+/// The account's id is derived from its kind and owner, so a clash on either unique index is
+/// that same account: both must be arbiters, or two first payments into one concert's revenue,
+/// racing, fail one of them on `ledger_accounts_one_per_owner`.
 const INSERT_TRANSFER: &str = "\
 WITH account AS (
     INSERT INTO ledger_accounts (id, kind, owner, balance) VALUES ($1, $2, $3, NULL)
-    ON CONFLICT (id) DO NOTHING
+    ON CONFLICT DO NOTHING
 )
 INSERT INTO ledger_transfers (id, kind, from_account, to_account, amount, user_id, reference,
                               created_at)
