@@ -128,6 +128,43 @@ pub fn account_id(account: LedgerAccount) -> Uuid {
     Uuid::new_v5(&ACCOUNT_NAMESPACE, name.as_bytes())
 }
 
+/// A transfer to post, as both stores' posting helpers take it: exactly one side is a user
+/// wallet (a charge or refund credits one, a payment debits one), the other a system account.
+/// `Instant` is the store's representation of a time (PostgreSQL: `DateTime<Utc>`; SQLite:
+/// microseconds since the epoch).
+#[derive(Debug, Clone, Copy)]
+pub struct Posting<Instant> {
+    /// Its id (the idempotency key).
+    pub id: TransferId,
+    /// Charge, payment or refund.
+    pub kind: TransferKind,
+    /// Where the money leaves (debited).
+    pub from: LedgerAccount,
+    /// Where it arrives (credited).
+    pub to: LedgerAccount,
+    /// A positive amount.
+    pub amount: Money,
+    /// The user it concerns.
+    pub user: reserva_domain::accounts::UserId,
+    /// What it pays or refunds (a hold or a booking).
+    pub reference: Option<Uuid>,
+    /// The largest balance a credited wallet may reach (`None`: no limit, as for refunds).
+    pub limit: Option<Money>,
+    /// The instant of the request.
+    pub now: Instant,
+}
+
+/// Why a transfer was not posted; the caller rolls its transaction back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostRefusal {
+    /// A transfer with this id exists.
+    Duplicate,
+    /// The debited wallet holds less than the amount.
+    Insufficient,
+    /// The credited wallet would pass its limit.
+    LimitExceeded,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,45 +5,13 @@ use chrono::{DateTime, Utc};
 use diesel::result::Error as QueryError;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use reserva_domain::accounts::UserId;
-use reserva_domain::wallet::{LedgerAccount, Money, TransferId, TransferKind};
+use reserva_domain::wallet::Money;
 use reserva_sql_support::wallet::account_id;
 use uuid::Uuid;
 
-/// A transfer to post: exactly one side is a user wallet (charges credit one, payments debit
-/// one, refunds credit one), the other a system account.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Posting {
-    /// Its id (the idempotency key).
-    pub id: TransferId,
-    /// Its kind.
-    pub kind: TransferKind,
-    /// Where the money leaves.
-    pub from: LedgerAccount,
-    /// Where it arrives.
-    pub to: LedgerAccount,
-    /// How much.
-    pub amount: Money,
-    /// The user it concerns.
-    pub user: UserId,
-    /// What it pays or refunds (a hold or a booking).
-    pub reference: Option<Uuid>,
-    /// The largest balance a credited wallet may reach (`None`: no limit, for refunds).
-    pub limit: Option<Money>,
-    /// The instant of the request.
-    pub now: DateTime<Utc>,
-}
-
-/// Why a transfer was not posted; the caller rolls back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PostRefusal {
-    /// A transfer with this id exists.
-    Duplicate,
-    /// The debited wallet holds less than the amount.
-    Insufficient,
-    /// The credited wallet would pass its limit.
-    LimitExceeded,
-}
+/// A transfer to post, with PostgreSQL instants.
+pub(crate) type Posting = reserva_sql_support::wallet::Posting<DateTime<Utc>>;
+pub(crate) use reserva_sql_support::wallet::PostRefusal;
 
 #[derive(diesel::QueryableByName)]
 struct Posted {

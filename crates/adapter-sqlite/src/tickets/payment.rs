@@ -78,7 +78,7 @@ fn pay(connection: &mut SqliteConnection, payment: &PayHold) -> Result<BookingRo
                 return Err(PayTx::Refused(PayError::InsufficientBalance));
             }
             // The id is derived from the hold, which is unpaid: a stray transfer is corruption.
-            Err(PostRefusal::IdTaken | PostRefusal::LimitExceeded) => {
+            Err(PostRefusal::Duplicate | PostRefusal::LimitExceeded) => {
                 return Err(PayTx::Refused(PayError::Dependency(corrupt(
                     "payment transfer",
                 ))));

@@ -3,42 +3,12 @@
 use crate::schema::{ledger_accounts, ledger_entries, ledger_transfers};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as QueryError};
-use reserva_domain::accounts::UserId;
-use reserva_domain::wallet::{LedgerAccount, Money, TransferId, TransferKind};
+use reserva_domain::wallet::{LedgerAccount, Money};
 use uuid::Uuid;
 
-/// A transfer to post.
-pub(crate) struct Posting {
-    /// Its id (the idempotency key).
-    pub id: TransferId,
-    /// Charge, payment or refund.
-    pub kind: TransferKind,
-    /// Debited account.
-    pub from: LedgerAccount,
-    /// Credited account.
-    pub to: LedgerAccount,
-    /// A positive amount.
-    pub amount: Money,
-    /// The user it concerns.
-    pub user: UserId,
-    /// The hold or booking it pays or refunds.
-    pub reference: Option<Uuid>,
-    /// The largest balance the credited wallet may reach (`None`: no limit, as for refunds).
-    pub limit: Option<Money>,
-    /// Microseconds since the epoch.
-    pub now: i64,
-}
-
-/// Why a transfer was not posted; the caller rolls its transaction back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PostRefusal {
-    /// A transfer with this id exists.
-    IdTaken,
-    /// The debited wallet holds less than the amount.
-    Insufficient,
-    /// The credited wallet would pass the limit.
-    LimitExceeded,
-}
+/// A transfer to post, with SQLite instants (microseconds since the epoch).
+pub(crate) type Posting = reserva_sql_support::wallet::Posting<i64>;
+pub(crate) use reserva_sql_support::wallet::PostRefusal;
 
 /// The account's id, creating the account on first use.
 pub(crate) fn account_id(
@@ -106,7 +76,7 @@ pub(crate) fn post(
         .execute(connection);
     match inserted {
         Err(QueryError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-            return Ok(Err(PostRefusal::IdTaken));
+            return Ok(Err(PostRefusal::Duplicate));
         }
         other => other?,
     };

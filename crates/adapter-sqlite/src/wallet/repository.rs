@@ -145,7 +145,7 @@ fn post_charge(
                 limit: charge.max_balance,
             }))
         }
-        Err(PostRefusal::IdTaken) => Err(TxError::Refused(ChargeError::IdReused)),
+        Err(PostRefusal::Duplicate) => Err(TxError::Refused(ChargeError::IdReused)),
         Err(PostRefusal::Insufficient) => Err(TxError::Refused(ChargeError::Dependency(corrupt(
             "funding account",
         )))),
