@@ -44,6 +44,28 @@ impl MemorySharedState {
         room.touch(ttl);
         Ok(answer)
     }
+
+    /// Runs `change` on `concert`'s room if it has a live one; `None` otherwise, creating
+    /// nothing: a poll with a made-up token must not make a room that lives for its TTL.
+    fn with_existing_room<T>(
+        &self,
+        concert: ConcertId,
+        ttl: Option<Duration>,
+        change: impl FnOnce(&mut Room) -> T,
+    ) -> Result<Option<T>, DependencyError> {
+        let now = Instant::now();
+        let mut rooms = guard(&self.state.rooms.by_concert, "waiting room")?;
+        let Some(room) = rooms
+            .entries
+            .get_mut(&concert)
+            .filter(|room| !room.lapsed(now))
+        else {
+            return Ok(None);
+        };
+        let answer = change(room);
+        room.touch(ttl);
+        Ok(Some(answer))
+    }
 }
 
 #[async_trait]
@@ -86,7 +108,7 @@ impl WaitingRoom for MemorySharedState {
         now: DateTime<Utc>,
         rules: RoomRules,
     ) -> Result<Option<QueuePlace>, RoomError> {
-        self.with_room(token.concert(), Some(room_ttl(&rules)), |room| {
+        let answer = self.with_existing_room(token.concert(), Some(room_ttl(&rules)), |room| {
             if room.closed {
                 return Err(RoomError::Closed);
             }
@@ -105,7 +127,8 @@ impl WaitingRoom for MemorySharedState {
             room.seen(token.as_str(), now);
             room.admit(now, &rules);
             Ok(room.place(token.as_str(), now, &rules))
-        })?
+        })?;
+        answer.unwrap_or(Ok(None))
     }
 
     async fn finish(
@@ -115,14 +138,16 @@ impl WaitingRoom for MemorySharedState {
         now: DateTime<Utc>,
         rules: RoomRules,
     ) -> Result<bool, DependencyError> {
-        self.with_room(token.concert(), Some(room_ttl(&rules)), |room| {
-            room.tidy(now, &rules);
-            let finished = room.owned(token.as_str(), user) && room.remove(token.as_str());
-            if room.known && !room.closed {
-                room.admit(now, &rules);
-            }
-            finished
-        })
+        let finished =
+            self.with_existing_room(token.concert(), Some(room_ttl(&rules)), |room| {
+                room.tidy(now, &rules);
+                let finished = room.owned(token.as_str(), user) && room.remove(token.as_str());
+                if room.known && !room.closed {
+                    room.admit(now, &rules);
+                }
+                finished
+            })?;
+        Ok(finished.unwrap_or(false))
     }
 
     async fn set_inventory(
@@ -217,5 +242,29 @@ mod tests {
         }
         let again = state.join(concert, user, token, now, rules).await;
         assert_eq!(again, Err(RoomError::InventoryUnknown));
+    }
+
+    #[tokio::test]
+    async fn polls_and_finishes_with_made_up_tokens_create_no_room() {
+        let state = MemorySharedState::new();
+        let rules = RoomRules {
+            max_active: 1,
+            admission_margin: 0,
+            active_ttl: Duration::from_secs(600),
+            idle_timeout: Duration::from_secs(120),
+            rate_window: Duration::from_secs(60),
+        };
+        let user = UserId::from_uuid(Uuid::now_v7());
+        for _ in 0..50 {
+            let concert = ConcertId::from_uuid(Uuid::now_v7());
+            let token = QueueToken::new(concert, &Uuid::new_v4().simple().to_string());
+            assert_eq!(state.poll(&token, user, Utc::now(), rules).await, Ok(None));
+            assert_eq!(
+                state.finish(&token, user, Utc::now(), rules).await,
+                Ok(false)
+            );
+        }
+        let rooms = state.state.rooms.by_concert.lock().unwrap().entries.len();
+        assert_eq!(rooms, 0);
     }
 }
