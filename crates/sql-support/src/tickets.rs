@@ -223,7 +223,8 @@ pub fn check_hold(
 }
 
 /// The checks a payment of the (locked) hold passes before money moves: the caller owns it, it
-/// is not paid (else its booking), it is live at `now`, and its performance is not cancelled.
+/// is not paid (else its booking), it is live at `now`, and its performance is on sale
+/// (`off_sale`: cancelled, or started by `now`).
 ///
 /// # Errors
 /// `NotFound`, `AlreadyPaid` (with `booking`, which the caller reads for a paid hold), `Expired`,
@@ -232,7 +233,7 @@ pub fn check_payment(
     hold: Option<&SeatHold>,
     user: UserId,
     booking: Option<Booking>,
-    cancelled: bool,
+    off_sale: bool,
     now: DateTime<Utc>,
 ) -> Result<(), PayError> {
     let hold = hold
@@ -247,7 +248,7 @@ pub fn check_payment(
     if !hold.is_live(now) {
         return Err(PayError::Expired);
     }
-    if cancelled {
+    if off_sale {
         return Err(PayError::NotOnSale);
     }
     Ok(())

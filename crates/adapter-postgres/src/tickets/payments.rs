@@ -96,15 +96,10 @@ async fn pay_locked(
     } else {
         None
     };
-    let cancelled = performance.cancelled_at.is_some();
-    check_payment(
-        Some(&hold),
-        payment.user_id,
-        booking,
-        cancelled,
-        payment.now,
-    )
-    .map_err(TxError::Refused)?;
+    // Off sale: cancelled, or started (a hold made just before the start may outlive it).
+    let off_sale = performance.cancelled_at.is_some() || payment.now >= performance.starts_at;
+    check_payment(Some(&hold), payment.user_id, booking, off_sale, payment.now)
+        .map_err(TxError::Refused)?;
     let seat = i16::try_from(hold.seat.get()).unwrap_or(i16::MAX);
     let sold: Sold = diesel::sql_query(SELL_SEAT)
         .bind::<SqlUuid, _>(hold.id.as_uuid())

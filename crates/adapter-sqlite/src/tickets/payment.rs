@@ -42,14 +42,15 @@ fn pay(connection: &mut SqliteConnection, payment: &PayHold) -> Result<BookingRo
         Some(hold) => performance_row(connection, &hold.performance_id.as_uuid().to_string())?,
         None => None,
     };
-    let cancelled = performance
-        .as_ref()
-        .is_some_and(|performance| performance.cancelled_at.is_some());
+    // Off sale: cancelled, or started (a hold made just before the start may outlive it).
+    let off_sale = performance.as_ref().is_some_and(|performance| {
+        performance.cancelled_at.is_some() || now >= performance.starts_at
+    });
     check_payment(
         hold.as_ref(),
         payment.user_id,
         booking,
-        cancelled,
+        off_sale,
         payment.now,
     )
     .map_err(PayTx::Refused)?;

@@ -217,6 +217,7 @@ macro_rules! __tickets_store_cases {
                     insufficient_balance_changes_nothing,
                     a_hold_is_paid_once,
                     a_free_seat_is_paid_and_refunded_without_moving_money,
+                    a_hold_cannot_be_paid_once_its_performance_started,
                 ],
                 cancellation: [
                     cancelling_refunds_every_booking_and_releases_holds,

@@ -185,3 +185,27 @@ pub async fn a_free_seat_is_paid_and_refunded_without_moving_money<S: TicketsSto
     assert_eq!(balance(store, buyer).await, 0);
     assert_clean(store).await;
 }
+
+/// A hold made just before its performance starts outlives the start, but cannot be paid after
+/// it: the performance is no longer on sale, and nothing changes.
+pub async fn a_hold_cannot_be_paid_once_its_performance_started<S: TicketsStore>(store: &S) {
+    let at = now();
+    let starts_at = at + Duration::minutes(2);
+    let concert = super::concert(store, vec![super::performance(starts_at, 5)]).await;
+    let id = concert.performances.first().map(|p| p.id);
+    let id = id.unwrap_or_else(|| panic!("no performance"));
+    let buyer = user();
+    fund(store, buyer, PRICE).await;
+    let held = hold(store, id, 1, buyer, at).await;
+    assert!(held.expires_at > starts_at, "the hold outlives the start");
+    let late = store
+        .pay_hold(payment(held.id, buyer, starts_at + Duration::seconds(1)))
+        .await;
+    assert_eq!(late, Err(PayError::NotOnSale));
+    assert_eq!(balance(store, buyer).await, PRICE);
+    let on_time = store
+        .pay_hold(payment(held.id, buyer, starts_at - Duration::seconds(1)))
+        .await;
+    assert!(on_time.is_ok(), "{on_time:?}");
+    assert_clean(store).await;
+}
