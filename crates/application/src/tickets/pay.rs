@@ -97,8 +97,23 @@ impl Tickets {
         // A paid hold needs no admission: the store only answers with its booking, which a
         // client whose first answer was lost (its token already finished) asks for.
         if hold.status != HoldStatus::Paid {
-            self.require_active(principal, &token, hold.concert_id)
-                .await?;
+            if let Err(refusal) = self
+                .require_active(principal, &token, hold.concert_id)
+                .await
+            {
+                // A concurrent payment of this very hold may have finished the token just now:
+                // then the answer is that payment's booking, not a token refusal.
+                let paid_meanwhile = matches!(refusal, QueueAccessError::TokenInvalid)
+                    && self
+                        .ports
+                        .holds
+                        .find_hold(id)
+                        .await?
+                        .is_some_and(|hold| hold.status == HoldStatus::Paid);
+                if !paid_meanwhile {
+                    return Err(refusal.into());
+                }
+            }
         }
         let payment = PayHold {
             hold_id: id,
@@ -166,6 +181,64 @@ mod tests {
             .expect_err("already paid");
         assert_eq!(error.code(), "hold_already_paid");
         assert!(error.resource_id().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_payment_racing_its_twin_gets_the_booking_not_a_token_refusal() {
+        // The twin paid between this request's read of the hold and its token check, and
+        // finished the token: the second read sees the paid hold and the store answers.
+        let caller = principal(Role::Member);
+        let held = hold(caller.user_id, concert_id());
+        let raw = token(held.concert_id);
+        let id = held.id;
+        let mut fixture = Fixture::new();
+        let (first, mut second) = (held.clone(), held.clone());
+        second.status = HoldStatus::Paid;
+        let mut reads = mockall::Sequence::new();
+        fixture
+            .holds
+            .expect_find_hold()
+            .times(1)
+            .in_sequence(&mut reads)
+            .returning(move |_| Ok(Some(first.clone())));
+        fixture
+            .holds
+            .expect_find_hold()
+            .times(1)
+            .in_sequence(&mut reads)
+            .returning(move |_| Ok(Some(second.clone())));
+        fixture.room.expect_poll().returning(|_, _, _, _| Ok(None));
+        fixture.holds.expect_pay_hold().returning(move |payment| {
+            Err(PayError::AlreadyPaid(Box::new(booking_of(&payment, &held))))
+        });
+        let error = fixture
+            .tickets()
+            .pay_hold(&caller, Some(raw.as_str()), id)
+            .await
+            .expect_err("already paid");
+        assert_eq!(error.code(), "hold_already_paid");
+    }
+
+    #[tokio::test]
+    async fn an_invalid_token_on_an_unpaid_hold_is_refused_and_nothing_is_paid() {
+        let caller = principal(Role::Member);
+        let held = hold(caller.user_id, concert_id());
+        let raw = token(held.concert_id);
+        let id = held.id;
+        let mut fixture = Fixture::new();
+        fixture
+            .holds
+            .expect_find_hold()
+            .times(2)
+            .returning(move |_| Ok(Some(held.clone())));
+        fixture.room.expect_poll().returning(|_, _, _, _| Ok(None));
+        fixture.holds.expect_pay_hold().never();
+        let error = fixture
+            .tickets()
+            .pay_hold(&caller, Some(raw.as_str()), id)
+            .await
+            .expect_err("refused");
+        assert_eq!(error.code(), "queue_token_invalid");
     }
 
     fn booking_of(payment: &PayHold, held: &SeatHold) -> Booking {
