@@ -14,6 +14,7 @@ use reserva_application::ports::tickets::{CancelPerformanceError, PerformanceCan
 use reserva_domain::tickets::{HoldId, PerformanceId};
 use reserva_domain::wallet::{LedgerAccount, Money, RevenueStream, TransferId, TransferKind};
 use reserva_sql_support::TxError;
+use reserva_sql_support::wallet::account_id;
 use uuid::Uuid;
 
 type Refusal = TxError<CancelPerformanceError>;
@@ -88,7 +89,11 @@ async fn cancel_locked(
         .bind::<Array<SqlUuid>, _>(&owners)
         .load(connection)
         .await?;
-    for booking in &refunded {
+    // Refunds lock their wallets: in wallet order, so two cancellations whose buyers overlap
+    // queue instead of deadlocking.
+    let mut by_wallet: Vec<&_> = refunded.iter().collect();
+    by_wallet.sort_by_key(|booking| account_id(LedgerAccount::UserWallet(booking.user_id)));
+    for booking in by_wallet {
         let posting = Posting {
             id: TransferId::derive("refund", booking.id.as_uuid(), ""),
             kind: TransferKind::Refund,

@@ -96,23 +96,22 @@ impl Tickets {
             .ok_or(PayHoldError::NotFound)?;
         // A paid hold needs no admission: the store only answers with its booking, which a
         // client whose first answer was lost (its token already finished) asks for.
-        if hold.status != HoldStatus::Paid {
-            if let Err(refusal) = self
+        if hold.status != HoldStatus::Paid
+            && let Err(refusal) = self
                 .require_active(principal, &token, hold.concert_id)
                 .await
-            {
-                // A concurrent payment of this very hold may have finished the token just now:
-                // then the answer is that payment's booking, not a token refusal.
-                let paid_meanwhile = matches!(refusal, QueueAccessError::TokenInvalid)
-                    && self
-                        .ports
-                        .holds
-                        .find_hold(id)
-                        .await?
-                        .is_some_and(|hold| hold.status == HoldStatus::Paid);
-                if !paid_meanwhile {
-                    return Err(refusal.into());
-                }
+        {
+            // A concurrent payment of this very hold may have finished the token just now:
+            // then the answer is that payment's booking, not a token refusal.
+            let paid_meanwhile = matches!(refusal, QueueAccessError::TokenInvalid)
+                && self
+                    .ports
+                    .holds
+                    .find_hold(id)
+                    .await?
+                    .is_some_and(|hold| hold.status == HoldStatus::Paid);
+            if !paid_meanwhile {
+                return Err(refusal.into());
             }
         }
         let payment = PayHold {
