@@ -256,15 +256,19 @@ impl ConcertRepository for PostgresStore {
     async fn concerts_on_sale(
         &self,
         now: DateTime<Utc>,
+        after: Option<ConcertId>,
         limit: u32,
     ) -> Result<Vec<ConcertId>, DependencyError> {
         let mut connection = self.connection().await?;
         let rows: Vec<ConcertIdRow> = diesel::sql_query(
             "SELECT DISTINCT concert_id FROM performances
-             WHERE cancelled_at IS NULL AND starts_at > $1 ORDER BY concert_id LIMIT $2",
+             WHERE cancelled_at IS NULL AND starts_at > $1
+               AND ($3::uuid IS NULL OR concert_id > $3)
+             ORDER BY concert_id LIMIT $2",
         )
         .bind::<Timestamptz, _>(now)
         .bind::<BigInt, _>(i64::from(limit))
+        .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(after.map(|id| id.as_uuid()))
         .load(&mut connection)
         .await
         .map_err(query_error)?;

@@ -221,14 +221,18 @@ impl ConcertRepository for SqliteStore {
     async fn concerts_on_sale(
         &self,
         now: DateTime<Utc>,
+        after: Option<ConcertId>,
         limit: u32,
     ) -> Result<Vec<ConcertId>, DependencyError> {
         let now = micros(now);
+        // Hyphenated lowercase UUID text sorts as the UUIDs do.
+        let after = after.map_or_else(String::new, |id| id.as_uuid().to_string());
         let ids: Vec<String> = self
             .read(move |connection| {
                 performances::table
                     .filter(performances::cancelled_at.is_null())
                     .filter(performances::starts_at.gt(now))
+                    .filter(performances::concert_id.gt(after))
                     .select(performances::concert_id)
                     .distinct()
                     .order(performances::concert_id.asc())

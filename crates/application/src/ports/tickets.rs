@@ -129,13 +129,14 @@ pub trait ConcertRepository: Send + Sync {
     ) -> Result<Option<SeatMap>, DependencyError>;
 
     /// Concerts with at least one performance on sale at `now` (the rooms the sweeper keeps in
-    /// step with the store), at most `limit`.
+    /// step with the store), in id order, with ids above `after` if given, at most `limit`.
     ///
     /// # Errors
     /// [`DependencyError`] when the store fails.
     async fn concerts_on_sale(
         &self,
         now: DateTime<Utc>,
+        after: Option<ConcertId>,
         limit: u32,
     ) -> Result<Vec<ConcertId>, DependencyError>;
 

@@ -37,26 +37,33 @@ impl Tickets {
             .holds
             .sweep_expired_holds(now, SWEEP_BATCH)
             .await?;
-        let concerts = self
-            .ports
-            .concerts
-            .concerts_on_sale(now, SWEEP_BATCH)
-            .await?;
         let mut report = SweepReport {
             expired_holds,
             ..SweepReport::default()
         };
-        for concert in concerts {
-            match self.resync_room(concert, now).await {
-                Ok(()) => report.rooms_synced += 1,
-                Err(RoomSync::Store(error)) => return Err(error),
-                Err(RoomSync::Room(error)) => {
-                    tracing::warn!(%concert, %error, "waiting room not resynchronised");
-                    report.rooms_failed += 1;
+        // Page through every concert on sale, not only the first batch.
+        let mut after = None;
+        loop {
+            let concerts = self
+                .ports
+                .concerts
+                .concerts_on_sale(now, after, SWEEP_BATCH)
+                .await?;
+            for &concert in &concerts {
+                match self.resync_room(concert, now).await {
+                    Ok(()) => report.rooms_synced += 1,
+                    Err(RoomSync::Store(error)) => return Err(error),
+                    Err(RoomSync::Room(error)) => {
+                        tracing::warn!(%concert, %error, "waiting room not resynchronised");
+                        report.rooms_failed += 1;
+                    }
                 }
             }
+            if concerts.len() < SWEEP_BATCH as usize {
+                return Ok(report);
+            }
+            after = concerts.last().copied();
         }
-        Ok(report)
     }
 
     /// Checks every seat: sold at most once, no live hold on a sold seat, every booking with its
@@ -89,7 +96,7 @@ mod tests {
             .concerts
             .expect_concerts_on_sale()
             .times(1)
-            .returning(move |_, _| Ok(vec![first, second]));
+            .returning(move |_, _, _| Ok(vec![first, second]));
         fixture
             .concerts
             .expect_inventory()
@@ -124,6 +131,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn every_page_of_concerts_on_sale_is_resynchronised() {
+        let full: Vec<_> = (0..SWEEP_BATCH).map(|_| concert_id()).collect();
+        let last = full.last().copied();
+        let tail = concert_id();
+        let mut fixture = Fixture::new();
+        fixture
+            .holds
+            .expect_sweep_expired_holds()
+            .returning(|_, _| Ok(0));
+        let mut pages = mockall::Sequence::new();
+        fixture
+            .concerts
+            .expect_concerts_on_sale()
+            .withf(|_, after, _| after.is_none())
+            .times(1)
+            .in_sequence(&mut pages)
+            .returning(move |_, _, _| Ok(full.clone()));
+        fixture
+            .concerts
+            .expect_concerts_on_sale()
+            .withf(move |_, after, _| *after == last)
+            .times(1)
+            .in_sequence(&mut pages)
+            .returning(move |_, _, _| Ok(vec![tail]));
+        fixture
+            .concerts
+            .expect_inventory()
+            .returning(|_, _| Ok(ConcertInventory::default()));
+        fixture.room.expect_set_inventory().returning(|_, _| Ok(()));
+        let report = fixture.tickets().sweep().await;
+        assert_eq!(report.map(|r| r.rooms_synced), Ok(SWEEP_BATCH + 1));
+    }
+
+    #[tokio::test]
     async fn a_failing_store_fails_the_sweep() {
         let mut fixture = Fixture::new();
         fixture
@@ -141,7 +182,7 @@ mod tests {
         fixture
             .concerts
             .expect_concerts_on_sale()
-            .returning(|_, _| Ok(vec![concert_id()]));
+            .returning(|_, _, _| Ok(vec![concert_id()]));
         fixture
             .concerts
             .expect_inventory()

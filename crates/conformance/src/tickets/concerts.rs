@@ -147,9 +147,24 @@ pub async fn inventory_counts_unsold_seats_and_live_holds<S: TicketsStore>(store
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(inventory.unsold_seats, 4);
     assert_eq!(inventory.holds, vec![(live.id, live.expires_at)]);
-    let on_sale = store.concerts_on_sale(at, 100).await;
+    let on_sale = store.concerts_on_sale(at, None, 100).await;
     assert!(on_sale.unwrap_or_default().contains(&shown.id));
     let gone = concert(store, vec![performance(at - Duration::hours(1), 1)]).await;
-    let on_sale = store.concerts_on_sale(at, 100).await;
+    let on_sale = store.concerts_on_sale(at, None, 100).await;
     assert!(!on_sale.unwrap_or_default().contains(&gone.id));
+    // Pages in id order, each after the last id of the one before: none skipped or repeated.
+    let other = concert(store, vec![performance(first_day(), 1)]).await;
+    let first = store.concerts_on_sale(at, None, 1).await;
+    let first = first.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first.len(), 1);
+    let rest = store
+        .concerts_on_sale(at, first.first().copied(), 100)
+        .await;
+    let rest = rest.unwrap_or_else(|e| panic!("{e}"));
+    assert!(rest.iter().all(|id| Some(id) > first.first()), "{rest:?}");
+    let all: Vec<_> = first.iter().chain(&rest).collect();
+    assert!(
+        all.contains(&&shown.id) && all.contains(&&other.id),
+        "{all:?}"
+    );
 }
