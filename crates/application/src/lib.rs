@@ -7,9 +7,11 @@
 pub mod accounts;
 mod error;
 pub mod exams;
+mod page;
 pub mod ports;
 pub mod tickets;
 pub mod time;
 pub mod wallet;
 
 pub use error::{DependencyError, ErrorClass, FieldViolation, OUTCOME_UNKNOWN, UseCaseError};
+pub use page::Page;

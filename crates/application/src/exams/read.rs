@@ -27,14 +27,8 @@ pub struct ListReservationsCommand {
     pub limit: PageLimit,
 }
 
-/// One page, newest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReservationPage {
-    /// Reservations.
-    pub items: Vec<Reservation>,
-    /// Start of the next page, if any.
-    pub next: Option<ReservationId>,
-}
+/// One page of reservations, newest first.
+pub type ReservationPage = crate::Page<Reservation, ReservationId>;
 
 /// Why reading one reservation failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -142,15 +136,12 @@ impl Exams {
             before: command.before,
             limit: command.limit,
         };
-        let mut items = self.ports.reservations.list_reservations(&query).await?;
-        let limit = usize::from(command.limit.get());
-        let next = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|reservation| reservation.id)
-        } else {
-            None
-        };
-        Ok(ReservationPage { items, next })
+        let rows = self.ports.reservations.list_reservations(&query).await?;
+        Ok(ReservationPage::from_rows(
+            rows,
+            command.limit,
+            |reservation| reservation.id,
+        ))
     }
 }
 

@@ -8,13 +8,7 @@ use reserva_domain::tickets::{Booking, BookingId};
 use thiserror::Error;
 
 /// One page of bookings, newest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BookingPage {
-    /// Bookings.
-    pub items: Vec<Booking>,
-    /// Start of the next page, if any.
-    pub next: Option<BookingId>,
-}
+pub type BookingPage = crate::Page<Booking, BookingId>;
 
 /// Why listing bookings failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -37,21 +31,6 @@ impl UseCaseError for ListBookingsError {
     }
 }
 
-/// Stores return up to `limit + 1` rows: the extra one only says that a next page exists.
-pub(super) fn cut_page<T, K>(
-    items: &mut Vec<T>,
-    limit: PageLimit,
-    key: impl Fn(&T) -> K,
-) -> Option<K> {
-    let limit = usize::from(limit.get());
-    if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(key)
-    } else {
-        None
-    }
-}
-
 impl Tickets {
     /// The caller's bookings (refunded ones included).
     ///
@@ -63,13 +42,12 @@ impl Tickets {
         before: Option<BookingId>,
         limit: PageLimit,
     ) -> Result<BookingPage, ListBookingsError> {
-        let mut items = self
+        let rows = self
             .ports
             .holds
             .list_bookings(principal.user_id, before, limit)
             .await?;
-        let next = cut_page(&mut items, limit, |booking| booking.id);
-        Ok(BookingPage { items, next })
+        Ok(BookingPage::from_rows(rows, limit, |booking| booking.id))
     }
 }
 
@@ -95,15 +73,5 @@ mod tests {
             .list_bookings(&caller, None, PageLimit::default())
             .await;
         assert_eq!(page.map(|p| (p.items.len(), p.next)), Ok((0, None)));
-    }
-
-    #[test]
-    fn the_extra_row_only_says_there_is_more() {
-        let limit = PageLimit::new(2).unwrap_or_default();
-        let mut rows = vec![5, 4, 3];
-        assert_eq!(cut_page(&mut rows, limit, |row| *row), Some(4));
-        assert_eq!(rows, vec![5, 4]);
-        let mut rows = vec![5, 4];
-        assert_eq!(cut_page(&mut rows, limit, |row| *row), None);
     }
 }

@@ -8,13 +8,7 @@ use reserva_domain::tickets::{Concert, ConcertId};
 use thiserror::Error;
 
 /// One page of concerts, newest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConcertPage {
-    /// Concerts.
-    pub items: Vec<Concert>,
-    /// Start of the next page, if any.
-    pub next: Option<ConcertId>,
-}
+pub type ConcertPage = crate::Page<Concert, ConcertId>;
 
 /// Why listing concerts failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -73,9 +67,8 @@ impl Tickets {
         before: Option<ConcertId>,
         limit: PageLimit,
     ) -> Result<ConcertPage, ListConcertsError> {
-        let mut items = self.ports.concerts.list_concerts(before, limit).await?;
-        let next = super::bookings::cut_page(&mut items, limit, |concert| concert.id);
-        Ok(ConcertPage { items, next })
+        let rows = self.ports.concerts.list_concerts(before, limit).await?;
+        Ok(ConcertPage::from_rows(rows, limit, |concert| concert.id))
     }
 
     /// One concert with its performances (cancelled ones included).

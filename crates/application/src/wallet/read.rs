@@ -28,14 +28,8 @@ impl UseCaseError for BalanceError {
     }
 }
 
-/// One page of ledger entries, newest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EntryPage {
-    /// Entries.
-    pub items: Vec<LedgerEntry>,
-    /// The sequence to continue below, if there is more.
-    pub next: Option<i64>,
-}
+/// One page of ledger entries, newest first; the cursor is the sequence to continue below.
+pub type EntryPage = crate::Page<LedgerEntry, i64>;
 
 /// Why the entries could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -77,19 +71,12 @@ impl Wallet {
         before: Option<i64>,
         limit: PageLimit,
     ) -> Result<EntryPage, TransactionsError> {
-        let mut items = self
+        let rows = self
             .ports
             .ledger
             .entries(principal.user_id, before, limit)
             .await?;
-        let page = usize::from(limit.get());
-        let next = if items.len() > page {
-            items.truncate(page);
-            items.last().map(|entry| entry.sequence)
-        } else {
-            None
-        };
-        Ok(EntryPage { items, next })
+        Ok(EntryPage::from_rows(rows, limit, |entry| entry.sequence))
     }
 }
 
