@@ -112,6 +112,34 @@ pub trait UseCaseError: std::error::Error + Send + Sync + 'static {
     }
 }
 
+/// Declares the error enum of a use case that can fail only because a dependency did (a read):
+/// its own type, so its signature says what it is, without repeating the same twenty lines.
+macro_rules! dependency_only_error {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+        pub enum $name {
+            /// A dependency failed.
+            #[error(transparent)]
+            Dependency(#[from] $crate::DependencyError),
+        }
+
+        impl $crate::UseCaseError for $name {
+            fn class(&self) -> $crate::ErrorClass {
+                match self {
+                    Self::Dependency(error) => error.class(),
+                }
+            }
+            fn code(&self) -> &'static str {
+                match self {
+                    Self::Dependency(error) => error.code(),
+                }
+            }
+        }
+    };
+}
+pub(crate) use dependency_only_error;
+
 /// A failed dependency on its own (outside a use case, e.g. an idempotency record) is a 503 or
 /// an opaque 500 like any other.
 impl UseCaseError for DependencyError {

@@ -2,34 +2,16 @@
 
 use super::Tickets;
 use crate::accounts::Principal;
-use crate::{DependencyError, ErrorClass, UseCaseError};
 use reserva_domain::paging::PageLimit;
 use reserva_domain::tickets::{Booking, BookingId};
-use thiserror::Error;
 
 /// One page of bookings, newest first.
 pub type BookingPage = crate::Page<Booking, BookingId>;
 
-/// Why listing bookings failed.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum ListBookingsError {
-    /// A dependency failed.
-    #[error(transparent)]
-    Dependency(#[from] DependencyError),
-}
-
-impl UseCaseError for ListBookingsError {
-    fn class(&self) -> ErrorClass {
-        match self {
-            Self::Dependency(error) => error.class(),
-        }
-    }
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Dependency(error) => error.code(),
-        }
-    }
-}
+crate::error::dependency_only_error!(
+    /// Why listing bookings failed.
+    ListBookingsError
+);
 
 impl Tickets {
     /// The caller's bookings (refunded ones included).

@@ -10,26 +10,10 @@ use thiserror::Error;
 /// One page of concerts, newest first.
 pub type ConcertPage = crate::Page<Concert, ConcertId>;
 
-/// Why listing concerts failed.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum ListConcertsError {
-    /// A dependency failed.
-    #[error(transparent)]
-    Dependency(#[from] DependencyError),
-}
-
-impl UseCaseError for ListConcertsError {
-    fn class(&self) -> ErrorClass {
-        match self {
-            Self::Dependency(error) => error.class(),
-        }
-    }
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Dependency(error) => error.code(),
-        }
-    }
-}
+crate::error::dependency_only_error!(
+    /// Why listing concerts failed.
+    ListConcertsError
+);
 
 /// Why reading a concert failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

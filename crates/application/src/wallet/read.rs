@@ -2,55 +2,21 @@
 
 use super::Wallet;
 use crate::accounts::Principal;
-use crate::{DependencyError, ErrorClass, UseCaseError};
 use reserva_domain::paging::PageLimit;
 use reserva_domain::wallet::{LedgerEntry, Money};
-use thiserror::Error;
 
-/// Why the balance could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum BalanceError {
-    /// A dependency failed.
-    #[error(transparent)]
-    Dependency(#[from] DependencyError),
-}
-
-impl UseCaseError for BalanceError {
-    fn class(&self) -> ErrorClass {
-        match self {
-            Self::Dependency(error) => error.class(),
-        }
-    }
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Dependency(error) => error.code(),
-        }
-    }
-}
+crate::error::dependency_only_error!(
+    /// Why the balance could not be read.
+    BalanceError
+);
 
 /// One page of ledger entries, newest first; the cursor is the sequence to continue below.
 pub type EntryPage = crate::Page<LedgerEntry, i64>;
 
-/// Why the entries could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum TransactionsError {
-    /// A dependency failed.
-    #[error(transparent)]
-    Dependency(#[from] DependencyError),
-}
-
-impl UseCaseError for TransactionsError {
-    fn class(&self) -> ErrorClass {
-        match self {
-            Self::Dependency(error) => error.class(),
-        }
-    }
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Dependency(error) => error.code(),
-        }
-    }
-}
+crate::error::dependency_only_error!(
+    /// Why the entries could not be read.
+    TransactionsError
+);
 
 impl Wallet {
     /// The caller's balance (zero before the first charge).
@@ -85,6 +51,7 @@ mod tests {
     use super::*;
     use crate::ports::wallet::{LedgerAudit, MockWalletRepository};
     use crate::wallet::test_support::{member, now, wallet};
+    use crate::{DependencyError, ErrorClass, UseCaseError};
     use reserva_domain::wallet::{TransferId, TransferKind};
 
     fn entry(sequence: i64) -> LedgerEntry {
