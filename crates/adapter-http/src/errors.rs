@@ -179,6 +179,7 @@ fn status_of(class: ErrorClass) -> StatusCode {
         ErrorClass::NotFound => StatusCode::NOT_FOUND,
         ErrorClass::Conflict => StatusCode::CONFLICT,
         ErrorClass::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorClass::PaymentDeclined => StatusCode::PAYMENT_REQUIRED,
         ErrorClass::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         ErrorClass::Unavailable | ErrorClass::OutcomeUnknown => StatusCode::SERVICE_UNAVAILABLE,
         ErrorClass::Internal => StatusCode::INTERNAL_SERVER_ERROR,

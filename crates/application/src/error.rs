@@ -37,6 +37,9 @@ pub enum ErrorClass {
     /// Well-formed, but cannot be carried out as sent: an idempotency key (or a transfer id
     /// derived from one) that was already used for a different request.
     Unprocessable,
+    /// The payment provider refused the payment (card declined, provider limit): nothing was
+    /// charged and nothing registered.
+    PaymentDeclined,
     /// Too many attempts; try again after this many seconds.
     RateLimited {
         /// Seconds until the limit resets.

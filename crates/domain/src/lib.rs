@@ -7,6 +7,7 @@
 mod ids;
 
 pub mod accounts;
+pub mod catalog;
 pub mod exams;
 pub mod paging;
 pub mod text;

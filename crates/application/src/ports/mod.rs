@@ -4,7 +4,9 @@
 //! the adapter makes them happen together or not at all.
 
 pub mod accounts;
+pub mod catalog;
 pub mod exams;
+pub mod payments;
 pub mod security;
 pub mod shared_state;
 pub mod system;

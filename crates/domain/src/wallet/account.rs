@@ -1,6 +1,8 @@
 //! Ledger accounts and transfers' identity.
 
+use super::PaymentMethod;
 use crate::accounts::UserId;
+use crate::catalog::ItemId;
 use crate::tickets::ConcertId;
 use uuid::Uuid;
 
@@ -31,6 +33,8 @@ impl TransferId {
 pub enum RevenueStream {
     /// Ticket sales of one concert.
     Concert(ConcertId),
+    /// Registrations for one test or course.
+    CatalogItem(ItemId),
 }
 
 /// An account of the ledger.
@@ -44,26 +48,38 @@ pub enum LedgerAccount {
     Funding,
     /// Where payments go.
     Revenue(RevenueStream),
+    /// A payment method of the gateway (card, KakaoPay, bank transfer): where gateway payments
+    /// come from and refunds go back to. Like funding, it keeps no balance (it is the outside
+    /// world); the wallet method has no such account.
+    Provider(PaymentMethod),
 }
 
 impl LedgerAccount {
-    /// The stored kind: `user_wallet`, `funding` or `concert_revenue`.
+    /// The stored kind: `user_wallet`, `funding`, `concert_revenue`, `catalog_revenue` or
+    /// `provider_<method>`.
     #[must_use]
     pub const fn kind(self) -> &'static str {
         match self {
             Self::UserWallet(_) => "user_wallet",
             Self::Funding => "funding",
             Self::Revenue(RevenueStream::Concert(_)) => "concert_revenue",
+            Self::Revenue(RevenueStream::CatalogItem(_)) => "catalog_revenue",
+            Self::Provider(PaymentMethod::Card) => "provider_card",
+            Self::Provider(PaymentMethod::Kakaopay) => "provider_kakaopay",
+            Self::Provider(PaymentMethod::BankTransfer) => "provider_bank_transfer",
+            // never built: the wallet is not a provider (see `Provider`)
+            Self::Provider(PaymentMethod::Wallet) => "provider_wallet",
         }
     }
 
-    /// The owner (user or concert) as a UUID; the nil UUID for the funding account.
+    /// The owner (user, concert or item) as a UUID; the nil UUID for funding and providers.
     #[must_use]
     pub const fn owner(self) -> Uuid {
         match self {
             Self::UserWallet(user) => user.as_uuid(),
-            Self::Funding => Uuid::nil(),
+            Self::Funding | Self::Provider(_) => Uuid::nil(),
             Self::Revenue(RevenueStream::Concert(concert)) => concert.as_uuid(),
+            Self::Revenue(RevenueStream::CatalogItem(item)) => item.as_uuid(),
         }
     }
 
@@ -76,7 +92,14 @@ impl LedgerAccount {
             "concert_revenue" => Some(Self::Revenue(RevenueStream::Concert(ConcertId::from_uuid(
                 owner,
             )))),
-            _ => None,
+            "catalog_revenue" => Some(Self::Revenue(RevenueStream::CatalogItem(
+                ItemId::from_uuid(owner),
+            ))),
+            _ => kind
+                .strip_prefix("provider_")
+                .and_then(PaymentMethod::parse)
+                .filter(|method| method.uses_gateway())
+                .map(Self::Provider),
         }
     }
 
@@ -94,9 +117,9 @@ impl LedgerAccount {
 pub enum TransferKind {
     /// Funding → user wallet.
     Charge,
-    /// User wallet → revenue.
+    /// User wallet or provider → revenue.
     Payment,
-    /// Revenue → user wallet (a cancelled performance).
+    /// Revenue → user wallet or provider (a cancelled performance, a cancelled registration).
     Refund,
 }
 
@@ -147,6 +170,12 @@ mod tests {
             LedgerAccount::UserWallet(user),
             LedgerAccount::Funding,
             LedgerAccount::Revenue(RevenueStream::Concert(concert)),
+            LedgerAccount::Revenue(RevenueStream::CatalogItem(
+                ItemId::from_uuid(Uuid::now_v7()),
+            )),
+            LedgerAccount::Provider(PaymentMethod::Card),
+            LedgerAccount::Provider(PaymentMethod::Kakaopay),
+            LedgerAccount::Provider(PaymentMethod::BankTransfer),
         ] {
             assert_eq!(
                 LedgerAccount::from_parts(account.kind(), account.owner()),
@@ -154,6 +183,11 @@ mod tests {
             );
         }
         assert_eq!(LedgerAccount::from_parts("bank", Uuid::nil()), None);
+        assert_eq!(
+            LedgerAccount::from_parts("provider_wallet", Uuid::nil()),
+            None
+        );
+        assert!(!LedgerAccount::Provider(PaymentMethod::Card).keeps_balance());
         assert!(LedgerAccount::UserWallet(user).keeps_balance());
         assert!(!LedgerAccount::Funding.keeps_balance());
     }
