@@ -93,3 +93,236 @@ fn pending_before(now: DateTime<Utc>, reconcile_after: std::time::Duration) -> D
         .and_then(|age| now.checked_sub_signed(age))
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::test_support::{Fixture, RECONCILE_AFTER, now, payment, settled};
+    use crate::ports::catalog::SettleError;
+    use chrono::Duration;
+    use reserva_domain::accounts::UserId;
+    use reserva_domain::wallet::{Payment, PaymentId, PaymentMethod, PaymentStatus};
+    use std::collections::HashMap;
+
+    fn of_status(status: PaymentStatus) -> Payment {
+        payment(
+            UserId::from_uuid(uuid::Uuid::now_v7()),
+            PaymentMethod::Card,
+            status,
+        )
+    }
+
+    /// The provider's lookups, by payment.
+    fn lookups(
+        fixture: &mut Fixture,
+        answers: HashMap<PaymentId, Result<GatewayRecord, GatewayError>>,
+    ) {
+        fixture
+            .gateway
+            .expect_lookup()
+            .times(answers.len())
+            .returning(move |id| {
+                answers
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or(Err(GatewayError::Timeout))
+            });
+    }
+
+    #[tokio::test]
+    async fn settles_fails_or_leaves_each_old_pending_payment_by_the_providers_record() {
+        let [approved, declined, unknown, silent] =
+            [(); 4].map(|()| of_status(PaymentStatus::Pending));
+        let mut fixture = Fixture::new();
+        let pending = vec![
+            approved.clone(),
+            declined.clone(),
+            unknown.clone(),
+            silent.clone(),
+        ];
+        fixture
+            .registrations
+            .expect_pending_payments()
+            .withf(|before, limit| *before == now() - Duration::seconds(30) && *limit == 100)
+            .times(1)
+            .return_once(move |_, _| Ok(pending));
+        lookups(
+            &mut fixture,
+            HashMap::from([
+                (
+                    approved.id,
+                    Ok(GatewayRecord::Approved {
+                        reference: "ref-a".into(),
+                    }),
+                ),
+                (
+                    declined.id,
+                    Ok(GatewayRecord::Declined {
+                        reason: "no".into(),
+                    }),
+                ),
+                (unknown.id, Ok(GatewayRecord::Unknown)),
+                (silent.id, Err(GatewayError::Unavailable("down".into()))),
+            ]),
+        );
+        let (settle_id, copy) = (approved.id, approved.clone());
+        fixture
+            .registrations
+            .expect_settle_payment()
+            .withf(move |id, reference, at| {
+                *id == settle_id && reference == "ref-a" && *at == now()
+            })
+            .times(1)
+            .return_once(move |_, reference, _| Ok(settled(copy, reference)));
+        let failing = [declined.id, unknown.id];
+        fixture
+            .registrations
+            .expect_fail_payment()
+            .withf(move |id, at| failing.contains(id) && *at == now())
+            .times(2)
+            .returning(|id, _| {
+                let mut failed = of_status(PaymentStatus::Failed);
+                failed.id = id;
+                Ok(failed)
+            });
+        fixture
+            .registrations
+            .expect_pending_refunds()
+            .returning(|_| Ok(vec![]));
+        let report = fixture.catalog().reconcile(100).await;
+        assert_eq!(
+            report,
+            Ok(ReconcileReport {
+                settled: 1,
+                failed: 2,
+                refunded: 0,
+                left: 1,
+            })
+        );
+        assert_eq!(RECONCILE_AFTER.as_secs(), 30);
+    }
+
+    #[tokio::test]
+    async fn repeats_owed_refunds_and_marks_those_the_provider_confirms() {
+        let [confirmed, nothing, silent] = [(); 3].map(|()| of_status(PaymentStatus::Cancelled));
+        let mut fixture = Fixture::new();
+        fixture
+            .registrations
+            .expect_pending_payments()
+            .returning(|_, _| Ok(vec![]));
+        let owed = vec![confirmed.clone(), nothing.clone(), silent.clone()];
+        fixture
+            .registrations
+            .expect_pending_refunds()
+            .withf(|limit| *limit == 50)
+            .times(1)
+            .return_once(move |_| Ok(owed));
+        let (nothing_id, silent_id) = (nothing.id, silent.id);
+        fixture
+            .gateway
+            .expect_refund()
+            .times(3)
+            .returning(move |id, amount| {
+                assert_eq!(amount.get(), 30_000);
+                if id == nothing_id {
+                    Err(GatewayError::NothingToRefund)
+                } else if id == silent_id {
+                    Err(GatewayError::Timeout)
+                } else {
+                    Ok(())
+                }
+            });
+        let marked = [confirmed.id, nothing.id];
+        fixture
+            .registrations
+            .expect_mark_refunded()
+            .withf(move |id, at| marked.contains(id) && *at == now())
+            .times(2)
+            .returning(|_, _| Ok(()));
+        let report = fixture.catalog().reconcile(50).await;
+        assert_eq!(
+            report,
+            Ok(ReconcileReport {
+                settled: 0,
+                failed: 0,
+                refunded: 2,
+                left: 1,
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn a_payment_resolved_meanwhile_is_skipped_and_the_run_goes_on() {
+        let (raced, next) = (
+            of_status(PaymentStatus::Pending),
+            of_status(PaymentStatus::Pending),
+        );
+        let mut fixture = Fixture::new();
+        let pending = vec![raced.clone(), next.clone()];
+        fixture
+            .registrations
+            .expect_pending_payments()
+            .return_once(move |_, _| Ok(pending));
+        fixture.gateway.expect_lookup().times(2).returning(|_| {
+            Ok(GatewayRecord::Approved {
+                reference: "ref".into(),
+            })
+        });
+        let raced_id = raced.id;
+        fixture
+            .registrations
+            .expect_settle_payment()
+            .times(2)
+            .returning(move |id, reference, _| {
+                if id == raced_id {
+                    Err(SettleError::NotPending(PaymentStatus::Failed))
+                } else {
+                    Ok(settled(of_status(PaymentStatus::Pending), reference))
+                }
+            });
+        fixture
+            .registrations
+            .expect_pending_refunds()
+            .returning(|_| Ok(vec![]));
+        let report = fixture.catalog().reconcile(100).await;
+        assert_eq!(report.map(|r| (r.settled, r.left)), Ok((1, 0)));
+    }
+
+    #[tokio::test]
+    async fn the_store_failing_stops_the_run() {
+        let mut fixture = Fixture::new();
+        fixture
+            .registrations
+            .expect_pending_payments()
+            .returning(|_, _| Err(DependencyError::Unavailable("db".into())));
+        fixture.gateway.expect_lookup().never();
+        assert!(fixture.catalog().reconcile(100).await.is_err());
+
+        let mut fixture = Fixture::new();
+        let pending = vec![of_status(PaymentStatus::Pending)];
+        fixture
+            .registrations
+            .expect_pending_payments()
+            .return_once(move |_, _| Ok(pending));
+        fixture
+            .gateway
+            .expect_lookup()
+            .returning(|_| Ok(GatewayRecord::Unknown));
+        fixture
+            .registrations
+            .expect_fail_payment()
+            .returning(|_, _| Err(DependencyError::Unavailable("db".into()).into()));
+        fixture.registrations.expect_pending_refunds().never();
+        assert!(fixture.catalog().reconcile(100).await.is_err());
+    }
+
+    #[test]
+    fn an_age_beyond_the_calendar_reaches_back_to_its_start() {
+        let huge = std::time::Duration::from_secs(u64::MAX);
+        assert_eq!(pending_before(now(), huge), DateTime::<Utc>::MIN_UTC);
+        assert_eq!(
+            pending_before(now(), std::time::Duration::from_secs(30)),
+            now() - Duration::seconds(30)
+        );
+    }
+}
