@@ -35,6 +35,7 @@ use crate::ports::payments::PaymentGateway;
 use crate::ports::system::Clock;
 use chrono::{DateTime, Utc};
 use reserva_domain::exams::BusinessZone;
+use reserva_domain::wallet::Payment;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -95,5 +96,19 @@ impl Catalog {
 
     fn now(&self) -> DateTime<Utc> {
         self.ports.clock.now()
+    }
+
+    /// Gives back a charge the provider approved for a payment the store had already failed (no
+    /// registration stands for it). Best effort: a refund that fails is logged for an operator,
+    /// since a failed payment owes no refund the reconciler would repeat.
+    async fn refund_unsettled(&self, payment: &Payment) {
+        match self.ports.gateway.refund(payment.id, payment.amount).await {
+            Ok(()) => {
+                tracing::warn!(payment_id = %payment.id, "charge of a failed payment refunded");
+            }
+            Err(error) => {
+                tracing::error!(payment_id = %payment.id, %error, "charge of a failed payment NOT refunded; refund it by hand");
+            }
+        }
     }
 }
