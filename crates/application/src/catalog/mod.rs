@@ -1,0 +1,3 @@
+//! Catalog use cases: tests and courses, registrations and their payments.
+
+pub mod seed;
