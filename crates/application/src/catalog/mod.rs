@@ -2,7 +2,8 @@
 //! lists and reads every user sees, registering for an item with a payment (through the payment
 //! gateway or from the wallet), completing a registration, the caller's payments and cancelling
 //! one (with its refund), the reconciler that resolves what the gateway left open, and the
-//! catalog audit of `reserva catalog verify`.
+//! catalog audit of `reserva catalog verify`; and the deterministic seed of `reserva seed
+//! catalog` ([`seed`]).
 //!
 //! The store decides every place: one live registration per user and item, held from the moment
 //! a gateway payment is recorded `pending`, so a retry or a racing twin reaches the gateway with
@@ -17,6 +18,7 @@ mod items;
 mod payments;
 mod reconcile;
 mod register;
+pub mod seed;
 #[cfg(test)]
 mod test_support;
 
