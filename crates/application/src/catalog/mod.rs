@@ -27,7 +27,7 @@ pub use cancel::CancelPaymentUseCaseError;
 pub use complete::CompleteRegistrationError;
 pub use items::{ItemChanges, ItemCommand, ItemEditError};
 pub use payments::{GetPaymentError, ListPayments, ListPaymentsError, PaymentPage};
-pub use reconcile::ReconcileReport;
+pub use reconcile::{RECONCILE_BATCH, ReconcileReport};
 pub use register::{RegisterError, RegisterRequest, Registered};
 
 use crate::DependencyError;

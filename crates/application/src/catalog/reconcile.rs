@@ -8,6 +8,9 @@ use crate::ports::catalog::SettleError;
 use crate::ports::payments::{GatewayError, GatewayRecord};
 use chrono::{DateTime, TimeDelta, Utc};
 
+/// The most pending payments, and owed refunds, one reconciliation takes (the job's `limit`).
+pub const RECONCILE_BATCH: u32 = 100;
+
 /// What one reconciliation did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReconcileReport {
@@ -146,7 +149,9 @@ mod tests {
         fixture
             .registrations
             .expect_pending_payments()
-            .withf(|before, limit| *before == now() - Duration::seconds(30) && *limit == 100)
+            .withf(|before, limit| {
+                *before == now() - Duration::seconds(30) && *limit == RECONCILE_BATCH
+            })
             .times(1)
             .return_once(move |_, _| Ok(pending));
         lookups(
@@ -192,7 +197,7 @@ mod tests {
             .registrations
             .expect_pending_refunds()
             .returning(|_| Ok(vec![]));
-        let report = fixture.catalog().reconcile(100).await;
+        let report = fixture.catalog().reconcile(RECONCILE_BATCH).await;
         assert_eq!(
             report,
             Ok(ReconcileReport {
