@@ -169,6 +169,40 @@ pub(super) fn tsquery_words(words: &[String]) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
+/// Below this many matches a search is read from the GIN index first.
+const FEW_MATCHES: i64 = 1_000;
+
+#[derive(diesel::QueryableByName)]
+struct Matches {
+    #[diesel(sql_type = BigInt)]
+    matches: i64,
+}
+
+/// Whether the search has fewer than [`FEW_MATCHES`] matches among `kind`'s items (counted up to
+/// that bound: a few milliseconds either way). The planner cannot know it: a word outside the
+/// statistics' most common ones is estimated at a fixed share of the rows, and a walk of the
+/// sort's index for a word that occurs once reads every item.
+async fn few_matches(
+    connection: &mut AsyncPgConnection,
+    kind: ItemKind,
+    words: &str,
+) -> Result<bool, DependencyError> {
+    let counted: Matches = diesel::sql_query(
+        "SELECT count(*) AS matches FROM (
+             SELECT 1 FROM catalog_items
+             WHERE kind = $1 AND deleted_at IS NULL
+               AND search_vector @@ plainto_tsquery('simple', $2)
+             LIMIT $3) found",
+    )
+    .bind::<Text, _>(kind.as_str())
+    .bind::<Text, _>(words)
+    .bind::<BigInt, _>(FEW_MATCHES)
+    .get_result(connection)
+    .await
+    .map_err(query_error)?;
+    Ok(counted.matches < FEW_MATCHES)
+}
+
 /// A page of items in `query.sort` order: the sort's partial index read backwards from the
 /// cursor (a row comparison the index answers), filtered by availability and the search.
 pub(super) async fn list(
@@ -190,24 +224,46 @@ pub(super) async fn list(
             "a catalog cursor of another sort".into(),
         ));
     }
-    let mut sql = format!(
-        "SELECT {ITEM_COLUMNS}, {IS_REGISTERED} FROM catalog_items i
-         WHERE i.kind = $1 AND i.deleted_at IS NULL"
-    );
+    let narrow = match &words {
+        Some(words) => few_matches(connection, query.kind, words).await?,
+        None => false,
+    };
     let mut next = 3;
     let mut placeholder = || {
         let current = next;
         next += 1;
         format!("${current}")
     };
+    // A rare search reads its few matches from the GIN index first; a common one walks the
+    // sort's index and filters (its first page is found within a few hundred rows).
+    let mut sql = if narrow {
+        format!(
+            "WITH hits AS MATERIALIZED (
+                 SELECT id FROM catalog_items
+                 WHERE kind = $1 AND deleted_at IS NULL
+                   AND search_vector @@ plainto_tsquery('simple', {}))
+             SELECT {ITEM_COLUMNS}, {IS_REGISTERED} FROM catalog_items i
+             JOIN hits ON hits.id = i.id
+             WHERE i.kind = $1 AND i.deleted_at IS NULL",
+            placeholder()
+        )
+    } else {
+        format!(
+            "SELECT {ITEM_COLUMNS}, {IS_REGISTERED} FROM catalog_items i
+             WHERE i.kind = $1 AND i.deleted_at IS NULL"
+        )
+    };
+    let mut search_at = None;
+    if words.is_some() && !narrow {
+        search_at = Some(placeholder());
+    }
     if query.open_at.is_some() {
         let at = placeholder();
         sql.push_str(&format!(" AND i.starts_at <= {at} AND i.ends_at >= {at}"));
     }
-    if words.is_some() {
+    if let Some(at) = search_at {
         sql.push_str(&format!(
-            " AND i.search_vector @@ plainto_tsquery('simple', {})",
-            placeholder()
+            " AND i.search_vector @@ plainto_tsquery('simple', {at})"
         ));
     }
     match query.after {
@@ -233,11 +289,11 @@ pub(super) async fn list(
         .into_boxed::<Pg>()
         .bind::<Text, _>(query.kind.as_str())
         .bind::<SqlUuid, _>(query.viewer.as_uuid());
-    if let Some(at) = query.open_at {
-        statement = statement.bind::<Timestamptz, _>(at);
-    }
     if let Some(words) = words {
         statement = statement.bind::<Text, _>(words);
+    }
+    if let Some(at) = query.open_at {
+        statement = statement.bind::<Timestamptz, _>(at);
     }
     match query.after {
         Some(CatalogCursor::Created { created_at, id }) => {
