@@ -1,0 +1,326 @@
+//! `CatalogRepository`: items, their edits within a scope, and the lists (both orders, keyset
+//! pages, the open filter and full-text search) with the viewer's `is_registered`.
+
+use super::ItemRow;
+use super::search::match_query;
+use crate::schema::{catalog_items, catalog_registrations};
+use crate::{SqliteStore, micros, query_error};
+use async_trait::async_trait;
+use diesel::dsl::{Eq, Filter, NotEq, exists, sql};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as QueryError};
+use diesel::sql_types::{Bool, Text};
+use diesel::sqlite::Sqlite;
+use reserva_application::DependencyError;
+use reserva_application::ports::catalog::{
+    CatalogQuery, CatalogRepository, ItemScope, ItemUpdate, ListedItem, NewItem, UpdateItemError,
+};
+use reserva_domain::accounts::UserId;
+use reserva_domain::catalog::{
+    CatalogCursor, CatalogItem, CatalogSort, CourseDetails, ItemId, ItemKind,
+};
+
+type UpdateTx = reserva_sql_support::TxError<UpdateItemError>;
+type ItemTx = reserva_sql_support::TxError<DependencyError>;
+
+/// The course columns of an item: all set for a course, all null for a test.
+pub(super) fn course_columns(
+    course: Option<CourseDetails>,
+) -> (Option<String>, Option<String>, Option<String>) {
+    course.map_or((None, None, None), |details| {
+        (
+            Some(details.category.as_str().to_owned()),
+            Some(details.skill_level.as_str().to_owned()),
+            Some(details.tutor_id.as_uuid().to_string()),
+        )
+    })
+}
+
+/// The viewer's live registrations for the item of the outer row.
+type LiveRegistrations = Filter<
+    Filter<
+        Filter<catalog_registrations::table, Eq<catalog_registrations::user_id, String>>,
+        Eq<catalog_registrations::item_id, catalog_items::id>,
+    >,
+    NotEq<catalog_registrations::status, &'static str>,
+>;
+
+/// Whether `viewer` holds a live registration for the item of the outer row.
+fn registered(viewer: String) -> diesel::dsl::exists<LiveRegistrations> {
+    exists(
+        catalog_registrations::table
+            .filter(catalog_registrations::user_id.eq(viewer))
+            .filter(catalog_registrations::item_id.eq(catalog_items::id))
+            .filter(catalog_registrations::status.ne("cancelled")),
+    )
+}
+
+fn listed((row, is_registered): (ItemRow, bool)) -> Result<ListedItem, DependencyError> {
+    Ok(ListedItem {
+        item: row.into_item()?,
+        is_registered,
+    })
+}
+
+/// The live item of `kind` with this id, if any.
+fn live_item(
+    connection: &mut SqliteConnection,
+    kind: ItemKind,
+    id: ItemId,
+) -> QueryResult<Option<ItemRow>> {
+    catalog_items::table
+        .filter(catalog_items::id.eq(id.as_uuid().to_string()))
+        .filter(catalog_items::kind.eq(kind.as_str()))
+        .filter(catalog_items::deleted_at.is_null())
+        .select(ItemRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+/// Whether `scope` reaches the stored item: any, or a course taught by the tutor.
+fn in_scope(row: &ItemRow, scope: ItemScope) -> bool {
+    match scope {
+        ItemScope::Any => true,
+        ItemScope::TutoredBy(tutor) => {
+            row.kind == ItemKind::Course.as_str()
+                && row.tutor_id.as_deref() == Some(tutor.as_uuid().to_string().as_str())
+        }
+    }
+}
+
+fn update(
+    connection: &mut SqliteConnection,
+    kind: ItemKind,
+    id: ItemId,
+    scope: ItemScope,
+    update: &ItemUpdate,
+) -> Result<ItemRow, UpdateTx> {
+    let found = live_item(connection, kind, id)?;
+    if !found.as_ref().is_some_and(|row| in_scope(row, scope)) {
+        return Err(UpdateTx::Refused(UpdateItemError::NotFound));
+    }
+    let (category, skill_level, tutor_id) = course_columns(update.course);
+    Ok(
+        diesel::update(catalog_items::table.filter(catalog_items::id.eq(id.as_uuid().to_string())))
+            .set((
+                catalog_items::title.eq(update.title.as_str()),
+                catalog_items::description.eq(update.description.as_ref().map(|d| d.as_str())),
+                catalog_items::price.eq(update.price.get()),
+                catalog_items::starts_at.eq(micros(update.schedule.starts_at())),
+                catalog_items::ends_at.eq(micros(update.schedule.ends_at())),
+                catalog_items::category.eq(category),
+                catalog_items::skill_level.eq(skill_level),
+                catalog_items::tutor_id.eq(tutor_id),
+                catalog_items::updated_at.eq(micros(update.now)),
+            ))
+            .returning(ItemRow::as_returning())
+            .get_result(connection)?,
+    )
+}
+
+fn delete(
+    connection: &mut SqliteConnection,
+    kind: ItemKind,
+    id: ItemId,
+    scope: ItemScope,
+    now: i64,
+) -> QueryResult<bool> {
+    let found = live_item(connection, kind, id)?;
+    if !found.as_ref().is_some_and(|row| in_scope(row, scope)) {
+        return Ok(false);
+    }
+    let deleted = diesel::update(
+        catalog_items::table
+            .filter(catalog_items::id.eq(id.as_uuid().to_string()))
+            .filter(catalog_items::deleted_at.is_null()),
+    )
+    .set((
+        catalog_items::deleted_at.eq(Some(now)),
+        catalog_items::updated_at.eq(now),
+    ))
+    .execute(connection)?;
+    Ok(deleted == 1)
+}
+
+fn list(
+    connection: &mut SqliteConnection,
+    query: &CatalogQuery,
+) -> QueryResult<Vec<(ItemRow, bool)>> {
+    let matching = match &query.search {
+        Some(search) => match match_query(search) {
+            Some(matching) => Some(matching),
+            // Only punctuation: no word to find.
+            None => return Ok(Vec::new()),
+        },
+        None => None,
+    };
+    let mut rows = catalog_items::table
+        .filter(catalog_items::kind.eq(query.kind.as_str()))
+        .filter(catalog_items::deleted_at.is_null())
+        .select((
+            ItemRow::as_select(),
+            registered(query.viewer.as_uuid().to_string()),
+        ))
+        .into_boxed::<Sqlite>();
+    if let Some(at) = query.open_at {
+        let at = micros(at);
+        rows = rows
+            .filter(catalog_items::starts_at.le(at))
+            .filter(catalog_items::ends_at.ge(at));
+    }
+    if let Some(matching) = matching {
+        rows = rows.filter(
+            sql::<Bool>(
+                "catalog_items.seq IN (SELECT rowid FROM catalog_items_search \
+                 WHERE catalog_items_search MATCH ",
+            )
+            .bind::<Text, _>(matching)
+            .sql(")"),
+        );
+    }
+    match query.after {
+        Some(CatalogCursor::Created { created_at, id }) => {
+            let (created_at, id) = (micros(created_at), id.as_uuid().to_string());
+            rows = rows.filter(
+                catalog_items::created_at
+                    .lt(created_at)
+                    .or(catalog_items::created_at
+                        .eq(created_at)
+                        .and(catalog_items::id.lt(id))),
+            );
+        }
+        Some(CatalogCursor::Popular {
+            registration_count,
+            created_at,
+            id,
+        }) => {
+            let (created_at, id) = (micros(created_at), id.as_uuid().to_string());
+            rows = rows.filter(
+                catalog_items::registration_count
+                    .lt(registration_count)
+                    .or(catalog_items::registration_count
+                        .eq(registration_count)
+                        .and(catalog_items::created_at.lt(created_at)))
+                    .or(catalog_items::registration_count
+                        .eq(registration_count)
+                        .and(catalog_items::created_at.eq(created_at))
+                        .and(catalog_items::id.lt(id))),
+            );
+        }
+        None => {}
+    }
+    rows = match query.sort {
+        CatalogSort::Created => {
+            rows.order((catalog_items::created_at.desc(), catalog_items::id.desc()))
+        }
+        CatalogSort::Popular => rows.order((
+            catalog_items::registration_count.desc(),
+            catalog_items::created_at.desc(),
+            catalog_items::id.desc(),
+        )),
+    };
+    rows.limit(i64::from(query.limit.get()) + 1)
+        .load(connection)
+}
+
+/// The refusal a broken check stands for: a combination the table refuses (starts ≥ ends, a
+/// course without its details) that the use case's validation did not catch.
+fn update_error(error: QueryError) -> UpdateItemError {
+    match error {
+        QueryError::DatabaseError(DatabaseErrorKind::CheckViolation, _) => {
+            UpdateItemError::Conflict
+        }
+        other => UpdateItemError::Dependency(query_error(other)),
+    }
+}
+
+#[async_trait]
+impl CatalogRepository for SqliteStore {
+    async fn create_item(&self, item: NewItem) -> Result<CatalogItem, DependencyError> {
+        let row: ItemRow = self
+            .write(move |connection| {
+                let (category, skill_level, tutor_id) = course_columns(item.course);
+                let now = micros(item.now);
+                diesel::insert_into(catalog_items::table)
+                    .values((
+                        catalog_items::id.eq(item.id.as_uuid().to_string()),
+                        catalog_items::kind.eq(item.kind.as_str()),
+                        catalog_items::title.eq(item.title.as_str()),
+                        catalog_items::description
+                            .eq(item.description.as_ref().map(|d| d.as_str())),
+                        catalog_items::price.eq(item.price.get()),
+                        catalog_items::starts_at.eq(micros(item.schedule.starts_at())),
+                        catalog_items::ends_at.eq(micros(item.schedule.ends_at())),
+                        catalog_items::category.eq(category),
+                        catalog_items::skill_level.eq(skill_level),
+                        catalog_items::tutor_id.eq(tutor_id),
+                        catalog_items::created_at.eq(now),
+                        catalog_items::updated_at.eq(now),
+                    ))
+                    .returning(ItemRow::as_returning())
+                    .get_result(connection)
+                    .map_err(ItemTx::Query)
+            })
+            .await
+            .map_err(|error: ItemTx| error.into_refusal(query_error))?;
+        row.into_item()
+    }
+
+    async fn item(
+        &self,
+        kind: ItemKind,
+        id: ItemId,
+        viewer: UserId,
+    ) -> Result<Option<ListedItem>, DependencyError> {
+        let row: Option<(ItemRow, bool)> = self
+            .read(move |connection| {
+                catalog_items::table
+                    .filter(catalog_items::id.eq(id.as_uuid().to_string()))
+                    .filter(catalog_items::kind.eq(kind.as_str()))
+                    .filter(catalog_items::deleted_at.is_null())
+                    .select((
+                        ItemRow::as_select(),
+                        registered(viewer.as_uuid().to_string()),
+                    ))
+                    .first(connection)
+                    .optional()
+            })
+            .await?;
+        row.map(listed).transpose()
+    }
+
+    async fn update_item(
+        &self,
+        kind: ItemKind,
+        id: ItemId,
+        scope: ItemScope,
+        changes: ItemUpdate,
+    ) -> Result<CatalogItem, UpdateItemError> {
+        let row = self
+            .write(move |connection| update(connection, kind, id, scope, &changes))
+            .await
+            .map_err(|error: UpdateTx| error.into_refusal(update_error))?;
+        Ok(row.into_item()?)
+    }
+
+    async fn delete_item(
+        &self,
+        kind: ItemKind,
+        id: ItemId,
+        scope: ItemScope,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, DependencyError> {
+        self.write(move |connection| {
+            delete(connection, kind, id, scope, micros(now)).map_err(ItemTx::Query)
+        })
+        .await
+        .map_err(|error: ItemTx| error.into_refusal(query_error))
+    }
+
+    async fn list_items(&self, query: CatalogQuery) -> Result<Vec<ListedItem>, DependencyError> {
+        let rows = self
+            .read(move |connection| list(connection, &query))
+            .await?;
+        rows.into_iter().map(listed).collect()
+    }
+}
