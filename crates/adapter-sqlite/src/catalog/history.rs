@@ -4,18 +4,24 @@
 use super::{PaymentRow, RegistrationRow, payment_row, registration_of, with_registration};
 use crate::micros;
 use crate::schema::{catalog_payments, catalog_registrations};
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text};
 use diesel::sqlite::Sqlite;
 use reserva_application::DependencyError;
 use reserva_application::ports::catalog::PaymentQuery;
 use reserva_domain::accounts::UserId;
 use reserva_domain::catalog::Registration;
-use reserva_domain::wallet::{Payment, PaymentId, PaymentStatus, RefundState};
+use reserva_domain::wallet::{Payment, PaymentId};
 use reserva_sql_support::like_pattern;
 use std::collections::HashMap;
 
 /// The statuses a user is shown.
 const SHOWN: [&str; 2] = ["paid", "cancelled"];
+
+/// [`SHOWN`] as SQL: a literal, as in the partial index's own condition (SQLite matches a
+/// partial index's condition only against the query's literal terms).
+const SHOWN_SQL: &str = "catalog_payments.status IN ('paid', 'cancelled')";
 
 /// A page's rows as entities, each with its registration (read in one query).
 type Rows = Vec<(PaymentRow, Option<RegistrationRow>)>;
@@ -69,7 +75,7 @@ pub(super) fn shown(
 pub(super) fn page(connection: &mut SqliteConnection, query: &PaymentQuery) -> QueryResult<Rows> {
     let mut rows = catalog_payments::table
         .filter(catalog_payments::user_id.eq(query.user_id.as_uuid().to_string()))
-        .filter(catalog_payments::status.eq_any(SHOWN))
+        .filter(sql::<Bool>(SHOWN_SQL))
         .select(PaymentRow::as_select())
         .into_boxed::<Sqlite>();
     if let Some(status) = query.status {
@@ -93,13 +99,13 @@ pub(super) fn page(connection: &mut SqliteConnection, query: &PaymentQuery) -> Q
         );
     }
     if let Some((paid_at, id)) = query.after {
-        let (paid_at, id) = (micros(paid_at), id.as_uuid().to_string());
+        // A row value, so the keyset is a range seek in the index.
         rows = rows.filter(
-            catalog_payments::paid_at
-                .lt(paid_at)
-                .or(catalog_payments::paid_at
-                    .eq(paid_at)
-                    .and(catalog_payments::id.lt(id))),
+            sql::<Bool>("(catalog_payments.paid_at, catalog_payments.id) < (")
+                .bind::<BigInt, _>(micros(paid_at))
+                .sql(", ")
+                .bind::<Text, _>(id.as_uuid().to_string())
+                .sql(")"),
         );
     }
     let payments = rows
@@ -118,7 +124,7 @@ pub(super) fn pending(
     limit: u32,
 ) -> QueryResult<Vec<PaymentRow>> {
     catalog_payments::table
-        .filter(catalog_payments::status.eq(PaymentStatus::Pending.as_str()))
+        .filter(sql::<Bool>("catalog_payments.status = 'pending'"))
         .filter(catalog_payments::created_at.lt(before))
         .order((
             catalog_payments::created_at.asc(),
@@ -134,7 +140,7 @@ pub(super) fn refunds_due(
     limit: u32,
 ) -> QueryResult<Vec<PaymentRow>> {
     catalog_payments::table
-        .filter(catalog_payments::refund.eq(RefundState::Pending.as_str()))
+        .filter(sql::<Bool>("catalog_payments.refund = 'pending'"))
         .order((
             catalog_payments::cancelled_at.asc(),
             catalog_payments::id.asc(),

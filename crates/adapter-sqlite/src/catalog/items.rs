@@ -6,10 +6,11 @@ use super::search::match_query;
 use crate::schema::{catalog_items, catalog_registrations};
 use crate::{SqliteStore, micros, query_error};
 use async_trait::async_trait;
-use diesel::dsl::{Eq, Filter, NotEq, exists, sql};
+use diesel::dsl::{Eq, Filter, exists, sql};
+use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as QueryError};
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Text};
 use diesel::sqlite::Sqlite;
 use reserva_application::DependencyError;
 use reserva_application::ports::catalog::{
@@ -42,7 +43,7 @@ type LiveRegistrations = Filter<
         Filter<catalog_registrations::table, Eq<catalog_registrations::user_id, String>>,
         Eq<catalog_registrations::item_id, catalog_items::id>,
     >,
-    NotEq<catalog_registrations::status, &'static str>,
+    SqlLiteral<Bool>,
 >;
 
 /// Whether `viewer` holds a live registration for the item of the outer row.
@@ -51,7 +52,8 @@ fn registered(viewer: String) -> diesel::dsl::exists<LiveRegistrations> {
         catalog_registrations::table
             .filter(catalog_registrations::user_id.eq(viewer))
             .filter(catalog_registrations::item_id.eq(catalog_items::id))
-            .filter(catalog_registrations::status.ne("cancelled")),
+            // A literal, as in the partial index's own condition.
+            .filter(sql::<Bool>("catalog_registrations.status <> 'cancelled'")),
     )
 }
 
@@ -178,15 +180,15 @@ fn list(
             .sql(")"),
         );
     }
+    // Row values, so the keyset is a range seek in the list's index.
     match query.after {
         Some(CatalogCursor::Created { created_at, id }) => {
-            let (created_at, id) = (micros(created_at), id.as_uuid().to_string());
             rows = rows.filter(
-                catalog_items::created_at
-                    .lt(created_at)
-                    .or(catalog_items::created_at
-                        .eq(created_at)
-                        .and(catalog_items::id.lt(id))),
+                sql::<Bool>("(catalog_items.created_at, catalog_items.id) < (")
+                    .bind::<BigInt, _>(micros(created_at))
+                    .sql(", ")
+                    .bind::<Text, _>(id.as_uuid().to_string())
+                    .sql(")"),
             );
         }
         Some(CatalogCursor::Popular {
@@ -194,17 +196,17 @@ fn list(
             created_at,
             id,
         }) => {
-            let (created_at, id) = (micros(created_at), id.as_uuid().to_string());
             rows = rows.filter(
-                catalog_items::registration_count
-                    .lt(registration_count)
-                    .or(catalog_items::registration_count
-                        .eq(registration_count)
-                        .and(catalog_items::created_at.lt(created_at)))
-                    .or(catalog_items::registration_count
-                        .eq(registration_count)
-                        .and(catalog_items::created_at.eq(created_at))
-                        .and(catalog_items::id.lt(id))),
+                sql::<Bool>(
+                    "(catalog_items.registration_count, catalog_items.created_at, \
+                     catalog_items.id) < (",
+                )
+                .bind::<BigInt, _>(registration_count)
+                .sql(", ")
+                .bind::<BigInt, _>(micros(created_at))
+                .sql(", ")
+                .bind::<Text, _>(id.as_uuid().to_string())
+                .sql(")"),
             );
         }
         None => {}

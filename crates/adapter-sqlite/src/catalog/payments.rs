@@ -121,10 +121,10 @@ fn check_new(connection: &mut SqliteConnection, intent: &PaymentIntent) -> Resul
         catalog_payments::table
             .filter(catalog_payments::user_id.eq(intent.user_id.as_uuid().to_string()))
             .filter(catalog_payments::item_id.eq(intent.item_id.as_uuid().to_string()))
-            .filter(catalog_payments::status.eq_any([
-                PaymentStatus::Pending.as_str(),
-                PaymentStatus::Paid.as_str(),
-            ])),
+            // A literal, as in the one-live-place index's own condition.
+            .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "catalog_payments.status IN ('pending', 'paid')",
+            )),
     ))
     .get_result(connection)?;
     if held {
