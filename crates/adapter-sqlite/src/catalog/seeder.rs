@@ -1,7 +1,7 @@
 //! Bulk loading for `reserva seed catalog`: multi-row inserts, each batch one `BEGIN IMMEDIATE`
-//! transaction, and one recount at the end. Seeded payments are rows only: like PostgreSQL's,
-//! they post no ledger transfers (the seed is for the lists, not the ledger).
-
+//! transaction, and one recount at the end (which also merges the search index's segments, one
+//! per batch, into one, and refreshes the planner's statistics). Seeded payments are rows only:
+//! like PostgreSQL's, they post no ledger transfers (the seed is for the lists, not the ledger).
 use super::items::course_columns;
 use crate::schema::{catalog_items, catalog_payments, catalog_registrations, users};
 use crate::{SqliteStore, micros, query_error};
@@ -171,6 +171,7 @@ impl CatalogSeeder for SqliteStore {
                     "UPDATE catalog_items SET registration_count = \
                          (SELECT count(*) FROM catalog_registrations r \
                           WHERE r.item_id = catalog_items.id AND r.status <> 'cancelled'); \
+                     INSERT INTO catalog_items_search (catalog_items_search) VALUES ('optimize'); \
                      ANALYZE;",
                 )
                 .map_err(SeedTx::Query)
