@@ -2,6 +2,7 @@
 //! transaction, and one recount at the end (which also merges the search index's segments, one
 //! per batch, into one, and refreshes the planner's statistics). Seeded payments are rows only:
 //! like PostgreSQL's, they post no ledger transfers (the seed is for the lists, not the ledger).
+
 use super::items::course_columns;
 use crate::schema::{catalog_items, catalog_payments, catalog_registrations, users};
 use crate::{SqliteStore, micros, query_error};
