@@ -247,9 +247,12 @@ impl Catalog {
                     Ok(GatewayRecord::Refunded { .. }) => {
                         Verdict::Declined("the provider refunded the charge".to_owned())
                     }
-                    Ok(GatewayRecord::Unknown) => Verdict::NotCharged,
-                    Err(error) => {
-                        tracing::warn!(payment_id = %payment.id, %error, "outcome unknown; left to the reconciler");
+                    // Not known yet: the charge may still be on its way to the provider, so
+                    // failing it now could leave money charged and nothing registered. It stays
+                    // pending, holding the place, for a retry with the same key or for the
+                    // reconciler once it is older than `reconcile_after`.
+                    Ok(GatewayRecord::Unknown) | Err(_) => {
+                        tracing::warn!(payment_id = %payment.id, "outcome unknown; left to the reconciler");
                         return Err(RegisterError::OutcomeUnknown {
                             payment_id: payment.id,
                         });
@@ -758,12 +761,13 @@ mod tests {
         let error = register(fixture, &who).await.expect_err("declined");
         assert_eq!(error.code(), "payment_declined");
 
-        // the charge never arrived: nothing was charged
+        // not known to the provider yet: it may still arrive, so it stays pending
         let (mut fixture, new) = timed_out(&who, Ok(GatewayRecord::Unknown));
-        fails(&mut fixture, &new);
+        fixture.registrations.expect_fail_payment().never();
         fixture.registrations.expect_settle_payment().never();
-        let error = register(fixture, &who).await.expect_err("not charged");
-        assert_eq!(error.code(), "payment_provider_unavailable");
+        let error = register(fixture, &who).await.expect_err("unknown");
+        assert_eq!(error.code(), OUTCOME_UNKNOWN);
+        assert_eq!(error.resource_id(), Some(new.id.to_string()));
     }
 
     #[tokio::test]
@@ -901,14 +905,11 @@ mod tests {
         let who = caller();
         let new = pending(&who);
         let mut fixture = beginning(Begun::New(new.clone()));
-        fixture
-            .gateway
-            .expect_charge()
-            .returning(|_| Err(GatewayError::Timeout));
-        fixture
-            .gateway
-            .expect_lookup()
-            .returning(|_| Ok(GatewayRecord::Unknown));
+        fixture.gateway.expect_charge().returning(|_| {
+            Ok(ChargeOutcome::Declined {
+                reason: "declined".into(),
+            })
+        });
         let won = settled(new.clone(), "ref-reconciler");
         let stands = won.payment.clone();
         fixture
