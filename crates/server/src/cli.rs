@@ -2,6 +2,13 @@
 //! `config`, `openapi`.
 //! What is printed here is for operators, so it says what to do next, not how the code works.
 
+mod catalog;
+
+pub use catalog::{
+    CatalogCommand, SEED_PASSWORD, SEED_TUTOR_EMAIL, SeedCatalogArgs, SeedCommand,
+    catalog_verify_with, seed_catalog_into, seed_summary,
+};
+
 use crate::application::{self, Application, StartupError};
 use crate::settings::{Secret, Settings};
 use crate::stores;
