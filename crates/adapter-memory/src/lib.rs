@@ -8,15 +8,19 @@
 //!
 //! Each port lives in its own module with the part of the state it keeps, over the expiring maps
 //! of [`expiring`]; this file only composes the parts into the one public store type.
+//!
+//! It also holds [`SimulatedGateway`], the in-process payment provider for tests and benchmarks.
 
 mod expiring;
 mod health;
 mod idempotency;
 mod locks;
+mod payment_gateway;
 mod rate_limits;
 mod sessions;
 mod waiting_room;
 
+pub use payment_gateway::{DECLINE_REASON, SimulatedGateway, SimulatorRules, SimulatorTotals};
 use std::sync::Arc;
 
 /// Shared state held in this process. Cloning is cheap and every clone sees the same state.

@@ -17,6 +17,7 @@
 
 pub mod accounts;
 pub mod exams;
+pub mod payments;
 pub mod shared_state;
 mod support;
 pub mod tickets;
@@ -61,6 +62,15 @@ macro_rules! tickets_store_tests {
 macro_rules! wallet_store_tests {
     ($make:expr) => {
         $crate::__wallet_store_cases!($crate::__conformance_tests, $make,);
+    };
+}
+
+/// Generates one `#[tokio::test]` per payment-gateway contract ([`payments`]).
+/// `$make` yields a [`payments::GatewayFixture`] over a `PaymentGateway`.
+#[macro_export]
+macro_rules! payment_gateway_tests {
+    ($make:expr) => {
+        $crate::__payment_gateway_cases!($crate::__conformance_tests, $make,);
     };
 }
 
