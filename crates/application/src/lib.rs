@@ -5,6 +5,7 @@
 //! which [`ErrorClass`] it belongs to, so the HTTP adapter maps errors to status codes in one place.
 
 pub mod accounts;
+pub mod catalog;
 mod error;
 pub mod exams;
 mod page;
