@@ -8,9 +8,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
+use futures_util::{StreamExt, TryStreamExt, stream};
 use reserva_application::DependencyError;
 use reserva_application::ports::catalog::{CatalogSeeder, NewItem, SeedRegistration, SeedUser};
 use reserva_domain::catalog::RegistrationStatus;
+use std::future::Future;
 use uuid::Uuid;
 
 /// Rows per statement: large enough that round trips do not count, small enough that one
@@ -77,110 +79,147 @@ macro_rules! bulk {
     }};
 }
 
-fn written(rows: usize) -> u64 {
-    u64::try_from(rows).unwrap_or(u64::MAX)
+const fn written(rows: usize) -> u64 {
+    rows as u64
+}
+
+/// How many chunks of one batch are written at once, each on its own connection: PostgreSQL
+/// spends most of a bulk insert computing the search vectors and index entries, which several
+/// backends do in parallel.
+const PARALLEL: usize = 4;
+
+/// Runs the chunks' writes, [`PARALLEL`] at a time; the rows written.
+async fn run_all<Write>(writes: Vec<Write>) -> Result<u64, DependencyError>
+where
+    Write: Future<Output = Result<usize, DependencyError>>,
+{
+    let written_rows: Vec<usize> = stream::iter(writes)
+        .buffer_unordered(PARALLEL)
+        .try_collect()
+        .await?;
+    Ok(written_rows.into_iter().map(written).sum())
+}
+
+async fn insert_item_chunk(
+    store: &PostgresStore,
+    chunk: &[NewItem],
+) -> Result<usize, DependencyError> {
+    let course = |get: fn(&NewItem) -> Option<&'static str>| -> Vec<Option<&'static str>> {
+        chunk.iter().map(get).collect()
+    };
+    let ids: Vec<Uuid> = chunk.iter().map(|item| item.id.as_uuid()).collect();
+    let kinds: Vec<&str> = chunk.iter().map(|item| item.kind.as_str()).collect();
+    let titles: Vec<&str> = chunk.iter().map(|item| item.title.as_str()).collect();
+    let descriptions: Vec<Option<&str>> = chunk
+        .iter()
+        .map(|item| item.description.as_ref().map(|d| d.as_str()))
+        .collect();
+    let prices: Vec<i64> = chunk.iter().map(|item| item.price.get()).collect();
+    let starts: Vec<DateTime<Utc>> = chunk.iter().map(|item| item.schedule.starts_at()).collect();
+    let ends: Vec<DateTime<Utc>> = chunk.iter().map(|item| item.schedule.ends_at()).collect();
+    let categories = course(|item| item.course.map(|c| c.category.as_str()));
+    let levels = course(|item| item.course.map(|c| c.skill_level.as_str()));
+    let tutors: Vec<Option<Uuid>> = chunk
+        .iter()
+        .map(|item| item.course.map(|c| c.tutor_id.as_uuid()))
+        .collect();
+    let created: Vec<DateTime<Utc>> = chunk.iter().map(|item| item.now).collect();
+    Ok(bulk!(store, |connection| (diesel::sql_query(INSERT_ITEMS)
+        .bind::<Array<SqlUuid>, _>(&ids)
+        .bind::<Array<Text>, _>(&kinds)
+        .bind::<Array<Text>, _>(&titles)
+        .bind::<Array<Nullable<Text>>, _>(&descriptions)
+        .bind::<Array<BigInt>, _>(&prices)
+        .bind::<Array<Timestamptz>, _>(&starts)
+        .bind::<Array<Timestamptz>, _>(&ends)
+        .bind::<Array<Nullable<Text>>, _>(&categories)
+        .bind::<Array<Nullable<Text>>, _>(&levels)
+        .bind::<Array<Nullable<SqlUuid>>, _>(&tutors)
+        .bind::<Array<Timestamptz>, _>(&created))))
+}
+
+async fn insert_user_chunk(
+    store: &PostgresStore,
+    chunk: &[SeedUser],
+) -> Result<usize, DependencyError> {
+    let Some(first) = chunk.first() else {
+        return Ok(0);
+    };
+    if chunk
+        .iter()
+        .any(|user| user.password_hash != first.password_hash)
+    {
+        return Err(DependencyError::Failed(
+            "seed users of one batch must share their password hash".into(),
+        ));
+    }
+    let ids: Vec<Uuid> = chunk.iter().map(|user| user.id.as_uuid()).collect();
+    let emails: Vec<&str> = chunk.iter().map(|user| user.email.as_str()).collect();
+    let names: Vec<&str> = chunk.iter().map(|user| user.username.as_str()).collect();
+    let created: Vec<DateTime<Utc>> = chunk.iter().map(|user| user.now).collect();
+    let hash = first.password_hash.as_str();
+    Ok(bulk!(store, |connection| (diesel::sql_query(INSERT_USERS)
+        .bind::<Array<SqlUuid>, _>(&ids)
+        .bind::<Array<Text>, _>(&emails)
+        .bind::<Array<Text>, _>(&names)
+        .bind::<Text, _>(hash)
+        .bind::<Array<Timestamptz>, _>(&created))))
+}
+
+async fn insert_registration_chunk(
+    store: &PostgresStore,
+    chunk: &[SeedRegistration],
+) -> Result<usize, DependencyError> {
+    let payments: Vec<Uuid> = chunk.iter().map(|r| r.payment_id.as_uuid()).collect();
+    let ids: Vec<Uuid> = chunk.iter().map(|r| r.registration_id.as_uuid()).collect();
+    let users: Vec<Uuid> = chunk.iter().map(|r| r.user_id.as_uuid()).collect();
+    let kinds: Vec<&str> = chunk.iter().map(|r| r.kind.as_str()).collect();
+    let items: Vec<Uuid> = chunk.iter().map(|r| r.item_id.as_uuid()).collect();
+    let titles: Vec<&str> = chunk.iter().map(|r| r.item_title.as_str()).collect();
+    let amounts: Vec<i64> = chunk.iter().map(|r| r.amount.get()).collect();
+    let paid: Vec<DateTime<Utc>> = chunk.iter().map(|r| r.paid_at).collect();
+    let statuses: Vec<&str> = chunk
+        .iter()
+        .map(|r| RegistrationStatus::initial(r.kind).as_str())
+        .collect();
+    Ok(bulk!(store, |connection| (diesel::sql_query(
+        INSERT_REGISTRATIONS
+    )
+    .bind::<Array<SqlUuid>, _>(&payments)
+    .bind::<Array<SqlUuid>, _>(&ids)
+    .bind::<Array<SqlUuid>, _>(&users)
+    .bind::<Array<Text>, _>(&kinds)
+    .bind::<Array<SqlUuid>, _>(&items)
+    .bind::<Array<Text>, _>(&titles)
+    .bind::<Array<BigInt>, _>(&amounts)
+    .bind::<Array<Timestamptz>, _>(&paid)
+    .bind::<Array<Text>, _>(&statuses))))
 }
 
 #[async_trait]
 impl CatalogSeeder for PostgresStore {
     async fn insert_items(&self, items: &[NewItem]) -> Result<u64, DependencyError> {
-        let mut total = 0;
-        for chunk in items.chunks(CHUNK) {
-            let course = |get: fn(&NewItem) -> Option<String>| -> Vec<Option<String>> {
-                chunk.iter().map(get).collect()
-            };
-            let ids: Vec<Uuid> = chunk.iter().map(|item| item.id.as_uuid()).collect();
-            let kinds: Vec<&str> = chunk.iter().map(|item| item.kind.as_str()).collect();
-            let titles: Vec<&str> = chunk.iter().map(|item| item.title.as_str()).collect();
-            let descriptions: Vec<Option<&str>> = chunk
-                .iter()
-                .map(|item| item.description.as_ref().map(|d| d.as_str()))
-                .collect();
-            let prices: Vec<i64> = chunk.iter().map(|item| item.price.get()).collect();
-            let starts: Vec<DateTime<Utc>> =
-                chunk.iter().map(|item| item.schedule.starts_at()).collect();
-            let ends: Vec<DateTime<Utc>> =
-                chunk.iter().map(|item| item.schedule.ends_at()).collect();
-            let categories = course(|item| item.course.map(|c| c.category.as_str().to_owned()));
-            let levels = course(|item| item.course.map(|c| c.skill_level.as_str().to_owned()));
-            let tutors: Vec<Option<Uuid>> = chunk
-                .iter()
-                .map(|item| item.course.map(|c| c.tutor_id.as_uuid()))
-                .collect();
-            let created: Vec<DateTime<Utc>> = chunk.iter().map(|item| item.now).collect();
-            total += bulk!(self, |connection| (diesel::sql_query(INSERT_ITEMS)
-                .bind::<Array<SqlUuid>, _>(&ids)
-                .bind::<Array<Text>, _>(&kinds)
-                .bind::<Array<Text>, _>(&titles)
-                .bind::<Array<Nullable<Text>>, _>(&descriptions)
-                .bind::<Array<BigInt>, _>(&prices)
-                .bind::<Array<Timestamptz>, _>(&starts)
-                .bind::<Array<Timestamptz>, _>(&ends)
-                .bind::<Array<Nullable<Text>>, _>(&categories)
-                .bind::<Array<Nullable<Text>>, _>(&levels)
-                .bind::<Array<Nullable<SqlUuid>>, _>(&tutors)
-                .bind::<Array<Timestamptz>, _>(&created)));
-        }
-        Ok(written(total))
+        let writes = items
+            .chunks(CHUNK)
+            .map(|chunk| insert_item_chunk(self, chunk));
+        run_all(writes.collect()).await
     }
 
     async fn insert_users(&self, users: &[SeedUser]) -> Result<u64, DependencyError> {
-        let mut total = 0;
-        for chunk in users.chunks(CHUNK) {
-            let Some(first) = chunk.first() else { continue };
-            let ids: Vec<Uuid> = chunk.iter().map(|user| user.id.as_uuid()).collect();
-            let emails: Vec<&str> = chunk.iter().map(|user| user.email.as_str()).collect();
-            let names: Vec<&str> = chunk.iter().map(|user| user.username.as_str()).collect();
-            let created: Vec<DateTime<Utc>> = chunk.iter().map(|user| user.now).collect();
-            if chunk
-                .iter()
-                .any(|user| user.password_hash != first.password_hash)
-            {
-                return Err(DependencyError::Failed(
-                    "seed users of one batch must share their password hash".into(),
-                ));
-            }
-            let hash = first.password_hash.as_str();
-            total += bulk!(self, |connection| (diesel::sql_query(INSERT_USERS)
-                .bind::<Array<SqlUuid>, _>(&ids)
-                .bind::<Array<Text>, _>(&emails)
-                .bind::<Array<Text>, _>(&names)
-                .bind::<Text, _>(hash)
-                .bind::<Array<Timestamptz>, _>(&created)));
-        }
-        Ok(written(total))
+        let writes = users
+            .chunks(CHUNK)
+            .map(|chunk| insert_user_chunk(self, chunk));
+        run_all(writes.collect()).await
     }
 
     async fn insert_registrations(
         &self,
         registrations: &[SeedRegistration],
     ) -> Result<u64, DependencyError> {
-        let mut total = 0;
-        for chunk in registrations.chunks(CHUNK) {
-            let payments: Vec<Uuid> = chunk.iter().map(|r| r.payment_id.as_uuid()).collect();
-            let ids: Vec<Uuid> = chunk.iter().map(|r| r.registration_id.as_uuid()).collect();
-            let users: Vec<Uuid> = chunk.iter().map(|r| r.user_id.as_uuid()).collect();
-            let kinds: Vec<&str> = chunk.iter().map(|r| r.kind.as_str()).collect();
-            let items: Vec<Uuid> = chunk.iter().map(|r| r.item_id.as_uuid()).collect();
-            let titles: Vec<&str> = chunk.iter().map(|r| r.item_title.as_str()).collect();
-            let amounts: Vec<i64> = chunk.iter().map(|r| r.amount.get()).collect();
-            let paid: Vec<DateTime<Utc>> = chunk.iter().map(|r| r.paid_at).collect();
-            let statuses: Vec<&str> = chunk
-                .iter()
-                .map(|r| RegistrationStatus::initial(r.kind).as_str())
-                .collect();
-            total += bulk!(self, |connection| (diesel::sql_query(INSERT_REGISTRATIONS)
-                .bind::<Array<SqlUuid>, _>(&payments)
-                .bind::<Array<SqlUuid>, _>(&ids)
-                .bind::<Array<SqlUuid>, _>(&users)
-                .bind::<Array<Text>, _>(&kinds)
-                .bind::<Array<SqlUuid>, _>(&items)
-                .bind::<Array<Text>, _>(&titles)
-                .bind::<Array<BigInt>, _>(&amounts)
-                .bind::<Array<Timestamptz>, _>(&paid)
-                .bind::<Array<Text>, _>(&statuses)));
-        }
-        Ok(written(total))
+        let writes = registrations
+            .chunks(CHUNK)
+            .map(|chunk| insert_registration_chunk(self, chunk));
+        run_all(writes.collect()).await
     }
 
     async fn recount(&self) -> Result<(), DependencyError> {

@@ -6,7 +6,7 @@ use super::{
 };
 use crate::support::{now, tag};
 use chrono::{DateTime, Duration, Utc};
-use reserva_application::ports::catalog::CatalogQuery;
+use reserva_application::ports::catalog::{CatalogQuery, ItemScope, ItemUpdate};
 use reserva_domain::accounts::Role;
 use reserva_domain::catalog::{
     CatalogCursor, CatalogItem, CatalogSort, ItemDescription, ItemId, ItemKind, Schedule,
@@ -227,6 +227,30 @@ pub async fn search_is_the_and_of_its_words_in_any_case<S: CatalogStore>(store: 
     );
     // Punctuation separates words: "rust," and "(async)" are the words rust and async.
     assert_eq!(found(store, viewer, "rust, (async)").await, [id(0), id(3)]);
+
+    // The search follows edits: the old words no longer find the item, the new ones do.
+    let edited = items.get(2).unwrap_or_else(|| panic!("item 2"));
+    let edit = ItemUpdate {
+        title: super::title("Haskell monads"),
+        description: Some(ItemDescription::parse("lazy").unwrap_or_else(|e| panic!("{e}"))),
+        price: edited.price,
+        schedule: edited.schedule,
+        course: None,
+        now: now(),
+    };
+    store
+        .update_item(ItemKind::Test, edited.id, ItemScope::Any, edit)
+        .await
+        .unwrap_or_else(|e| panic!("update_item: {e:?}"));
+    assert_eq!(found(store, viewer, "python").await, Vec::<ItemId>::new());
+    assert_eq!(found(store, viewer, "monads LAZY").await, [id(2)]);
+    assert_eq!(found(store, viewer, "async").await, [id(0), id(3)]);
+    // A deleted item is not found.
+    let deleted = store
+        .delete_item(ItemKind::Test, id(3), ItemScope::Any, now())
+        .await;
+    assert_eq!(deleted, Ok(true));
+    assert_eq!(found(store, viewer, "async").await, [id(0)]);
 }
 
 /// Text of punctuation only finds nothing; operators and SQL in a search are plain words, never
