@@ -16,6 +16,7 @@
 //! [`DependencyError::Unavailable`]: reserva_application::DependencyError::Unavailable
 
 mod accounts;
+mod catalog;
 mod errors;
 mod exams;
 mod migrations;

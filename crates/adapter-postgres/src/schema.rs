@@ -187,3 +187,63 @@ diesel::allow_tables_to_appear_in_same_query!(
     ledger_transfers,
     ledger_entries
 );
+
+// `search_vector` (a generated tsvector) is left out: only raw SQL reads it.
+diesel::table! {
+    catalog_items (id) {
+        id -> Uuid,
+        kind -> Text,
+        title -> Text,
+        description -> Nullable<Text>,
+        price -> Int8,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        category -> Nullable<Text>,
+        skill_level -> Nullable<Text>,
+        tutor_id -> Nullable<Uuid>,
+        registration_count -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    catalog_payments (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        kind -> Text,
+        item_id -> Uuid,
+        item_title -> Text,
+        amount -> Int8,
+        method -> Text,
+        status -> Text,
+        provider_reference -> Nullable<Text>,
+        refund -> Text,
+        created_at -> Timestamptz,
+        paid_at -> Nullable<Timestamptz>,
+        cancelled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    catalog_registrations (id) {
+        id -> Uuid,
+        payment_id -> Uuid,
+        user_id -> Uuid,
+        kind -> Text,
+        item_id -> Uuid,
+        status -> Text,
+        registered_at -> Timestamptz,
+        completed_at -> Nullable<Timestamptz>,
+        cancelled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(catalog_payments -> catalog_items (item_id));
+diesel::joinable!(catalog_registrations -> catalog_payments (payment_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    catalog_items,
+    catalog_payments,
+    catalog_registrations
+);

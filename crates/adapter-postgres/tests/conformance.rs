@@ -25,3 +25,9 @@ mod wallet {
         super::TemporaryDatabase::create().await.into_store().await
     });
 }
+
+mod catalog {
+    reserva_conformance::catalog_store_tests!(async {
+        super::TemporaryDatabase::create().await.into_store().await
+    });
+}

@@ -11,11 +11,12 @@
 //!
 //! Ids are stored as UUID text and instants as microseconds since the Unix epoch.
 //!
-//! One module per product area (`accounts`, `exams`, `tickets`, `wallet`), each with its own SQL; what is shared with
+//! One module per product area (`accounts`, `catalog`, `exams`, `tickets`, `wallet`), each with its own SQL; what is shared with
 //! the PostgreSQL store (row conversions, search patterns, the transaction error) is in
 //! `reserva-sql-support`. This file is wiring only.
 
 mod accounts;
+mod catalog;
 mod errors;
 mod exams;
 mod migrations;

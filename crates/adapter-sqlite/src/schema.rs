@@ -160,6 +160,58 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    catalog_items (id) {
+        seq -> BigInt,
+        id -> Text,
+        kind -> Text,
+        title -> Text,
+        description -> Nullable<Text>,
+        price -> BigInt,
+        starts_at -> BigInt,
+        ends_at -> BigInt,
+        category -> Nullable<Text>,
+        skill_level -> Nullable<Text>,
+        tutor_id -> Nullable<Text>,
+        registration_count -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        deleted_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    catalog_payments (id) {
+        id -> Text,
+        user_id -> Text,
+        kind -> Text,
+        item_id -> Text,
+        item_title -> Text,
+        amount -> BigInt,
+        method -> Text,
+        status -> Text,
+        provider_reference -> Nullable<Text>,
+        refund -> Text,
+        created_at -> BigInt,
+        paid_at -> Nullable<BigInt>,
+        cancelled_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    catalog_registrations (id) {
+        id -> Text,
+        payment_id -> Text,
+        user_id -> Text,
+        kind -> Text,
+        item_id -> Text,
+        status -> Text,
+        registered_at -> BigInt,
+        completed_at -> Nullable<BigInt>,
+        cancelled_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(exam_reservations -> users (user_id));
@@ -183,5 +235,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     bookings,
     ledger_accounts,
     ledger_transfers,
-    ledger_entries
+    ledger_entries,
+    catalog_items,
+    catalog_payments,
+    catalog_registrations
 );

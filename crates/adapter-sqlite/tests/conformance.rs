@@ -6,6 +6,10 @@ mod accounts {
     reserva_conformance::account_store_tests!(super::support::fresh());
 }
 
+mod catalog {
+    reserva_conformance::catalog_store_tests!(super::support::fresh());
+}
+
 mod exams {
     reserva_conformance::exam_store_tests!(super::support::fresh());
 }

@@ -8,14 +8,15 @@
 //! reserva_conformance::shared_state_tests!(async { MySharedState::new() });
 //! ```
 //!
-//! Each case is an ordinary `pub async fn` in a file of [`accounts`], [`exams`], [`tickets`],
-//! [`wallet`] or [`shared_state`], so a failing test names the contract it broke. Cases never rely on running
-//! alone: they use fresh random keys. Each suite lists its cases once, by file, in a callback
+//! Each case is an ordinary `pub async fn` in a file of [`accounts`], [`catalog`], [`exams`],
+//! [`tickets`], [`wallet`] or [`shared_state`], so a failing test names the contract it broke.
+//! Cases never rely on running alone: they use fresh random keys. Each suite lists its cases once, by file, in a callback
 //! macro beside them (`__account_store_cases!` and its siblings); the test macros below expand
 //! that list, and a unit test of this crate fails on any `pub async fn` it does not name, so a
 //! case cannot be written and silently never run.
 
 pub mod accounts;
+pub mod catalog;
 pub mod exams;
 pub mod payments;
 pub mod shared_state;
@@ -33,6 +34,16 @@ mod registration;
 macro_rules! account_store_tests {
     ($make:expr) => {
         $crate::__account_store_cases!($crate::__conformance_tests, $make,);
+    };
+}
+
+/// Generates one `#[tokio::test]` per catalog-store contract ([`catalog`]), races included.
+/// `$make` yields a value implementing `CatalogRepository`, `RegistrationRepository`,
+/// `WalletRepository` and the account-store traits (payments belong to users and move money).
+#[macro_export]
+macro_rules! catalog_store_tests {
+    ($make:expr) => {
+        $crate::__catalog_store_cases!($crate::__conformance_tests, $make,);
     };
 }
 

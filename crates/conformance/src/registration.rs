@@ -24,13 +24,22 @@ macro_rules! listing {
 }
 
 crate::__account_store_cases!(listing, ACCOUNTS,);
+crate::__catalog_store_cases!(listing, CATALOG,);
 crate::__exam_store_cases!(listing, EXAMS,);
 crate::__payment_gateway_cases!(listing, PAYMENTS,);
 crate::__shared_state_cases!(listing, SHARED_STATE,);
 crate::__tickets_store_cases!(listing, TICKETS,);
 crate::__wallet_store_cases!(listing, WALLET,);
 
-const SUITES: [Suite; 6] = [ACCOUNTS, EXAMS, PAYMENTS, SHARED_STATE, TICKETS, WALLET];
+const SUITES: [Suite; 7] = [
+    ACCOUNTS,
+    CATALOG,
+    EXAMS,
+    PAYMENTS,
+    SHARED_STATE,
+    TICKETS,
+    WALLET,
+];
 
 /// A case as `suite/file.rs: name`, the way both sides of the comparison spell it.
 fn case(suite: &str, file: &str, name: &str) -> String {

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod batch;
+pub mod catalog;
 mod dsl;
 pub mod exams;
 mod search;

@@ -128,8 +128,10 @@ pub fn account_id(account: LedgerAccount) -> Uuid {
     Uuid::new_v5(&ACCOUNT_NAMESPACE, name.as_bytes())
 }
 
-/// A transfer to post, as both stores' posting helpers take it: exactly one side is a user
-/// wallet (a charge or refund credits one, a payment debits one), the other a system account.
+/// A transfer to post, as both stores' posting helpers take it: at most one side is a user
+/// wallet (a charge or refund credits one, a payment debits one), the other a system account;
+/// or both are system accounts that keep no balance (a gateway payment: provider → revenue, and
+/// its refund back).
 /// `Instant` is the store's representation of a time (PostgreSQL: `DateTime<Utc>`; SQLite:
 /// microseconds since the epoch).
 #[derive(Debug, Clone, Copy)]
@@ -146,7 +148,7 @@ pub struct Posting<Instant> {
     pub amount: Money,
     /// The user it concerns.
     pub user: reserva_domain::accounts::UserId,
-    /// What it pays or refunds (a hold or a booking).
+    /// What it pays or refunds (a hold, a booking, a catalog payment).
     pub reference: Option<Uuid>,
     /// The largest balance a credited wallet may reach (`None`: no limit, as for refunds).
     pub limit: Option<Money>,

@@ -1,5 +1,7 @@
-//! Posting one transfer inside the caller's transaction: used by charges here and by payments
-//! and refunds in the tickets module, so money moves the same way everywhere.
+//! Posting one transfer inside the caller's transaction: used by charges here, by payments and
+//! refunds in the tickets and catalog modules, so money moves the same way everywhere. A transfer
+//! has a user wallet on one side, or (a gateway payment: provider → revenue and back) two system
+//! accounts that keep no balance.
 
 use chrono::{DateTime, Utc};
 use diesel::result::Error as QueryError;
@@ -82,9 +84,57 @@ const CREDIT: &str = with_entries!(
     "wallet.balance"
 );
 
+/// A transfer between two system accounts (both made on first use), with its two entries, which
+/// carry no balance: one statement, nothing at all when the id is taken.
+/// $1 from, $2 from's kind, $3 from's owner, $4 to, $5 to's kind, $6 to's owner, $7 transfer,
+/// $8 its kind, $9 amount, $10 user, $11 reference, $12 now.
+const BETWEEN_SYSTEMS: &str = "\
+WITH accounts AS (
+    INSERT INTO ledger_accounts (id, kind, owner, balance)
+    VALUES ($1, $2, $3, NULL), ($4, $5, $6, NULL)
+    ON CONFLICT DO NOTHING
+), transfer AS (
+    INSERT INTO ledger_transfers (id, kind, from_account, to_account, amount, user_id, reference,
+                                  created_at)
+    VALUES ($7, $8, $1, $4, $9, $10, $11, $12)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id
+)
+INSERT INTO ledger_entries (transfer_id, account_id, amount, balance_after, created_at)
+SELECT transfer.id, side.account_id, side.amount, NULL, $12
+FROM transfer CROSS JOIN LATERAL (VALUES ($1::uuid, -$9::bigint), ($4::uuid, $9::bigint))
+    AS side (account_id, amount)
+RETURNING transfer_id AS _id";
+
+async fn post_between_systems(
+    connection: &mut AsyncPgConnection,
+    posting: &Posting,
+) -> Result<Result<Money, PostRefusal>, QueryError> {
+    let entries: Vec<Posted> = diesel::sql_query(BETWEEN_SYSTEMS)
+        .bind::<SqlUuid, _>(account_id(posting.from))
+        .bind::<Text, _>(posting.from.kind())
+        .bind::<SqlUuid, _>(posting.from.owner())
+        .bind::<SqlUuid, _>(account_id(posting.to))
+        .bind::<Text, _>(posting.to.kind())
+        .bind::<SqlUuid, _>(posting.to.owner())
+        .bind::<SqlUuid, _>(posting.id.as_uuid())
+        .bind::<Text, _>(posting.kind.as_str())
+        .bind::<BigInt, _>(posting.amount.get())
+        .bind::<Nullable<SqlUuid>, _>(Some(posting.user.as_uuid()))
+        .bind::<Nullable<SqlUuid>, _>(posting.reference)
+        .bind::<Timestamptz, _>(posting.now)
+        .load(connection)
+        .await?;
+    Ok(if entries.is_empty() {
+        Err(PostRefusal::Duplicate)
+    } else {
+        Ok(Money::ZERO)
+    })
+}
+
 /// Posts `posting`: the transfer, the wallet's balance and both entries. Returns the wallet's
-/// balance after it, or why nothing could be posted (the caller must roll back: the transfer row
-/// may already be written).
+/// balance after it ([`Money::ZERO`] between two system accounts, which keep none), or why
+/// nothing could be posted (the caller must roll back: the transfer row may already be written).
 ///
 /// # Errors
 /// The database's.
@@ -92,6 +142,9 @@ pub(crate) async fn post(
     connection: &mut AsyncPgConnection,
     posting: &Posting,
 ) -> Result<Result<Money, PostRefusal>, QueryError> {
+    if !posting.from.keeps_balance() && !posting.to.keeps_balance() {
+        return post_between_systems(connection, posting).await;
+    }
     let debit = posting.from.keeps_balance();
     let system = if debit { posting.to } else { posting.from };
     let (from, to) = (account_id(posting.from), account_id(posting.to));

@@ -54,7 +54,9 @@ fn shift_balance(
 }
 
 /// Posts `posting` inside the caller's transaction; returns the balance of the user wallet it
-/// touched right after it. A refusal leaves writes behind: the caller must roll back.
+/// touched right after it (zero when it touched none: a gateway payment moves money between two
+/// system accounts, provider and revenue, which keep no balance and get entries with no
+/// `balance_after`). A refusal leaves writes behind: the caller must roll back.
 pub(crate) fn post(
     connection: &mut SqliteConnection,
     posting: &Posting,
@@ -112,7 +114,7 @@ pub(crate) fn post(
             entry(&to, amount, to_after),
         ])
         .execute(connection)?;
-    // Every transfer touches one user wallet; the guards keep its balance non-negative.
+    // A transfer touches at most one user wallet; the guards keep its balance non-negative.
     Ok(Ok(wallet_after
         .and_then(|balance| Money::new(balance).ok())
         .unwrap_or(Money::ZERO)))

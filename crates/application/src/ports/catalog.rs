@@ -332,8 +332,10 @@ pub trait RegistrationRepository: Send + Sync {
 
     /// Pays from the wallet in one transaction: the same checks as `begin_payment`, a ledger
     /// transfer wallet → the item's revenue (none for amount 0), the `paid` payment, the
-    /// registration and the count. A payment with the same id that matches the intent is
-    /// returned as it stands (a retry; `IdReused` otherwise).
+    /// registration and the count; the new payment is recorded at `intent.now` (its
+    /// `created_at`, to the microsecond: how the use case tells a new payment from a retry). A
+    /// payment with the same id that matches the intent is returned as it stands (a retry;
+    /// `IdReused` otherwise).
     ///
     /// # Errors
     /// Every [`BeginPaymentError`].

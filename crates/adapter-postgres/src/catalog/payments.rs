@@ -1,0 +1,450 @@
+//! Beginning, paying and settling a registration's payment. The item is checked in the insert
+//! itself (`INSERT … SELECT … WHERE` it exists, is not deleted, is open and costs the amount),
+//! and the user's one live place is the partial unique index `catalog_payments_one_live`, so of
+//! racing applies exactly one inserts. Every write locks in one order — the payment row, the
+//! item row (its count), the registration, then the wallet — so applies, settles and cancels
+//! queue instead of deadlocking.
+
+use super::rows::{PaymentRow, RegistrationRow};
+use crate::wallet::posting::{PostRefusal, Posting, post};
+use crate::{query_error, write_outcome_error};
+use chrono::{DateTime, Utc};
+use diesel::OptionalExtension;
+use diesel::result::{DatabaseErrorKind, Error as QueryError};
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use reserva_application::DependencyError;
+use reserva_application::ports::catalog::{
+    BeginPaymentError, Begun, PaymentIntent, SettleError, Settled,
+};
+use reserva_domain::catalog::{ItemId, ItemKind, Registration, RegistrationStatus};
+use reserva_domain::wallet::{
+    LedgerAccount, Money, Payment, PaymentId, PaymentMethod, PaymentStatus, RevenueStream,
+    TransferId, TransferKind,
+};
+use reserva_sql_support::TxError;
+use reserva_sql_support::catalog::{
+    ItemTerms, SettleStep, check_existing, check_settle, check_terms,
+};
+use uuid::Uuid;
+
+/// How many times a payment whose item changed between its insert and the read of why the insert
+/// did nothing is tried again (an edit made it refusable, then acceptable again).
+const ATTEMPTS: usize = 3;
+
+/// $1 id, $2 user, $3 kind, $4 item, $5 amount, $6 method, $7 status, $8 now, $9 paid at.
+const INSERT_PAYMENT: &str = "\
+INSERT INTO catalog_payments (id, user_id, kind, item_id, item_title, amount, method, status,
+                              created_at, paid_at)
+SELECT $1, $2, i.kind, i.id, i.title, $5, $6, $7, $8, $9
+FROM catalog_items i
+WHERE i.id = $4 AND i.kind = $3 AND i.deleted_at IS NULL
+  AND i.starts_at <= $8 AND $8 <= i.ends_at AND i.price = $5
+ON CONFLICT (id) DO NOTHING
+RETURNING *";
+
+#[derive(diesel::QueryableByName)]
+struct TermsRow {
+    #[diesel(sql_type = BigInt)]
+    price: i64,
+    #[diesel(sql_type = Timestamptz)]
+    starts_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    ends_at: DateTime<Utc>,
+}
+
+/// Whether `error` is the user's one live place taken (by a payment or a registration).
+pub(super) fn is_place_taken(error: &QueryError) -> bool {
+    matches!(
+        error,
+        QueryError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
+            if matches!(
+                info.constraint_name(),
+                Some("catalog_payments_one_live" | "catalog_registrations_one_live")
+            )
+    )
+}
+
+fn corrupt(what: &str) -> DependencyError {
+    DependencyError::Failed(format!("catalog: {what}"))
+}
+
+/// The transfer id of a payment's settlement (wallet or provider → revenue).
+pub(super) fn payment_transfer(id: PaymentId) -> TransferId {
+    TransferId::derive("catalog-payment", id.as_uuid(), "")
+}
+
+/// The transfer id of a payment's refund (revenue → wallet or provider).
+pub(super) fn refund_transfer(id: PaymentId) -> TransferId {
+    TransferId::derive("catalog-refund", id.as_uuid(), "")
+}
+
+/// Where a payment's money comes from: the wallet, or the gateway's provider of its method.
+pub(super) const fn payer(payment: &Payment) -> LedgerAccount {
+    match payment.method {
+        PaymentMethod::Wallet => LedgerAccount::UserWallet(payment.user_id),
+        method => LedgerAccount::Provider(method),
+    }
+}
+
+/// A payment row, locked `FOR UPDATE` when `lock`.
+pub(super) async fn find_payment(
+    connection: &mut AsyncPgConnection,
+    id: PaymentId,
+    lock: bool,
+) -> Result<Option<Payment>, QueryError> {
+    let sql = if lock {
+        "SELECT * FROM catalog_payments WHERE id = $1 FOR UPDATE"
+    } else {
+        "SELECT * FROM catalog_payments WHERE id = $1"
+    };
+    let row: Option<PaymentRow> = diesel::sql_query(sql)
+        .bind::<SqlUuid, _>(id.as_uuid())
+        .get_result(connection)
+        .await
+        .optional()?;
+    row.map(PaymentRow::into_payment)
+        .transpose()
+        .map_err(|error| QueryError::DeserializationError(error.to_string().into()))
+}
+
+/// A payment's registration, locked `FOR UPDATE` when `lock`.
+pub(super) async fn registration_of(
+    connection: &mut AsyncPgConnection,
+    payment: PaymentId,
+    lock: bool,
+) -> Result<Option<Registration>, QueryError> {
+    let sql = if lock {
+        "SELECT * FROM catalog_registrations WHERE payment_id = $1 FOR UPDATE"
+    } else {
+        "SELECT * FROM catalog_registrations WHERE payment_id = $1"
+    };
+    let row: Option<RegistrationRow> = diesel::sql_query(sql)
+        .bind::<SqlUuid, _>(payment.as_uuid())
+        .get_result(connection)
+        .await
+        .optional()?;
+    row.map(RegistrationRow::into_registration)
+        .transpose()
+        .map_err(|error| QueryError::DeserializationError(error.to_string().into()))
+}
+
+async fn terms(
+    connection: &mut AsyncPgConnection,
+    kind: ItemKind,
+    item: ItemId,
+) -> Result<Option<ItemTerms>, QueryError> {
+    let row: Option<TermsRow> = diesel::sql_query(
+        "SELECT price, starts_at, ends_at FROM catalog_items
+         WHERE id = $1 AND kind = $2 AND deleted_at IS NULL",
+    )
+    .bind::<SqlUuid, _>(item.as_uuid())
+    .bind::<Text, _>(kind.as_str())
+    .get_result(connection)
+    .await
+    .optional()?;
+    Ok(row.map(|row| ItemTerms {
+        price: row.price,
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+    }))
+}
+
+async fn insert_payment(
+    connection: &mut AsyncPgConnection,
+    intent: &PaymentIntent,
+    status: PaymentStatus,
+) -> Result<Option<Payment>, QueryError> {
+    let paid_at = (status == PaymentStatus::Paid).then_some(intent.now);
+    let row: Option<PaymentRow> = diesel::sql_query(INSERT_PAYMENT)
+        .bind::<SqlUuid, _>(intent.payment_id.as_uuid())
+        .bind::<SqlUuid, _>(intent.user_id.as_uuid())
+        .bind::<Text, _>(intent.kind.as_str())
+        .bind::<SqlUuid, _>(intent.item_id.as_uuid())
+        .bind::<BigInt, _>(intent.amount.get())
+        .bind::<Text, _>(intent.method.as_str())
+        .bind::<Text, _>(status.as_str())
+        .bind::<Timestamptz, _>(intent.now)
+        .bind::<Nullable<Timestamptz>, _>(paid_at)
+        .get_result(connection)
+        .await
+        .optional()?;
+    row.map(PaymentRow::into_payment)
+        .transpose()
+        .map_err(|error| QueryError::DeserializationError(error.to_string().into()))
+}
+
+/// What an attempt that inserted nothing found: the same-id payment with its registration,
+/// or (`None`) nothing that explains it (the item changed meanwhile): try again.
+type Found = Option<(Payment, Option<Registration>)>;
+
+/// Why the insert of `intent` did nothing (or hit the user's place, `place_taken`).
+async fn explain(
+    connection: &mut AsyncPgConnection,
+    intent: &PaymentIntent,
+    place_taken: bool,
+) -> Result<Found, BeginPaymentError> {
+    let classify = |error| BeginPaymentError::Dependency(query_error(error));
+    if let Some(existing) = find_payment(connection, intent.payment_id, false)
+        .await
+        .map_err(classify)?
+    {
+        check_existing(&existing, intent)?;
+        let registration = registration_of(connection, existing.id, false)
+            .await
+            .map_err(classify)?;
+        return Ok(Some((existing, registration)));
+    }
+    if place_taken {
+        return Err(BeginPaymentError::AlreadyRegistered);
+    }
+    let terms = terms(connection, intent.kind, intent.item_id)
+        .await
+        .map_err(classify)?;
+    check_terms(terms, intent)?;
+    Ok(None)
+}
+
+/// Records a pending gateway payment (see `RegistrationRepository::begin_payment`).
+pub(super) async fn begin(
+    connection: &mut AsyncPgConnection,
+    intent: &PaymentIntent,
+) -> Result<Begun, BeginPaymentError> {
+    for _ in 0..ATTEMPTS {
+        let place_taken = match insert_payment(connection, intent, PaymentStatus::Pending).await {
+            Ok(Some(payment)) => return Ok(Begun::New(payment)),
+            Ok(None) => false,
+            Err(error) if is_place_taken(&error) => true,
+            Err(error) => return Err(BeginPaymentError::Dependency(write_outcome_error(error))),
+        };
+        if let Some((payment, registration)) = explain(connection, intent, place_taken).await? {
+            return Ok(Begun::Existing(payment, registration));
+        }
+    }
+    Err(BeginPaymentError::Dependency(DependencyError::Unavailable(
+        "catalog: the item kept changing during the payment".into(),
+    )))
+}
+
+/// Marks the (locked, pending) payment paid, registers the user, counts it and posts the
+/// transfer from `payer` to the item's revenue.
+async fn settle_locked(
+    connection: &mut AsyncPgConnection,
+    payment: &Payment,
+    provider_reference: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Settled, TxError<PostRefusal>> {
+    let paid: PaymentRow = diesel::sql_query(
+        "UPDATE catalog_payments SET status = 'paid', provider_reference = $2, paid_at = $3
+         WHERE id = $1 RETURNING *",
+    )
+    .bind::<SqlUuid, _>(payment.id.as_uuid())
+    .bind::<Nullable<Text>, _>(provider_reference)
+    .bind::<Timestamptz, _>(now)
+    .get_result(connection)
+    .await?;
+    count(connection, payment.item_id, 1).await?;
+    let registration: RegistrationRow = diesel::sql_query(
+        "INSERT INTO catalog_registrations (id, payment_id, user_id, kind, item_id, status,
+                                            registered_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+    )
+    .bind::<SqlUuid, _>(Uuid::now_v7())
+    .bind::<SqlUuid, _>(payment.id.as_uuid())
+    .bind::<SqlUuid, _>(payment.user_id.as_uuid())
+    .bind::<Text, _>(payment.kind.as_str())
+    .bind::<SqlUuid, _>(payment.item_id.as_uuid())
+    .bind::<Text, _>(RegistrationStatus::initial(payment.kind).as_str())
+    .bind::<Timestamptz, _>(now)
+    .get_result(connection)
+    .await?;
+    if payment.amount > Money::ZERO {
+        let posting = Posting {
+            id: payment_transfer(payment.id),
+            kind: TransferKind::Payment,
+            from: payer(payment),
+            to: LedgerAccount::Revenue(RevenueStream::CatalogItem(payment.item_id)),
+            amount: payment.amount,
+            user: payment.user_id,
+            reference: Some(payment.id.as_uuid()),
+            limit: None,
+            now,
+        };
+        post(connection, &posting)
+            .await?
+            .map_err(TxError::Refused)?;
+    }
+    Ok(Settled {
+        payment: paid.into_payment().map_err(dependency)?,
+        registration: registration.into_registration().map_err(dependency)?,
+    })
+}
+
+fn dependency(error: DependencyError) -> QueryError {
+    QueryError::DeserializationError(error.to_string().into())
+}
+
+/// Adds `delta` to the item's `registration_count` (locking its row).
+pub(super) async fn count(
+    connection: &mut AsyncPgConnection,
+    item: ItemId,
+    delta: i64,
+) -> Result<(), QueryError> {
+    diesel::sql_query(
+        "UPDATE catalog_items SET registration_count = registration_count + $2 WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(item.as_uuid())
+    .bind::<BigInt, _>(delta)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+async fn pay_locked(
+    connection: &mut AsyncPgConnection,
+    intent: &PaymentIntent,
+) -> Result<Option<Settled>, TxError<BeginPaymentError>> {
+    let Some(payment) = insert_payment(connection, intent, PaymentStatus::Pending).await? else {
+        return match explain(connection, intent, false)
+            .await
+            .map_err(TxError::Refused)?
+        {
+            Some((payment, Some(registration))) if payment.status.is_shown() => Ok(Some(Settled {
+                payment,
+                registration,
+            })),
+            Some(_) => Err(TxError::Refused(BeginPaymentError::Dependency(corrupt(
+                "a wallet payment that is not settled",
+            )))),
+            None => Ok(None),
+        };
+    };
+    match settle_locked(connection, &payment, None, intent.now).await {
+        Ok(settled) => Ok(Some(settled)),
+        Err(TxError::Query(error)) => Err(TxError::Query(error)),
+        Err(TxError::Refused(PostRefusal::Insufficient)) => {
+            Err(TxError::Refused(BeginPaymentError::InsufficientBalance))
+        }
+        Err(TxError::Refused(PostRefusal::Duplicate | PostRefusal::LimitExceeded)) => {
+            Err(TxError::Refused(BeginPaymentError::Dependency(corrupt(
+                "the transfer of a new payment is already posted",
+            ))))
+        }
+    }
+}
+
+/// Pays from the wallet in one transaction (see `RegistrationRepository::pay_from_wallet`).
+pub(super) async fn pay_from_wallet(
+    connection: &mut AsyncPgConnection,
+    intent: &PaymentIntent,
+) -> Result<Settled, BeginPaymentError> {
+    for _ in 0..ATTEMPTS {
+        let attempt = connection
+            .transaction(async |connection| pay_locked(connection, intent).await)
+            .await;
+        match attempt {
+            Ok(Some(settled)) => return Ok(settled),
+            Ok(None) => {}
+            Err(TxError::Refused(refusal)) => return Err(refusal),
+            Err(TxError::Query(error)) if is_place_taken(&error) => {
+                // A racing twin of this payment, or another live place of the user.
+                return match explain(connection, intent, true).await? {
+                    Some((payment, Some(registration))) => Ok(Settled {
+                        payment,
+                        registration,
+                    }),
+                    Some(_) | None => Err(BeginPaymentError::AlreadyRegistered),
+                };
+            }
+            Err(TxError::Query(error)) => {
+                return Err(BeginPaymentError::Dependency(write_outcome_error(error)));
+            }
+        }
+    }
+    Err(BeginPaymentError::Dependency(DependencyError::Unavailable(
+        "catalog: the item kept changing during the payment".into(),
+    )))
+}
+
+async fn settle_in(
+    connection: &mut AsyncPgConnection,
+    id: PaymentId,
+    provider_reference: &str,
+    now: DateTime<Utc>,
+) -> Result<Settled, TxError<SettleError>> {
+    let payment = find_payment(connection, id, true)
+        .await?
+        .ok_or(TxError::Refused(SettleError::NotFound))?;
+    match check_settle(payment.status).map_err(TxError::Refused)? {
+        SettleStep::Unchanged => {
+            let registration = registration_of(connection, id, false)
+                .await?
+                .ok_or_else(|| {
+                    TxError::Refused(SettleError::Dependency(corrupt(
+                        "a settled payment without its registration",
+                    )))
+                })?;
+            Ok(Settled {
+                payment,
+                registration,
+            })
+        }
+        SettleStep::Settle => {
+            match settle_locked(connection, &payment, Some(provider_reference), now).await {
+                Ok(settled) => Ok(settled),
+                Err(TxError::Query(error)) => Err(TxError::Query(error)),
+                Err(TxError::Refused(_)) => Err(TxError::Refused(SettleError::Dependency(
+                    corrupt("the transfer of a pending payment is already posted"),
+                ))),
+            }
+        }
+    }
+}
+
+/// The gateway approved: settles the pending payment in one transaction.
+pub(super) async fn settle(
+    connection: &mut AsyncPgConnection,
+    id: PaymentId,
+    provider_reference: &str,
+    now: DateTime<Utc>,
+) -> Result<Settled, SettleError> {
+    connection
+        .transaction(async |connection| settle_in(connection, id, provider_reference, now).await)
+        .await
+        .map_err(|error| {
+            error.into_refusal(|error| SettleError::Dependency(write_outcome_error(error)))
+        })
+}
+
+async fn fail_in(
+    connection: &mut AsyncPgConnection,
+    id: PaymentId,
+) -> Result<Payment, TxError<SettleError>> {
+    let payment = find_payment(connection, id, true)
+        .await?
+        .ok_or(TxError::Refused(SettleError::NotFound))?;
+    if payment.status != PaymentStatus::Pending {
+        return Ok(payment);
+    }
+    let failed: PaymentRow = diesel::sql_query(
+        "UPDATE catalog_payments SET status = 'failed' WHERE id = $1 RETURNING *",
+    )
+    .bind::<SqlUuid, _>(id.as_uuid())
+    .get_result(connection)
+    .await?;
+    Ok(failed.into_payment()?)
+}
+
+/// The gateway declined: `pending` → `failed` (the row locked first, so a settle racing it is
+/// seen as it committed); returns the payment as it stands.
+pub(super) async fn fail(
+    connection: &mut AsyncPgConnection,
+    id: PaymentId,
+) -> Result<Payment, SettleError> {
+    connection
+        .transaction(async |connection| fail_in(connection, id).await)
+        .await
+        .map_err(|error| {
+            error.into_refusal(|error| SettleError::Dependency(write_outcome_error(error)))
+        })
+}

@@ -1,0 +1,237 @@
+//! Bulk loading for `reserva seed catalog`: multi-row inserts over arrays (`unnest`), a few
+//! thousand rows per statement, and one recount at the end. Seeded payments are rows only: they
+//! post no ledger transfers (a million provider → revenue transfers would prove nothing about
+//! the lists the seed is for).
+
+use crate::{PostgresStore, write_outcome_error};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
+use futures_util::{StreamExt, TryStreamExt, stream};
+use reserva_application::DependencyError;
+use reserva_application::ports::catalog::{CatalogSeeder, NewItem, SeedRegistration, SeedUser};
+use reserva_domain::catalog::RegistrationStatus;
+use std::future::Future;
+use uuid::Uuid;
+
+/// Rows per statement: large enough that round trips do not count, small enough that one
+/// statement's arrays stay a few megabytes.
+const CHUNK: usize = 5_000;
+
+const INSERT_ITEMS: &str = "\
+INSERT INTO catalog_items (id, kind, title, description, price, starts_at, ends_at, category,
+                           skill_level, tutor_id, created_at, updated_at)
+SELECT id, kind, title, description, price, starts_at, ends_at, category, skill_level, tutor_id,
+       created_at, created_at
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[],
+            $7::timestamptz[], $8::text[], $9::text[], $10::uuid[], $11::timestamptz[])
+    AS row (id, kind, title, description, price, starts_at, ends_at, category, skill_level,
+            tutor_id, created_at)";
+
+const INSERT_USERS: &str = "\
+INSERT INTO users (id, email, username, password_hash, role, is_active, created_at, updated_at)
+SELECT id, email, username, $4, 'member', true, created_at, created_at
+FROM unnest($1::uuid[], $2::text[], $3::text[], $5::timestamptz[])
+    AS row (id, email, username, created_at)";
+
+/// The payments and their registrations, in one statement.
+const INSERT_REGISTRATIONS: &str = "\
+WITH rows AS (
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::text[],
+                         $7::bigint[], $8::timestamptz[], $9::text[])
+        AS row (payment_id, registration_id, user_id, kind, item_id, item_title, amount, paid_at,
+                status)
+), payments AS (
+    INSERT INTO catalog_payments (id, user_id, kind, item_id, item_title, amount, method, status,
+                                  provider_reference, created_at, paid_at)
+    SELECT payment_id, user_id, kind, item_id, item_title, amount, 'card', 'paid', 'seed',
+           paid_at, paid_at
+    FROM rows
+)
+INSERT INTO catalog_registrations (id, payment_id, user_id, kind, item_id, status, registered_at)
+SELECT registration_id, payment_id, user_id, kind, item_id, status, paid_at FROM rows";
+
+/// Every count from the live registrations, in one statement (only rows that change are
+/// written).
+const RECOUNT: &str = "\
+UPDATE catalog_items i SET registration_count = counted.n
+FROM (SELECT i.id, count(r.id) AS n
+      FROM catalog_items i
+      LEFT JOIN catalog_registrations r ON r.item_id = i.id AND r.status <> 'cancelled'
+      GROUP BY i.id) counted
+WHERE counted.id = i.id AND i.registration_count <> counted.n";
+
+/// Runs the statement `$query` (over `$connection`) in a transaction of `$store`'s without the
+/// statement timeout (a bulk statement may take longer than a request's); its rows written.
+macro_rules! bulk {
+    ($store:expr, |$connection:ident| $query:expr) => {{
+        let mut connection = $store.connection().await?;
+        connection
+            .transaction(async |$connection| {
+                $connection
+                    .batch_execute("SET LOCAL statement_timeout = 0")
+                    .await?;
+                $query.execute($connection).await
+            })
+            .await
+            .map_err(write_outcome_error)?
+    }};
+}
+
+const fn written(rows: usize) -> u64 {
+    rows as u64
+}
+
+/// How many chunks of one batch are written at once, each on its own connection: PostgreSQL
+/// spends most of a bulk insert computing the search vectors and index entries, which several
+/// backends do in parallel.
+const PARALLEL: usize = 4;
+
+/// Runs the chunks' writes, [`PARALLEL`] at a time; the rows written.
+async fn run_all<Write>(writes: Vec<Write>) -> Result<u64, DependencyError>
+where
+    Write: Future<Output = Result<usize, DependencyError>>,
+{
+    let written_rows: Vec<usize> = stream::iter(writes)
+        .buffer_unordered(PARALLEL)
+        .try_collect()
+        .await?;
+    Ok(written_rows.into_iter().map(written).sum())
+}
+
+async fn insert_item_chunk(
+    store: &PostgresStore,
+    chunk: &[NewItem],
+) -> Result<usize, DependencyError> {
+    let course = |get: fn(&NewItem) -> Option<&'static str>| -> Vec<Option<&'static str>> {
+        chunk.iter().map(get).collect()
+    };
+    let ids: Vec<Uuid> = chunk.iter().map(|item| item.id.as_uuid()).collect();
+    let kinds: Vec<&str> = chunk.iter().map(|item| item.kind.as_str()).collect();
+    let titles: Vec<&str> = chunk.iter().map(|item| item.title.as_str()).collect();
+    let descriptions: Vec<Option<&str>> = chunk
+        .iter()
+        .map(|item| item.description.as_ref().map(|d| d.as_str()))
+        .collect();
+    let prices: Vec<i64> = chunk.iter().map(|item| item.price.get()).collect();
+    let starts: Vec<DateTime<Utc>> = chunk.iter().map(|item| item.schedule.starts_at()).collect();
+    let ends: Vec<DateTime<Utc>> = chunk.iter().map(|item| item.schedule.ends_at()).collect();
+    let categories = course(|item| item.course.map(|c| c.category.as_str()));
+    let levels = course(|item| item.course.map(|c| c.skill_level.as_str()));
+    let tutors: Vec<Option<Uuid>> = chunk
+        .iter()
+        .map(|item| item.course.map(|c| c.tutor_id.as_uuid()))
+        .collect();
+    let created: Vec<DateTime<Utc>> = chunk.iter().map(|item| item.now).collect();
+    Ok(bulk!(store, |connection| (diesel::sql_query(INSERT_ITEMS)
+        .bind::<Array<SqlUuid>, _>(&ids)
+        .bind::<Array<Text>, _>(&kinds)
+        .bind::<Array<Text>, _>(&titles)
+        .bind::<Array<Nullable<Text>>, _>(&descriptions)
+        .bind::<Array<BigInt>, _>(&prices)
+        .bind::<Array<Timestamptz>, _>(&starts)
+        .bind::<Array<Timestamptz>, _>(&ends)
+        .bind::<Array<Nullable<Text>>, _>(&categories)
+        .bind::<Array<Nullable<Text>>, _>(&levels)
+        .bind::<Array<Nullable<SqlUuid>>, _>(&tutors)
+        .bind::<Array<Timestamptz>, _>(&created))))
+}
+
+async fn insert_user_chunk(
+    store: &PostgresStore,
+    chunk: &[SeedUser],
+) -> Result<usize, DependencyError> {
+    let Some(first) = chunk.first() else {
+        return Ok(0);
+    };
+    if chunk
+        .iter()
+        .any(|user| user.password_hash != first.password_hash)
+    {
+        return Err(DependencyError::Failed(
+            "seed users of one batch must share their password hash".into(),
+        ));
+    }
+    let ids: Vec<Uuid> = chunk.iter().map(|user| user.id.as_uuid()).collect();
+    let emails: Vec<&str> = chunk.iter().map(|user| user.email.as_str()).collect();
+    let names: Vec<&str> = chunk.iter().map(|user| user.username.as_str()).collect();
+    let created: Vec<DateTime<Utc>> = chunk.iter().map(|user| user.now).collect();
+    let hash = first.password_hash.as_str();
+    Ok(bulk!(store, |connection| (diesel::sql_query(INSERT_USERS)
+        .bind::<Array<SqlUuid>, _>(&ids)
+        .bind::<Array<Text>, _>(&emails)
+        .bind::<Array<Text>, _>(&names)
+        .bind::<Text, _>(hash)
+        .bind::<Array<Timestamptz>, _>(&created))))
+}
+
+async fn insert_registration_chunk(
+    store: &PostgresStore,
+    chunk: &[SeedRegistration],
+) -> Result<usize, DependencyError> {
+    let payments: Vec<Uuid> = chunk.iter().map(|r| r.payment_id.as_uuid()).collect();
+    let ids: Vec<Uuid> = chunk.iter().map(|r| r.registration_id.as_uuid()).collect();
+    let users: Vec<Uuid> = chunk.iter().map(|r| r.user_id.as_uuid()).collect();
+    let kinds: Vec<&str> = chunk.iter().map(|r| r.kind.as_str()).collect();
+    let items: Vec<Uuid> = chunk.iter().map(|r| r.item_id.as_uuid()).collect();
+    let titles: Vec<&str> = chunk.iter().map(|r| r.item_title.as_str()).collect();
+    let amounts: Vec<i64> = chunk.iter().map(|r| r.amount.get()).collect();
+    let paid: Vec<DateTime<Utc>> = chunk.iter().map(|r| r.paid_at).collect();
+    let statuses: Vec<&str> = chunk
+        .iter()
+        .map(|r| RegistrationStatus::initial(r.kind).as_str())
+        .collect();
+    Ok(bulk!(store, |connection| (diesel::sql_query(
+        INSERT_REGISTRATIONS
+    )
+    .bind::<Array<SqlUuid>, _>(&payments)
+    .bind::<Array<SqlUuid>, _>(&ids)
+    .bind::<Array<SqlUuid>, _>(&users)
+    .bind::<Array<Text>, _>(&kinds)
+    .bind::<Array<SqlUuid>, _>(&items)
+    .bind::<Array<Text>, _>(&titles)
+    .bind::<Array<BigInt>, _>(&amounts)
+    .bind::<Array<Timestamptz>, _>(&paid)
+    .bind::<Array<Text>, _>(&statuses))))
+}
+
+#[async_trait]
+impl CatalogSeeder for PostgresStore {
+    async fn insert_items(&self, items: &[NewItem]) -> Result<u64, DependencyError> {
+        let writes = items
+            .chunks(CHUNK)
+            .map(|chunk| insert_item_chunk(self, chunk));
+        run_all(writes.collect()).await
+    }
+
+    async fn insert_users(&self, users: &[SeedUser]) -> Result<u64, DependencyError> {
+        let writes = users
+            .chunks(CHUNK)
+            .map(|chunk| insert_user_chunk(self, chunk));
+        run_all(writes.collect()).await
+    }
+
+    async fn insert_registrations(
+        &self,
+        registrations: &[SeedRegistration],
+    ) -> Result<u64, DependencyError> {
+        let writes = registrations
+            .chunks(CHUNK)
+            .map(|chunk| insert_registration_chunk(self, chunk));
+        run_all(writes.collect()).await
+    }
+
+    async fn recount(&self) -> Result<(), DependencyError> {
+        bulk!(self, |connection| diesel::sql_query(RECOUNT));
+        let mut connection = self.connection().await?;
+        connection
+            .batch_execute(
+                "SET statement_timeout = 0; \
+                 ANALYZE users, catalog_items, catalog_payments, catalog_registrations; \
+                 RESET statement_timeout",
+            )
+            .await
+            .map_err(write_outcome_error)
+    }
+}

@@ -1,0 +1,236 @@
+//! Races the store must decide: however they interleave, a user holds one place per item, a
+//! payment is cancelled and refunded once, and every count equals the live registrations.
+
+use super::{
+    CatalogStore, PRICE, assert_clean, balance, fund, intent, member, open_test, paid_from_wallet,
+    payments_of, read,
+};
+use crate::support::now;
+use futures_util::future::join_all;
+use reserva_application::ports::catalog::{BeginPaymentError, Begun, CancelPaymentError};
+use reserva_domain::catalog::{CancelRefusal, ItemId};
+use reserva_domain::wallet::{PaymentMethod, PaymentStatus};
+use std::collections::HashMap;
+
+/// Ten applies at once, without a key (ten ids) and then with one (one id): each time one
+/// payment reaches the gateway, and settling it makes one registration.
+pub async fn concurrent_identical_applies_begin_one_payment<S: CatalogStore>(store: &S) {
+    let buyer = member(store).await;
+    let item = open_test(store, PRICE).await;
+    let requests: Vec<_> = (0..10)
+        .map(|_| intent(buyer, &item, PaymentMethod::Card))
+        .collect();
+    let outcomes = join_all(requests.iter().map(|r| store.begin_payment(r.clone()))).await;
+    let mut new = Vec::new();
+    for outcome in &outcomes {
+        match outcome {
+            Ok(Begun::New(payment)) => new.push(payment.clone()),
+            Err(BeginPaymentError::AlreadyRegistered) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(new.len(), 1, "{outcomes:?}");
+    let winner = new.first().map_or_else(|| panic!("one payment"), |p| p.id);
+    store
+        .settle_payment(winner, "ref", now())
+        .await
+        .unwrap_or_else(|e| panic!("settle_payment: {e:?}"));
+    let shown = super::payment_ids(store, payments_of(buyer)).await;
+    assert_eq!(shown, [winner]);
+    assert_eq!(read(store, &item, buyer).await.item.registration_count, 1);
+
+    let other_item = open_test(store, PRICE).await;
+    let keyed = intent(buyer, &other_item, PaymentMethod::Kakaopay);
+    let outcomes = join_all((0..10).map(|_| store.begin_payment(keyed.clone()))).await;
+    let mut begun = 0;
+    for outcome in &outcomes {
+        match outcome {
+            Ok(Begun::New(payment)) => {
+                begun += 1;
+                assert_eq!(payment.id, keyed.payment_id);
+            }
+            Ok(Begun::Existing(payment, None)) => {
+                assert_eq!(payment.id, keyed.payment_id);
+                assert_eq!(payment.status, PaymentStatus::Pending);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(begun, 1, "{outcomes:?}");
+    let settles =
+        join_all((0..10).map(|_| store.settle_payment(keyed.payment_id, "ref", now()))).await;
+    let registrations: Vec<_> = settles
+        .iter()
+        .map(|s| {
+            s.as_ref()
+                .unwrap_or_else(|e| panic!("settle_payment: {e:?}"))
+                .registration
+                .id
+        })
+        .collect();
+    assert!(registrations.windows(2).all(|w| w.first() == w.last()));
+    assert_eq!(
+        read(store, &other_item, buyer)
+            .await
+            .item
+            .registration_count,
+        1
+    );
+    assert_clean(store).await;
+}
+
+/// Ten wallet applies at once, with ten ids and then with one: one debit, one registration.
+pub async fn concurrent_identical_wallet_applies_pay_once<S: CatalogStore>(store: &S) {
+    let buyer = member(store).await;
+    fund(store, buyer, PRICE * 4).await;
+    let item = open_test(store, PRICE).await;
+    let requests: Vec<_> = (0..10)
+        .map(|_| intent(buyer, &item, PaymentMethod::Wallet))
+        .collect();
+    let outcomes = join_all(requests.iter().map(|r| store.pay_from_wallet(r.clone()))).await;
+    let mut paid = 0;
+    for outcome in &outcomes {
+        match outcome {
+            Ok(_) => paid += 1,
+            Err(BeginPaymentError::AlreadyRegistered) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(paid, 1, "{outcomes:?}");
+    assert_eq!(balance(store, buyer).await, PRICE * 3);
+    assert_eq!(read(store, &item, buyer).await.item.registration_count, 1);
+
+    let other_item = open_test(store, PRICE).await;
+    let keyed = intent(buyer, &other_item, PaymentMethod::Wallet);
+    let outcomes = join_all((0..10).map(|_| store.pay_from_wallet(keyed.clone()))).await;
+    let first = outcomes
+        .first()
+        .and_then(|o| o.as_ref().ok())
+        .unwrap_or_else(|| panic!("{outcomes:?}"));
+    for outcome in &outcomes {
+        assert_eq!(
+            outcome.as_ref(),
+            Ok(first),
+            "every retry answers the one payment"
+        );
+    }
+    assert_eq!(balance(store, buyer).await, PRICE * 2);
+    assert_eq!(
+        read(store, &other_item, buyer)
+            .await
+            .item
+            .registration_count,
+        1
+    );
+    assert_eq!(super::payment_ids(store, payments_of(buyer)).await.len(), 2);
+    assert_clean(store).await;
+}
+
+/// Ten cancels of one payment at once: one succeeds, nine see it cancelled, one refund.
+pub async fn concurrent_cancels_refund_once<S: CatalogStore>(store: &S) {
+    let buyer = member(store).await;
+    fund(store, buyer, PRICE).await;
+    let item = open_test(store, PRICE).await;
+    let settled = paid_from_wallet(store, buyer, &item).await;
+    let before = assert_clean(store).await;
+    let outcomes =
+        join_all((0..10).map(|_| store.cancel_payment(buyer, settled.payment.id, now()))).await;
+    let mut cancelled = 0;
+    for outcome in &outcomes {
+        match outcome {
+            Ok(_) => cancelled += 1,
+            Err(CancelPaymentError::Refused(CancelRefusal::AlreadyCancelled)) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(cancelled, 1, "{outcomes:?}");
+    assert_eq!(balance(store, buyer).await, PRICE, "refunded once");
+    assert_eq!(read(store, &item, buyer).await.item.registration_count, 0);
+    assert_eq!(assert_clean(store).await, before + 1, "one refund transfer");
+
+    let gateway_item = open_test(store, PRICE).await;
+    let by_card = super::paid_by_card(store, buyer, &gateway_item).await;
+    let outcomes =
+        join_all((0..10).map(|_| store.cancel_payment(buyer, by_card.payment.id, now()))).await;
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    let refunds = store.pending_refunds(100).await;
+    assert_eq!(refunds.map(|r| r.len()), Ok(1));
+    assert_clean(store).await;
+}
+
+/// Twelve users apply for and cancel three items all at once, again and again: afterwards each
+/// item's count is the number of its live registrations.
+pub async fn counts_equal_live_registrations_after_mixed_races<S: CatalogStore>(store: &S) {
+    let items = [
+        open_test(store, PRICE).await,
+        open_test(store, PRICE).await,
+        open_test(store, PRICE).await,
+    ];
+    let mut users = Vec::new();
+    for _ in 0..12 {
+        let user = member(store).await;
+        fund(store, user, PRICE * 9).await;
+        users.push(user);
+    }
+    let rounds = users.iter().enumerate().map(|(index, user)| {
+        let items = &items;
+        async move {
+            for round in 0..3 {
+                for item in items {
+                    match store
+                        .pay_from_wallet(intent(*user, item, PaymentMethod::Wallet))
+                        .await
+                    {
+                        Ok(settled) => {
+                            // Odd users end every round cancelled; even ones keep the last.
+                            if index % 2 == 1 || round < 2 {
+                                store
+                                    .cancel_payment(*user, settled.payment.id, now())
+                                    .await
+                                    .unwrap_or_else(|e| panic!("cancel_payment: {e:?}"));
+                            }
+                        }
+                        Err(error) => panic!("pay_from_wallet: {error:?}"),
+                    }
+                }
+            }
+        }
+    });
+    join_all(rounds).await;
+
+    let mut live: HashMap<ItemId, i64> = HashMap::new();
+    for user in &users {
+        let shown = store
+            .payments(payments_of(*user))
+            .await
+            .unwrap_or_else(|e| panic!("payments: {e}"));
+        for (payment, registration) in shown {
+            if payment.status == PaymentStatus::Paid
+                && registration.is_some_and(|r| r.status.is_live())
+            {
+                *live.entry(payment.item_id).or_default() += 1;
+            }
+        }
+    }
+    for item in &items {
+        let count = read(store, item, item_viewer(&users))
+            .await
+            .item
+            .registration_count;
+        assert_eq!(count, 6, "six even users keep a place");
+        assert_eq!(live.get(&item.id).copied().unwrap_or(0), count);
+    }
+    for (index, user) in users.iter().enumerate() {
+        let expected = if index % 2 == 0 { PRICE * 6 } else { PRICE * 9 };
+        assert_eq!(balance(store, *user).await, expected);
+    }
+    assert_clean(store).await;
+}
+
+fn item_viewer(users: &[reserva_domain::accounts::UserId]) -> reserva_domain::accounts::UserId {
+    users.first().copied().unwrap_or_else(|| panic!("users"))
+}
