@@ -8,6 +8,9 @@ use crate::ports::catalog::SettleError;
 use crate::ports::payments::{GatewayError, GatewayRecord};
 use chrono::{DateTime, TimeDelta, Utc};
 
+/// The most pending payments, and owed refunds, one reconciliation takes (the job's `limit`).
+pub const RECONCILE_BATCH: u32 = 100;
+
 /// What one reconciliation did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReconcileReport {
@@ -49,10 +52,13 @@ impl Catalog {
                 match registrations.settle_payment(id, &reference, now).await {
                     Ok(_) => report.settled += 1,
                     Err(SettleError::Dependency(error)) => return Err(error),
-                    Err(error @ (SettleError::NotFound | SettleError::NotPending(_))) => {
-                        // Resolved meanwhile (failed by a request that learnt otherwise): the
-                        // provider holds a charge the store does not; an operator must look.
-                        tracing::error!(payment_id = %id, %error, "provider charged a payment the store did not settle");
+                    Err(SettleError::NotPending(_)) => {
+                        // Failed meanwhile by a request that learnt otherwise: the provider holds
+                        // a charge no registration stands for, so it is given back.
+                        self.refund_unsettled(&payment).await;
+                    }
+                    Err(SettleError::NotFound) => {
+                        tracing::error!(payment_id = %id, "provider charged a payment the store no longer has");
                     }
                 }
             } else {
@@ -143,7 +149,9 @@ mod tests {
         fixture
             .registrations
             .expect_pending_payments()
-            .withf(|before, limit| *before == now() - Duration::seconds(30) && *limit == 100)
+            .withf(|before, limit| {
+                *before == now() - Duration::seconds(30) && *limit == RECONCILE_BATCH
+            })
             .times(1)
             .return_once(move |_, _| Ok(pending));
         lookups(
@@ -189,7 +197,7 @@ mod tests {
             .registrations
             .expect_pending_refunds()
             .returning(|_| Ok(vec![]));
-        let report = fixture.catalog().reconcile(100).await;
+        let report = fixture.catalog().reconcile(RECONCILE_BATCH).await;
         assert_eq!(
             report,
             Ok(ReconcileReport {
@@ -252,7 +260,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_payment_resolved_meanwhile_is_skipped_and_the_run_goes_on() {
+    async fn a_payment_failed_meanwhile_gets_its_charge_back_and_the_run_goes_on() {
         let (raced, next) = (
             of_status(PaymentStatus::Pending),
             of_status(PaymentStatus::Pending),
@@ -280,6 +288,12 @@ mod tests {
                     Ok(settled(of_status(PaymentStatus::Pending), reference))
                 }
             });
+        fixture
+            .gateway
+            .expect_refund()
+            .withf(move |id, _| *id == raced_id)
+            .times(1)
+            .returning(|_, _| Ok(()));
         fixture
             .registrations
             .expect_pending_refunds()

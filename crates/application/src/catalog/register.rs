@@ -140,8 +140,10 @@ enum Verdict {
     NotCharged,
 }
 
-/// The reason given when a retry finds its payment failed (the provider's own is not kept).
-const DECLINED_BEFORE: &str = "a payment with this idempotency key was declined";
+/// The reason given when a retry finds its payment failed (the provider's own is not kept, and
+/// the attempt may also have failed because the provider never received it).
+const DECLINED_BEFORE: &str =
+    "an earlier attempt with this idempotency key failed; send a new key to try again";
 
 impl Catalog {
     /// Registers the caller for an item, paying `request.amount` with `request.method`.
@@ -256,22 +258,27 @@ impl Catalog {
             }
         };
         match verdict {
-            Verdict::Approved(reference) => self
+            Verdict::Approved(reference) => match self
                 .ports
                 .registrations
                 .settle_payment(payment.id, &reference, now)
                 .await
-                .map_err(|error| match error {
-                    SettleError::NotPending(_) => RegisterError::PaymentNotPending,
-                    SettleError::NotFound => lost(payment.id).into(),
-                    SettleError::Dependency(error) => {
-                        // Charged but not recorded: the reconciler settles it.
-                        tracing::warn!(payment_id = %payment.id, %error, "approved payment not settled; left to the reconciler");
-                        RegisterError::OutcomeUnknown {
-                            payment_id: payment.id,
-                        }
-                    }
-                }),
+            {
+                Ok(settled) => Ok(settled),
+                Err(SettleError::NotPending(_)) => {
+                    // The reconciler failed it before this charge landed: give the money back.
+                    self.refund_unsettled(payment).await;
+                    Err(RegisterError::PaymentNotPending)
+                }
+                Err(SettleError::NotFound) => Err(lost(payment.id).into()),
+                Err(SettleError::Dependency(error)) => {
+                    // Charged but not recorded: the reconciler settles it.
+                    tracing::warn!(payment_id = %payment.id, %error, "approved payment not settled; left to the reconciler");
+                    Err(RegisterError::OutcomeUnknown {
+                        payment_id: payment.id,
+                    })
+                }
+            },
             Verdict::Declined(reason) => match self.fail(payment, now).await? {
                 Some(settled) => Ok(settled),
                 None => Err(RegisterError::Declined { reason }),
@@ -847,19 +854,31 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_settle_that_finds_the_payment_failed_is_a_conflict() {
+    async fn a_settle_that_finds_the_payment_failed_is_a_conflict_and_the_charge_given_back() {
         let who = caller();
-        let mut fixture = beginning(Begun::New(pending(&who)));
-        approving(&mut fixture);
-        fixture
-            .registrations
-            .expect_settle_payment()
-            .returning(|_, _, _| Err(SettleError::NotPending(PaymentStatus::Failed)));
-        let error = register(fixture, &who).await.expect_err("not pending");
-        assert_eq!(
-            (error.class(), error.code()),
-            (ErrorClass::Conflict, "payment_not_pending")
-        );
+        for refunded in [Ok(()), Err(GatewayError::Timeout)] {
+            let new = pending(&who);
+            let (id, amount) = (new.id, new.amount);
+            let mut fixture = beginning(Begun::New(new));
+            approving(&mut fixture);
+            fixture
+                .registrations
+                .expect_settle_payment()
+                .returning(|_, _, _| Err(SettleError::NotPending(PaymentStatus::Failed)));
+            fixture
+                .gateway
+                .expect_refund()
+                .withf(move |refunded_id, refunded_amount| {
+                    *refunded_id == id && *refunded_amount == amount
+                })
+                .times(1)
+                .return_once(move |_, _| refunded);
+            let error = register(fixture, &who).await.expect_err("not pending");
+            assert_eq!(
+                (error.class(), error.code()),
+                (ErrorClass::Conflict, "payment_not_pending")
+            );
+        }
     }
 
     #[tokio::test]
