@@ -8,6 +8,7 @@ use reserva_adapter_redis::{RedisSettings, RedisSharedState};
 use reserva_adapter_sqlite::{SqliteSettings, SqliteStore, parse_sqlite_url};
 use reserva_application::DependencyError;
 use reserva_application::ports::accounts::{SessionRepository, UserRepository};
+use reserva_application::ports::catalog::{CatalogSeeder, RegistrationRepository};
 use reserva_application::ports::exams::{ExamSlotRepository, ReservationRepository};
 use reserva_application::ports::shared_state::{
     DistributedLock, IdempotencyRecords, RateLimiter, SessionRevocations,
@@ -29,6 +30,9 @@ pub(crate) struct StorePorts {
     pub concerts: Arc<dyn ConcertRepository>,
     pub holds: Arc<dyn SeatHoldRepository>,
     pub ledger: Arc<dyn WalletRepository>,
+    pub registrations: Arc<dyn RegistrationRepository>,
+    /// Bulk loading of `reserva seed catalog`.
+    pub seeder: Arc<dyn CatalogSeeder>,
     pub probe: Arc<dyn HealthProbe>,
     /// `sqlite` or `postgres`, for logs.
     pub kind: &'static str,
@@ -44,6 +48,8 @@ impl StorePorts {
             + ConcertRepository
             + SeatHoldRepository
             + WalletRepository
+            + RegistrationRepository
+            + CatalogSeeder
             + HealthProbe
             + 'static,
     {
@@ -56,6 +62,8 @@ impl StorePorts {
             concerts: store.clone(),
             holds: store.clone(),
             ledger: store.clone(),
+            registrations: store.clone(),
+            seeder: store.clone(),
             probe: store,
             kind,
         }
