@@ -36,10 +36,6 @@ pub(crate) struct StorePorts {
     pub items: Arc<dyn CatalogRepository>,
     pub registrations: Arc<dyn RegistrationRepository>,
     /// Bulk loading of `reserva seed catalog`.
-    #[expect(
-        dead_code,
-        reason = "read by `reserva seed catalog`, wired in cli.rs by its helper"
-    )]
     pub seeder: Arc<dyn CatalogSeeder>,
     pub probe: Arc<dyn HealthProbe>,
     /// `sqlite` or `postgres`, for logs.

@@ -1,6 +1,8 @@
 //! `reserva seed catalog` and `reserva catalog verify`: filling a store with a benchmark catalog,
 //! and auditing the catalog's counts and registrations.
 
+use crate::application;
+use crate::settings::Settings;
 use chrono::{DateTime, SubsecRound as _, Utc};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -13,6 +15,7 @@ use reserva_application::ports::catalog::{CatalogAudit, CatalogSeeder, Registrat
 use reserva_application::ports::security::PasswordHasher as _;
 use reserva_domain::accounts::{Email, PasswordHash, PlainPassword, Role, UserId, Username};
 use std::fmt::Write as _;
+use std::io::IsTerminal as _;
 use std::time::{Duration, Instant};
 
 /// The password of every seeded user (and of the seed's tutor): they are benchmark accounts,
@@ -48,8 +51,9 @@ pub struct SeedCatalogArgs {
     /// Distinct open items each user registers for.
     #[arg(long, default_value_t = 5)]
     pub registrations_per_user: u32,
-    /// Rows per insert statement.
-    #[arg(long, default_value_t = 5_000)]
+    /// Rows per call to the store (PostgreSQL writes each call as 5,000-row statements on four
+    /// connections at once).
+    #[arg(long, default_value_t = 20_000)]
     pub batch: usize,
 }
 
@@ -60,6 +64,33 @@ pub enum CatalogCommand {
     /// user holds two live registrations for one item, every paid payment has its registration.
     /// Exits 0 when clean, 1 on any violation, 3 when the store cannot be read.
     Verify,
+}
+
+/// Runs `reserva seed catalog` on the configured store: seeds, then prints the summary.
+///
+/// # Errors
+/// A message for the operator.
+pub async fn seed(settings: &Settings, command: SeedCommand) -> Result<(), String> {
+    let SeedCommand::Catalog(args) = command;
+    let store = application::connect_store(settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    let show_bar = std::io::stderr().is_terminal();
+    let (report, took) = seed_catalog_into(&*store.seeder, &*store.users, &args, show_bar).await?;
+    println!("{}", seed_summary(&report, took));
+    Ok(())
+}
+
+/// Runs `reserva catalog verify` on the configured store: prints the audit; `Ok(true)` when
+/// clean.
+///
+/// # Errors
+/// A message for the operator when the store cannot be audited.
+pub async fn catalog_verify(settings: &Settings) -> Result<bool, String> {
+    let store = application::connect_store(settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    catalog_verify_with(&*store.registrations).await
 }
 
 /// Seeds the catalog through `seeder`, making or reusing the seed's tutor through `users`, and
