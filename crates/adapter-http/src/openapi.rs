@@ -26,7 +26,9 @@ pub(crate) const BEARER: &str = "bearer_auth";
                        **Exams**: hourly exam slots and reservations, pending until an \
                        administrator confirms them against each hour's capacity. **Tickets**: concerts, \
                        a waiting room per concert (`Queue-Token`), seat holds paid from the \
-                       **wallet**, a prepaid balance kept as a double-entry ledger. Errors are \
+                       **wallet**, a prepaid balance kept as a double-entry ledger. **Catalog**: tests and \
+                       courses, applied for or enrolled in with a payment by card, KakaoPay, bank \
+                       transfer or the wallet, and the caller's payment history. Errors are \
                        RFC 9457 problem+json with a stable `code`. Use **Authorize** with an \
                        access token from `POST /api/v1/auth/login`."
     ),
@@ -38,6 +40,7 @@ pub(crate) const BEARER: &str = "bearer_auth";
         (name = "exams", description = "Hourly exam slots and reservations"),
         (name = "tickets", description = "Concerts, the waiting room, seat holds and bookings"),
         (name = "wallet", description = "The caller's prepaid balance and its transactions"),
+        (name = "catalog", description = "Tests and courses, registering for them with a payment, and the caller's payments"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -1,8 +1,10 @@
-//! What every handler can reach: the use cases (accounts, exams, tickets, wallet), idempotency
-//! records, the health probes and the proxies whose forwarded client addresses are believed.
+//! What every handler can reach: the use cases (accounts, catalog, exams, tickets, wallet),
+//! idempotency records, the health probes and the proxies whose forwarded client addresses are
+//! believed.
 
 use crate::client_address::TrustedProxies;
 use reserva_application::accounts::Accounts;
+use reserva_application::catalog::Catalog;
 use reserva_application::exams::Exams;
 use reserva_application::ports::shared_state::IdempotencyRecords;
 use reserva_application::ports::system::HealthProbe;
@@ -16,6 +18,8 @@ use std::sync::Arc;
 pub struct ApiState {
     /// Accounts use cases.
     pub accounts: Accounts,
+    /// Catalog use cases: tests, courses, registrations and their payments.
+    pub catalog: Catalog,
     /// Exams use cases.
     pub exams: Exams,
     /// Tickets use cases: concerts, the waiting room, seat holds and bookings.

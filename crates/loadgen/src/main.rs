@@ -1,6 +1,6 @@
 //! `reserva-load`: drives a running Reserva over HTTP with the exam workloads of
 //! `docs/benchmarks/SOURCE-SYSTEM.md`, or a concert on-sale through the waiting room
-//! (`--workload onsale`), and prints requests/s and latency percentiles per run.
+//! (`--workload onsale`), or the catalog workloads (`--workload catalog`), and prints requests/s and latency percentiles per run.
 //!
 //! A Rust tool rather than wrk alone because the workloads need state: 200 users' tokens, the
 //! pending reservations that E-CONFIRM must confirm exactly once each, and a check afterwards
@@ -9,6 +9,7 @@
 
 mod buyer;
 mod capacity;
+mod catalog;
 mod client;
 mod onsale;
 mod report;
@@ -49,10 +50,10 @@ pub struct Options {
     /// What to run.
     #[arg(long, value_enum, default_value = "exams")]
     workload: Workload,
-    /// onsale: a file of user ids, one per line (the script seeds them).
+    /// onsale, seats, catalog: a file of user ids, one per line (the script seeds them).
     #[arg(long)]
     user_ids: Option<String>,
-    /// onsale: the server's JWT secret, to sign the users' access tokens.
+    /// onsale, seats, catalog: the server's JWT secret, to sign the users' access tokens.
     #[arg(long, env = "RESERVA_LOAD_JWT_SECRET")]
     jwt_secret: Option<String>,
     /// onsale: seats of each of the two performances.
@@ -64,6 +65,16 @@ pub struct Options {
     /// onsale: the sale gives up after this long.
     #[arg(long, default_value_t = 300)]
     sale_timeout_seconds: u64,
+    /// catalog: the G-SEARCH words (`reserva seed catalog` puts each in about 10 % of titles).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "kubernetes,graphql,terraform,elixir,haskell,kafka,webassembly,tensorflow,flutter,solidity"
+    )]
+    search_words: Vec<String>,
+    /// catalog: open tests G-APPLY-SPREAD spreads over (200 applies each).
+    #[arg(long, default_value_t = 2_000)]
+    spread_tests: usize,
 }
 
 /// The workloads.
@@ -75,6 +86,9 @@ pub enum Workload {
     Onsale,
     /// The seat path's capacity (hold, charge, pay) with a room that admits everyone.
     Seats,
+    /// The catalog workloads G-LIST, G-LIST-F, G-SEARCH, G-SEARCH-F, G-APPLY-SPREAD and
+    /// G-APPLY-HOT, with the apply checks.
+    Catalog,
 }
 
 impl Options {

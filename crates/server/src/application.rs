@@ -7,7 +7,9 @@ use reserva_adapter_crypto::{Argon2PasswordHasher, JwtAccessTokens, RefreshToken
 use reserva_adapter_http::{ApiState, HttpApi, HttpSettings, StopHandle, TrustedProxies};
 use reserva_application::DependencyError;
 use reserva_application::accounts::{AccountPolicy, Accounts, AccountsPorts, LoginLimits};
+use reserva_application::catalog::{Catalog, CatalogPolicy, CatalogPorts};
 use reserva_application::exams::{Exams, ExamsPorts};
+use reserva_application::ports::payments::PaymentGateway;
 use reserva_application::ports::system::SystemClock;
 use reserva_application::ports::waiting_room::WaitingRoom;
 use reserva_application::tickets::{Tickets, TicketsPorts};
@@ -139,6 +141,27 @@ pub(crate) fn wallet(store: &StorePorts) -> Wallet {
     })
 }
 
+/// Builds the catalog use cases over the connected store and a payment provider (one per
+/// process: the simulated provider keeps its records in it).
+pub(crate) fn catalog(
+    settings: &Settings,
+    store: &StorePorts,
+    gateway: Arc<dyn PaymentGateway>,
+) -> Catalog {
+    let ports = CatalogPorts {
+        items: store.items.clone(),
+        registrations: store.registrations.clone(),
+        gateway,
+        users: store.users.clone(),
+        clock: Arc::new(SystemClock),
+    };
+    let policy = CatalogPolicy {
+        zone: settings.business.time_zone,
+        reconcile_after: settings.payments.reconcile_after(),
+    };
+    Catalog::new(ports, policy)
+}
+
 /// Connects the store, migrating it first when configured.
 pub(crate) async fn connect_store(settings: &Settings) -> Result<StorePorts, StartupError> {
     if settings.database.migrate_on_start {
@@ -187,10 +210,17 @@ impl Application {
             shared.lock.clone(),
             settings.tickets.sweep_interval(),
         );
+        let catalog = catalog(settings, &store, stores::payment_gateway(settings));
+        crate::jobs::spawn_reconciler(
+            catalog.clone(),
+            shared.lock.clone(),
+            settings.payments.reconcile_interval(),
+        );
         let trusted_proxies = TrustedProxies::parse(settings.server.trusted_proxies.as_slice())
             .map_err(|entry| StartupError::Settings(format!("server.trusted_proxies: {entry}")))?;
         let state = ApiState {
             accounts: accounts(settings, &store, &shared)?,
+            catalog,
             exams,
             tickets,
             wallet: wallet(&store),

@@ -1,6 +1,13 @@
 //! The command line: `reserva [serve]`, `migrate`, `admin create`, `exams`, `wallet verify`,
-//! `config`, `openapi`.
+//! `seed catalog`, `catalog verify`, `config`, `openapi`.
 //! What is printed here is for operators, so it says what to do next, not how the code works.
+
+mod catalog;
+
+pub use catalog::{
+    CatalogCommand, SEED_PASSWORD, SEED_TUTOR_EMAIL, SeedCatalogArgs, SeedCommand, catalog_verify,
+    catalog_verify_with, seed, seed_catalog_into, seed_summary,
+};
 
 use crate::application::{self, Application, StartupError};
 use crate::settings::{Secret, Settings};
@@ -38,6 +45,10 @@ const AFTER_HELP: &str = "Examples:
   reserva exams slots --date 2026-12-10   capacity and bookings of each hour of a date
   reserva wallet verify                   audit the ledger and the seats (exit 1 on a
                                           violation, 3 when the store cannot be read)
+  reserva seed catalog --tests 1000 --courses 1000 --users 10
+                                          a benchmark catalog (default 1,000,000 of each)
+  reserva catalog verify                  audit the catalog's counts and registrations
+                                          (exit 1 on a violation, 3 when unreadable)
   reserva config                          the effective settings, passwords redacted";
 
 /// The parsed command line (`reserva --help` shows [`ABOUT`] and [`LONG_ABOUT`], not this).
@@ -86,6 +97,18 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         command: WalletCommand,
+    },
+    /// Generated data for benchmarks.
+    Seed {
+        /// What to generate.
+        #[command(subcommand)]
+        command: SeedCommand,
+    },
+    /// Tests and courses: audits.
+    Catalog {
+        /// What to do.
+        #[command(subcommand)]
+        command: CatalogCommand,
     },
     /// Print the effective configuration (secrets redacted).
     Config,

@@ -1,7 +1,8 @@
-//! Scheduled jobs (exam slots, the tickets sweeper). Each run takes the distributed lock, so with several instances one does the
-//! work; the work itself is idempotent, so a run that overlaps another (a lock lost to its TTL)
+//! Scheduled jobs (exam slots, the tickets sweeper, the payments reconciler). Each run takes the
+//! distributed lock, so with several instances one does the work; the work itself is idempotent, so a run that overlaps another (a lock lost to its TTL)
 //! is harmless.
 
+use reserva_application::catalog::Catalog;
 use reserva_application::exams::Exams;
 use reserva_application::ports::shared_state::DistributedLock;
 use reserva_application::tickets::Tickets;
@@ -10,6 +11,12 @@ use std::time::Duration;
 
 const SLOT_LOCK: &str = "jobs:exam-slots";
 const SWEEP_LOCK: &str = "jobs:tickets-sweep";
+const RECONCILE_LOCK: &str = "jobs:payments-reconcile";
+/// The reconciler lock outlives a run that hangs by this much at least (a run of slow lookups
+/// takes a while; an overlap is harmless, only wasteful).
+const MIN_RECONCILE_LOCK: Duration = Duration::from_secs(60);
+/// Pending payments and owed refunds one reconciler run takes on at most (each kind).
+const RECONCILE_BATCH: u32 = 100;
 /// The sweep lock outlives a run that hangs by this much at least, so a crashed holder does not
 /// stop sweeping for long.
 const MIN_SWEEP_LOCK: Duration = Duration::from_secs(30);
@@ -97,6 +104,62 @@ pub(crate) async fn sweep_once(tickets: &Tickets, lock: &dyn DistributedLock, in
     }
 }
 
+/// Resolves pending payments and owed refunds at the provider every `interval`, starting one
+/// period after start-up.
+pub(crate) fn spawn_reconciler(
+    catalog: Catalog,
+    lock: Arc<dyn DistributedLock>,
+    interval: Duration,
+) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            reconcile_once(&catalog, lock.as_ref(), interval).await;
+        }
+    });
+}
+
+/// One locked reconciler run. A run that overlaps another (its lock lapsed) asks the provider
+/// twice about the same payments: lookups and refunds are idempotent by payment id, and settling
+/// or failing a payment that is no longer pending changes nothing.
+pub(crate) async fn reconcile_once(
+    catalog: &Catalog,
+    lock: &dyn DistributedLock,
+    interval: Duration,
+) {
+    let ttl = (interval * 4).max(MIN_RECONCILE_LOCK);
+    let token = match lock.try_acquire(RECONCILE_LOCK, ttl).await {
+        Ok(Some(token)) => token,
+        Ok(None) => {
+            tracing::debug!("the payments reconciler is running on another instance");
+            return;
+        }
+        Err(error) => {
+            tracing::warn!(%error, "payments reconciler skipped: lock unavailable");
+            return;
+        }
+    };
+    match catalog.reconcile(RECONCILE_BATCH).await {
+        Ok(report) if report.settled + report.failed + report.refunded + report.left > 0 => {
+            tracing::info!(
+                settled = report.settled,
+                failed = report.failed,
+                refunded = report.refunded,
+                left = report.left,
+                "payments reconciled"
+            );
+        }
+        Ok(_) => tracing::debug!("payments reconciled: nothing pending"),
+        Err(error) => tracing::warn!(%error, "payments reconciler failed; will retry next run"),
+    }
+    if let Err(error) = lock.release(RECONCILE_LOCK, &token).await {
+        tracing::warn!(%error, "reconciler lock release failed; it expires by itself");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +181,142 @@ mod tests {
         let tickets =
             crate::application::tickets(&settings, &store, shared.clone()).expect("default policy");
         (tickets, shared, path)
+    }
+
+    /// The catalog over a fresh SQLite file and the default simulated provider.
+    async fn catalog(name: &str) -> (Catalog, std::path::PathBuf) {
+        let path = std::env::temp_dir().join(format!(
+            "reserva-reconcile-{name}-{}.db",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let mut settings = Settings::default();
+        settings.database.url = Secret::new(format!("sqlite://{}", path.display()));
+        let store = crate::application::connect_store(&settings)
+            .await
+            .expect("a fresh SQLite store");
+        let gateway = crate::stores::payment_gateway(&settings);
+        (
+            crate::application::catalog(&settings, &store, gateway),
+            path,
+        )
+    }
+
+    #[tokio::test]
+    async fn a_reconciler_run_takes_the_lock_and_gives_it_back() {
+        let (catalog, path) = catalog("free").await;
+        let lock = MemorySharedState::new();
+        reconcile_once(&catalog, &lock, Duration::from_secs(5)).await;
+        let again = lock
+            .try_acquire(RECONCILE_LOCK, Duration::from_secs(5))
+            .await;
+        assert!(matches!(again, Ok(Some(_))), "released after the run");
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[tokio::test]
+    async fn a_reconciler_run_fails_a_pending_payment_the_provider_never_saw() {
+        use chrono::Utc;
+        use reserva_application::ports::accounts::NewUser;
+        use reserva_application::ports::catalog::{Begun, NewItem, PaymentIntent};
+        use reserva_domain::accounts::{Email, PasswordHash, Role, UserId, Username};
+        use reserva_domain::catalog::{ItemId, ItemKind, ItemTitle, Schedule};
+        use reserva_domain::wallet::{Money, PaymentId, PaymentMethod, PaymentStatus};
+
+        let path = std::env::temp_dir().join(format!(
+            "reserva-reconcile-pending-{}.db",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let mut settings = Settings::default();
+        settings.database.url = Secret::new(format!("sqlite://{}", path.display()));
+        // Every pending payment is old enough at once (validation would refuse 0; the job does not
+        // validate).
+        settings.payments.reconcile_after_seconds = 0;
+        let store = crate::application::connect_store(&settings)
+            .await
+            .expect("a fresh SQLite store");
+        let now = Utc::now();
+        let user = store
+            .users
+            .insert_user(NewUser {
+                id: UserId::from_uuid(uuid::Uuid::now_v7()),
+                email: Email::parse("payer@example.com").expect("e-mail"),
+                username: Username::parse("payer").expect("username"),
+                password_hash: PasswordHash::from_phc("$argon2id$v=19$fake$payer".into()),
+                role: Role::Member,
+                now,
+            })
+            .await
+            .expect("user stored");
+        let price = Money::new(5_000).expect("money");
+        let item = store
+            .items
+            .create_item(NewItem {
+                id: ItemId::from_uuid(uuid::Uuid::now_v7()),
+                kind: ItemKind::Test,
+                title: ItemTitle::parse("Reconciled test").expect("title"),
+                description: None,
+                price,
+                schedule: Schedule::new(
+                    now - chrono::Duration::days(1),
+                    now + chrono::Duration::days(1),
+                )
+                .expect("schedule"),
+                course: None,
+                now,
+            })
+            .await
+            .expect("item stored");
+        let intent = |payment_id| PaymentIntent {
+            payment_id,
+            user_id: user.id,
+            kind: ItemKind::Test,
+            item_id: item.id,
+            amount: price,
+            method: PaymentMethod::Card,
+            now,
+        };
+        let stuck = PaymentId::from_uuid(uuid::Uuid::now_v7());
+        let begun = store.registrations.begin_payment(intent(stuck)).await;
+        assert!(matches!(begun, Ok(Begun::New(_))), "{begun:?}");
+        // The provider of this process never heard of it, as after a lost request.
+        let gateway = crate::stores::payment_gateway(&settings);
+        let catalog = crate::application::catalog(&settings, &store, gateway);
+        let lock = MemorySharedState::new();
+        reconcile_once(&catalog, &lock, Duration::from_secs(5)).await;
+
+        let later = Utc::now() + chrono::Duration::seconds(1);
+        let pending = store.registrations.pending_payments(later, 10).await;
+        assert_eq!(pending.map(|rows| rows.len()).ok(), Some(0), "resolved");
+        let retried = store.registrations.begin_payment(intent(stuck)).await;
+        assert!(
+            matches!(&retried, Ok(Begun::Existing(payment, None)) if payment.status == PaymentStatus::Failed),
+            "{retried:?}"
+        );
+        let fresh = PaymentId::from_uuid(uuid::Uuid::now_v7());
+        let again = store.registrations.begin_payment(intent(fresh)).await;
+        assert!(
+            matches!(again, Ok(Begun::New(_))),
+            "the place is free: {again:?}"
+        );
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[tokio::test]
+    async fn a_reconciler_run_held_elsewhere_is_skipped_and_leaves_the_lock_alone() {
+        let (catalog, path) = catalog("held").await;
+        let lock = MemorySharedState::new();
+        let other = lock
+            .try_acquire(RECONCILE_LOCK, Duration::from_secs(60))
+            .await
+            .expect("lock")
+            .expect("free");
+        reconcile_once(&catalog, &lock, Duration::from_secs(5)).await;
+        assert_eq!(
+            lock.release(RECONCILE_LOCK, &other).await,
+            Ok(true),
+            "still the other's"
+        );
+        let _ = std::fs::remove_file(path);
     }
 
     #[tokio::test]

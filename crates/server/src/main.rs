@@ -1,7 +1,7 @@
 //! `reserva`: parse the command line, load configuration, run the command.
 
 use clap::Parser as _;
-use reserva_server::cli::{self, AdminCommand, Cli, Command, WalletCommand};
+use reserva_server::cli::{self, AdminCommand, CatalogCommand, Cli, Command, WalletCommand};
 use reserva_server::{Settings, telemetry};
 use std::process::ExitCode;
 
@@ -29,6 +29,19 @@ async fn main() -> ExitCode {
             command: WalletCommand::Verify,
         } => {
             return match cli::wallet_verify(&settings).await {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(cli::VIOLATIONS_FOUND),
+                Err(error) => {
+                    eprintln!("reserva: cannot audit the store: {error}");
+                    ExitCode::from(cli::AUDIT_UNAVAILABLE)
+                }
+            };
+        }
+        Command::Seed { command } => cli::seed(&settings, command).await,
+        Command::Catalog {
+            command: CatalogCommand::Verify,
+        } => {
+            return match cli::catalog_verify(&settings).await {
                 Ok(true) => ExitCode::SUCCESS,
                 Ok(false) => ExitCode::from(cli::VIOLATIONS_FOUND),
                 Err(error) => {

@@ -138,6 +138,8 @@ pub struct Settings {
     pub exams: ExamSettings,
     /// Concerts, seat holds and the waiting room.
     pub tickets: TicketSettings,
+    /// The payment provider of catalog registrations, and its reconciler.
+    pub payments: PaymentSettings,
     /// Logging.
     pub log: LogSettings,
 }
@@ -463,6 +465,94 @@ impl TicketSettings {
     }
 }
 
+/// Which payment provider charges cards, KakaoPay and bank transfers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PaymentProvider {
+    /// The in-process simulated provider (`payments.simulator.*`): deterministic, per process.
+    #[default]
+    Simulated,
+}
+
+/// `[payments]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PaymentSettings {
+    /// The provider (only `simulated` so far).
+    pub provider: PaymentProvider,
+    /// How long one call to the provider may take before it counts as timed out.
+    pub timeout_ms: u64,
+    /// How often the reconciler resolves pending payments and owed refunds (one instance at a
+    /// time).
+    pub reconcile_interval_seconds: u64,
+    /// How old a pending payment must be before the reconciler asks the provider about it; more
+    /// than a request can wait for the provider (two calls of `timeout_ms`), so the reconciler
+    /// never races a request still charging.
+    pub reconcile_after_seconds: u64,
+    /// How the simulated provider behaves.
+    pub simulator: SimulatorSettings,
+}
+
+impl Default for PaymentSettings {
+    fn default() -> Self {
+        Self {
+            provider: PaymentProvider::Simulated,
+            timeout_ms: 3_000,
+            reconcile_interval_seconds: 5,
+            reconcile_after_seconds: 30,
+            simulator: SimulatorSettings::default(),
+        }
+    }
+}
+
+impl PaymentSettings {
+    /// How often the reconciler runs.
+    #[must_use]
+    pub const fn reconcile_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.reconcile_interval_seconds)
+    }
+
+    /// How old a pending payment must be before the reconciler looks it up.
+    #[must_use]
+    pub const fn reconcile_after(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.reconcile_after_seconds)
+    }
+
+    /// The simulated provider's rules (with the adapter's deadline, `timeout_ms`).
+    #[must_use]
+    pub fn simulator_rules(&self) -> reserva_adapter_memory::SimulatorRules {
+        let simulator = &self.simulator;
+        reserva_adapter_memory::SimulatorRules {
+            latency_ms: simulator.latency_ms,
+            decline_amounts: simulator.decline_amounts.clone(),
+            timeout_amounts: simulator.timeout_amounts.clone(),
+            lost_amounts: simulator.lost_amounts.clone(),
+            late_amounts: simulator.late_amounts.clone(),
+            late_ms: simulator.late_ms,
+            timeout_ms: self.timeout_ms,
+        }
+    }
+}
+
+/// `[payments.simulator]`: rules by amount, applied to the first attempt of a payment id.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimulatorSettings {
+    /// Delay before every answer.
+    pub latency_ms: u64,
+    /// Charges of these amounts are declined.
+    pub decline_amounts: Vec<i64>,
+    /// Charges of these amounts are made, then their answer is lost (a timeout).
+    pub timeout_amounts: Vec<i64>,
+    /// Charges of these amounts are lost before the provider sees them (a timeout, nothing
+    /// charged).
+    pub lost_amounts: Vec<i64>,
+    /// Charges of these amounts are made and answered `late_ms` later.
+    pub late_amounts: Vec<i64>,
+    /// The extra delay of `late_amounts`.
+    pub late_ms: u64,
+}
+
 /// `[log]`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -552,6 +642,10 @@ impl Settings {
                 .list_separator(",")
                 .with_list_parse_key("server.cors_allowed_origins")
                 .with_list_parse_key("server.trusted_proxies")
+                .with_list_parse_key("payments.simulator.decline_amounts")
+                .with_list_parse_key("payments.simulator.timeout_amounts")
+                .with_list_parse_key("payments.simulator.lost_amounts")
+                .with_list_parse_key("payments.simulator.late_amounts")
                 .source(Some(Self::section_variables(std::env::vars()))),
         );
         for (variable, key) in [("DATABASE_URL", "database.url"), ("REDIS_URL", "redis.url")] {
@@ -586,6 +680,22 @@ impl Settings {
         }
         if self.tickets.sweep_interval_seconds == 0 {
             return invalid("tickets.sweep_interval_seconds", "must be positive");
+        }
+        let payments = &self.payments;
+        if payments.timeout_ms == 0 || payments.reconcile_interval_seconds == 0 {
+            return invalid(
+                "payments.timeout_ms / payments.reconcile_interval_seconds",
+                "must be positive",
+            );
+        }
+        if payments.reconcile_after_seconds.saturating_mul(1_000)
+            <= payments.timeout_ms.saturating_mul(2)
+        {
+            return invalid(
+                "payments.reconcile_after_seconds",
+                "must exceed twice payments.timeout_ms (a charge and its lookup), or the \
+                 reconciler would race requests still charging",
+            );
         }
         if self
             .auth
@@ -659,6 +769,38 @@ mod tests {
             .collect();
         kept.sort();
         assert_eq!(kept, ["RESERVA_AUTH__JWT_SECRET", "RESERVA_SERVER__PORT"]);
+    }
+
+    #[test]
+    fn payments_settings_refuse_a_reconciler_that_would_race_requests() {
+        let mut settings = Settings::default();
+        assert_eq!(settings.payments.timeout_ms, 3_000);
+        assert_eq!(settings.payments.reconcile_interval_seconds, 5);
+        assert_eq!(settings.payments.reconcile_after_seconds, 30);
+        settings.payments.reconcile_after_seconds = 6;
+        assert!(
+            settings.validate().is_err(),
+            "6 s is not more than two 3 s calls"
+        );
+        settings.payments.reconcile_after_seconds = 7;
+        assert!(settings.validate().is_ok());
+        settings.payments.reconcile_interval_seconds = 0;
+        assert!(settings.validate().is_err());
+        settings.payments.reconcile_interval_seconds = 5;
+        settings.payments.timeout_ms = 0;
+        assert!(settings.validate().is_err());
+    }
+
+    #[test]
+    fn the_simulator_takes_its_rules_and_the_adapter_deadline_from_settings() {
+        let mut settings = Settings::default();
+        settings.payments.timeout_ms = 250;
+        settings.payments.simulator.decline_amounts = vec![4_000];
+        settings.payments.simulator.late_ms = 9;
+        let rules = settings.payments.simulator_rules();
+        assert_eq!(rules.timeout_ms, 250);
+        assert_eq!(rules.decline_amounts, [4_000]);
+        assert_eq!(rules.late_ms, 9);
     }
 
     #[test]

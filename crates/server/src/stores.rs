@@ -1,14 +1,18 @@
 //! Picks the adapters from configuration: the store by `DATABASE_URL`'s scheme, the shared state
-//! by whether `REDIS_URL` is set.
+//! by whether `REDIS_URL` is set, the payment provider by `payments.provider`.
 
-use crate::settings::Settings;
-use reserva_adapter_memory::MemorySharedState;
+use crate::settings::{PaymentProvider, Settings};
+use reserva_adapter_memory::{MemorySharedState, SimulatedGateway};
 use reserva_adapter_postgres::{PostgresSettings, PostgresStore};
 use reserva_adapter_redis::{RedisSettings, RedisSharedState};
 use reserva_adapter_sqlite::{SqliteSettings, SqliteStore, parse_sqlite_url};
 use reserva_application::DependencyError;
 use reserva_application::ports::accounts::{SessionRepository, UserRepository};
+use reserva_application::ports::catalog::{
+    CatalogRepository, CatalogSeeder, RegistrationRepository,
+};
 use reserva_application::ports::exams::{ExamSlotRepository, ReservationRepository};
+use reserva_application::ports::payments::PaymentGateway;
 use reserva_application::ports::shared_state::{
     DistributedLock, IdempotencyRecords, RateLimiter, SessionRevocations,
 };
@@ -29,6 +33,10 @@ pub(crate) struct StorePorts {
     pub concerts: Arc<dyn ConcertRepository>,
     pub holds: Arc<dyn SeatHoldRepository>,
     pub ledger: Arc<dyn WalletRepository>,
+    pub items: Arc<dyn CatalogRepository>,
+    pub registrations: Arc<dyn RegistrationRepository>,
+    /// Bulk loading of `reserva seed catalog`.
+    pub seeder: Arc<dyn CatalogSeeder>,
     pub probe: Arc<dyn HealthProbe>,
     /// `sqlite` or `postgres`, for logs.
     pub kind: &'static str,
@@ -44,6 +52,9 @@ impl StorePorts {
             + ConcertRepository
             + SeatHoldRepository
             + WalletRepository
+            + CatalogRepository
+            + RegistrationRepository
+            + CatalogSeeder
             + HealthProbe
             + 'static,
     {
@@ -56,6 +67,9 @@ impl StorePorts {
             concerts: store.clone(),
             holds: store.clone(),
             ledger: store.clone(),
+            items: store.clone(),
+            registrations: store.clone(),
+            seeder: store.clone(),
             probe: store,
             kind,
         }
@@ -146,6 +160,15 @@ pub(crate) async fn connect_store(settings: &Settings) -> Result<StorePorts, Dep
         })
         .await?;
         Ok(StorePorts::from(store, "sqlite"))
+    }
+}
+
+/// The payment provider `payments.provider` names.
+pub(crate) fn payment_gateway(settings: &Settings) -> Arc<dyn PaymentGateway> {
+    match settings.payments.provider {
+        PaymentProvider::Simulated => {
+            Arc::new(SimulatedGateway::new(settings.payments.simulator_rules()))
+        }
     }
 }
 

@@ -240,3 +240,115 @@ fn wallet_verify_on_a_fresh_store_is_clean_and_an_unreachable_one_is_not_a_viola
     assert_eq!(unreachable.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("cannot audit the store"), "{stderr}");
 }
+
+/// `reserva seed catalog` with a small catalog, without a terminal (plain progress lines).
+const SMALL_SEED: &[&str] = &[
+    "seed",
+    "catalog",
+    "--tests",
+    "300",
+    "--courses",
+    "200",
+    "--users",
+    "5",
+    "--registrations-per-user",
+    "3",
+    "--batch",
+    "120",
+];
+
+/// Seeds [`SMALL_SEED`] into the store `environment` names and checks what the command says and
+/// what both audits find; a second seed into the same store stops at its first batch.
+fn seed_small_catalog_and_verify(scratch: &Scratch, environment: &[(&str, &str)]) {
+    let migrate = scratch.run(&["migrate"], environment);
+    assert!(migrate.status.success(), "{}", text(&migrate.stderr));
+    let output = scratch.run(SMALL_SEED, environment);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stdout.starts_with(
+            "seeded 300 test(s), 200 course(s), 5 user(s), 15 registration(s): 520 rows in "
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("rows/s)\n"), "{stdout}");
+    assert!(
+        stdout.contains("search words (each in about 10 % of titles): kubernetes graphql"),
+        "{stdout}"
+    );
+    for line in [
+        "tests: 0 / 300",
+        "tests: 300 / 300",
+        "courses: 200 / 200",
+        "users: 5 / 5",
+        "registrations: 15 / 15",
+        "recount: 1 / 1",
+    ] {
+        assert!(stderr.lines().any(|l| l == line), "{line}: {stderr}");
+    }
+    let verify = scratch.run(&["catalog", "verify"], environment);
+    let report = text(&verify.stdout);
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{report}{}",
+        text(&verify.stderr)
+    );
+    assert_eq!(
+        report,
+        "catalog: 500 item(s) checked, 0 violation(s)\nclean\n"
+    );
+    let wallet = scratch.run(&["wallet", "verify"], environment);
+    assert_eq!(wallet.status.code(), Some(0), "{}", text(&wallet.stdout));
+
+    let again = scratch.run(SMALL_SEED, environment);
+    let stderr = text(&again.stderr);
+    assert_eq!(again.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("seeding stopped"), "{stderr}");
+}
+
+#[test]
+fn seed_catalog_fills_sqlite_and_the_catalog_audit_is_clean() {
+    let scratch = Scratch::new("seed-sqlite");
+    seed_small_catalog_and_verify(&scratch, &[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_catalog_fills_postgres_with_counts_that_match() {
+    let database = reserva_adapter_postgres::test_support::TemporaryDatabase::create().await;
+    let scratch = Scratch::new("seed-postgres");
+    let environment = [("DATABASE_URL", database.url.as_str())];
+    seed_small_catalog_and_verify(&scratch, &environment);
+    let counts = Command::new("psql")
+        .args([
+            database.url.as_str(),
+            "-XAtc",
+            "SELECT (SELECT sum(registration_count) FROM catalog_items), \
+             (SELECT count(*) FROM catalog_registrations), \
+             (SELECT count(*) FROM users WHERE role = 'tutor'), \
+             (SELECT count(DISTINCT tutor_id) FROM catalog_items WHERE kind = 'course')",
+        ])
+        .output()
+        .expect("psql runs");
+    assert_eq!(
+        text(&counts.stdout).trim(),
+        "15|15|1|1",
+        "{}",
+        text(&counts.stderr)
+    );
+}
+
+#[test]
+fn catalog_verify_of_an_unreachable_store_is_not_a_violation() {
+    let scratch = Scratch::new("catalog-verify");
+    let unreachable = scratch.run(
+        &["catalog", "verify"],
+        &[(
+            "DATABASE_URL",
+            "postgres://reserva@127.0.0.1:1/reserva?connect_timeout=2",
+        )],
+    );
+    let stderr = text(&unreachable.stderr);
+    assert_eq!(unreachable.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("cannot audit the store"), "{stderr}");
+}

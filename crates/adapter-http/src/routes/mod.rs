@@ -2,6 +2,7 @@
 //! them into the OpenAPI document.
 
 pub(crate) mod accounts;
+pub(crate) mod catalog;
 mod dto;
 pub(crate) mod exams;
 pub(crate) mod operations;
@@ -13,6 +14,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// Everything under `/api/v1`.
 pub(crate) fn api_v1(config: &mut ServiceConfig<'_>) {
     accounts::configure(config);
+    catalog::configure(config);
     exams::configure(config);
     tickets::configure(config);
     wallet::configure(config);

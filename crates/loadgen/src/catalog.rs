@@ -1,0 +1,465 @@
+//! The catalog workloads of `../shared/bench/BASELINE.md` ("catalog workloads", source 002) on a
+//! catalog seeded by `reserva seed catalog` (1,000,000 tests and 1,000,000 courses):
+//!
+//! - G-LIST: tests, newest first, the first page of 20, with `is_registered` for the caller;
+//! - G-LIST-F: available tests, most popular first, pages 1 to 10 (the cursors are fetched once
+//!   beforehand; each request asks for one of the ten pages in turn);
+//! - G-SEARCH: a full-text search for one of the ten subject words (each in about 10 % of the
+//!   titles), first page;
+//! - G-SEARCH-F: the same search, available only, newest first;
+//! - G-APPLY-SPREAD: apply with a card payment, never-repeated (user, test) pairs, the same test
+//!   for 200 users in a row so many users apply to one test at once; checked afterwards: every
+//!   answer 201 and every test's `registration_count` grew by its 201s;
+//! - G-APPLY-HOT: one test, each user's apply sent 4 times back to back (the 4 requests go to 4
+//!   connections at once); checked afterwards: exactly one 201 per user, the others 409, and the
+//!   test's count grew by the number of users.
+//!
+//! Reads rotate over the first 200 users' tokens; the apply workloads take fresh users. Users are
+//! seeded by the script with SQL and their tokens signed here, as for the on-sale.
+
+use crate::Options;
+use crate::client::{Api, Reply};
+use crate::onsale::signed_tokens;
+use crate::report::RunStats;
+use reqwest::Method;
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The readers' tokens: as many users as the source's benchmark rotated over.
+const READERS: usize = 200;
+/// Applies of one user in G-APPLY-HOT.
+const HOT_REPEATS: usize = 4;
+
+/// The header of the catalog tables: the exam columns plus every status seen.
+const HEADER: &str = "| workload | connections | requests | req/s | p50 ms | p99 ms | unexpected answers | answers by status |\n|---|---|---|---|---|---|---|---|";
+
+/// One timed run: the exam tool's figures plus the count of each status (0: no answer).
+#[derive(Default)]
+struct Run {
+    stats: RunStats,
+    statuses: BTreeMap<u16, usize>,
+}
+
+impl Run {
+    fn row(self, workload: &str, connections: usize, close: bool) -> String {
+        let statuses: Vec<String> = self
+            .statuses
+            .iter()
+            .map(|(status, count)| format!("{status}: {count}"))
+            .collect();
+        format!(
+            "{} {} |",
+            self.stats.row(workload, connections, close),
+            statuses.join(", ")
+        )
+    }
+}
+
+/// Runs `connections` workers until `duration` passes; request `i` is made by `request(i)`,
+/// which answers the status it got (`None` when there is nothing left to send). A status in
+/// `expected` counts as expected.
+async fn timed<F, Fut>(
+    connections: usize,
+    duration: Duration,
+    expected: &'static [u16],
+    request: F,
+) -> Run
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Option<u16>> + Send,
+{
+    let statuses = Arc::new(Mutex::new(BTreeMap::new()));
+    let sink = statuses.clone();
+    let stats = crate::workloads::timed(connections, duration, move |i| {
+        let (reply, sink) = (request(i), sink.clone());
+        async move {
+            let status = reply.await?;
+            if let Ok(mut statuses) = sink.lock() {
+                *statuses.entry(status).or_insert(0_usize) += 1;
+            }
+            Some(expected.contains(&status))
+        }
+    })
+    .await;
+    let statuses = statuses.lock().map(|s| s.clone()).unwrap_or_default();
+    Run { stats, statuses }
+}
+
+/// The status of a reply (0 when no answer came).
+fn status(reply: &Result<Reply, String>) -> u16 {
+    reply.as_ref().map_or(0, |reply| reply.status)
+}
+
+/// An open test to apply for.
+#[derive(Debug, Clone)]
+struct OpenTest {
+    id: String,
+    price: i64,
+    registrations: i64,
+}
+
+/// Every catalog workload at each connection count; then the apply checks.
+pub(crate) async fn run(options: &Options) -> Result<(), String> {
+    let path = options
+        .user_ids
+        .as_deref()
+        .ok_or("--user-ids is required for the catalog workload")?;
+    let secret = options
+        .jwt_secret
+        .as_deref()
+        .ok_or("--jwt-secret (or RESERVA_LOAD_JWT_SECRET) is required for catalog")?;
+    let tokens = Arc::new(signed_tokens(path, secret)?);
+    if tokens.len() <= READERS {
+        return Err(format!(
+            "the catalog workload needs more than {READERS} users (got {})",
+            tokens.len()
+        ));
+    }
+    let readers: Arc<Vec<String>> = Arc::new(tokens[..READERS].to_vec());
+    let words: Arc<Vec<String>> = Arc::new(options.search_words.clone());
+    if words.is_empty() {
+        return Err("--search-words is empty".into());
+    }
+    let setup = Api::new(&options.base_url, 8, false)?;
+    let popular = "/api/v1/tests?status=available&sort=popular&limit=20";
+    let cursors = Arc::new(page_cursors(&setup, &readers[0], popular, 10).await?);
+    let mut open = open_tests(&setup, &readers[0], options.spread_tests + 1).await?;
+    let hot = open.remove(0);
+    let spread = Arc::new(open);
+    println!(
+        "{} users ({READERS} readers), {} open tests for G-APPLY-SPREAD, hot test {} (price {}), \
+         search words: {}\n\n{HEADER}",
+        tokens.len(),
+        spread.len(),
+        hot.id,
+        hot.price,
+        words.join(" ")
+    );
+    let closes = if options.close_too {
+        vec![false, true]
+    } else {
+        vec![false]
+    };
+    for close in closes {
+        for &connections in &options.connections {
+            let api = Api::new(&options.base_url, connections, close)?;
+            reads(
+                options,
+                &api,
+                &readers,
+                &words,
+                &cursors,
+                connections,
+                close,
+            )
+            .await;
+        }
+    }
+    let spread_outcome = apply_spread(options, &readers, &spread).await?;
+    let hot_outcome = apply_hot(options, &tokens, &hot).await?;
+    println!();
+    check_spread(&setup, &readers[0], &spread, &spread_outcome).await?;
+    check_hot(&setup, &readers[0], &hot, &hot_outcome).await
+}
+
+/// G-LIST, G-LIST-F, G-SEARCH and G-SEARCH-F at one connection count.
+async fn reads(
+    options: &Options,
+    api: &Api,
+    readers: &Arc<Vec<String>>,
+    words: &Arc<Vec<String>>,
+    cursors: &Arc<Vec<Option<String>>>,
+    connections: usize,
+    close: bool,
+) {
+    let get = |path: String, token: String, api: Api| async move {
+        Some(status(
+            &api.call(Method::GET, &path, Some(&token), None).await,
+        ))
+    };
+    let (list_api, list_readers) = (api.clone(), readers.clone());
+    let run = timed(connections, options.duration(), &[200], move |i| {
+        let token = list_readers[i % list_readers.len()].clone();
+        get("/api/v1/tests?limit=20".to_owned(), token, list_api.clone())
+    })
+    .await;
+    println!("{}", run.row("G-LIST", connections, close));
+
+    let (page_api, page_readers, page_cursors) = (api.clone(), readers.clone(), cursors.clone());
+    let run = timed(connections, options.duration(), &[200], move |i| {
+        let token = page_readers[i % page_readers.len()].clone();
+        let mut path = "/api/v1/tests?status=available&sort=popular&limit=20".to_owned();
+        if let Some(cursor) = &page_cursors[i % page_cursors.len()] {
+            path.push_str("&cursor=");
+            path.push_str(cursor);
+        }
+        get(path, token, page_api.clone())
+    })
+    .await;
+    println!("{}", run.row("G-LIST-F", connections, close));
+
+    for (name, filter) in [
+        ("G-SEARCH", ""),
+        ("G-SEARCH-F", "&status=available&sort=created"),
+    ] {
+        let (search_api, search_readers, search_words) =
+            (api.clone(), readers.clone(), words.clone());
+        let run = timed(connections, options.duration(), &[200], move |i| {
+            let token = search_readers[i % search_readers.len()].clone();
+            let word = &search_words[i % search_words.len()];
+            let path = format!("/api/v1/tests?q={word}{filter}&limit=20");
+            get(path, token, search_api.clone())
+        })
+        .await;
+        println!("{}", run.row(name, connections, close));
+    }
+}
+
+/// The cursors of the first `pages` pages of `path` (`None` for the first page).
+async fn page_cursors(
+    api: &Api,
+    token: &str,
+    path: &str,
+    pages: usize,
+) -> Result<Vec<Option<String>>, String> {
+    let mut cursors = vec![None];
+    while cursors.len() < pages {
+        let reply = page(
+            api,
+            token,
+            path,
+            cursors.last().cloned().flatten().as_deref(),
+        )
+        .await?;
+        match reply.body["next_cursor"].as_str() {
+            Some(next) => cursors.push(Some(next.to_owned())),
+            None => break,
+        }
+    }
+    Ok(cursors)
+}
+
+/// One page of `path` after `cursor`.
+async fn page(api: &Api, token: &str, path: &str, cursor: Option<&str>) -> Result<Reply, String> {
+    let path = match cursor {
+        Some(cursor) => format!("{path}&cursor={cursor}"),
+        None => path.to_owned(),
+    };
+    let reply = api.call(Method::GET, &path, Some(token), None).await?;
+    if reply.status == 200 {
+        Ok(reply)
+    } else {
+        Err(format!("GET {path}: {} {}", reply.status, reply.body))
+    }
+}
+
+/// `count` open tests, newest first.
+async fn open_tests(api: &Api, token: &str, count: usize) -> Result<Vec<OpenTest>, String> {
+    let path = "/api/v1/tests?status=available&limit=100";
+    let mut tests = Vec::with_capacity(count);
+    let mut cursor: Option<String> = None;
+    while tests.len() < count {
+        let reply = page(api, token, path, cursor.as_deref()).await?;
+        for item in reply.body["items"].as_array().into_iter().flatten() {
+            if let (Some(id), Some(price), Some(registrations)) = (
+                item["id"].as_str(),
+                item["price"].as_i64(),
+                item["registration_count"].as_i64(),
+            ) {
+                tests.push(OpenTest {
+                    id: id.to_owned(),
+                    price,
+                    registrations,
+                });
+            }
+        }
+        match reply.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    tests.truncate(count);
+    if tests.len() < 2 {
+        return Err(format!(
+            "only {} open test(s): seed the catalog first (reserva seed catalog)",
+            tests.len()
+        ));
+    }
+    Ok(tests)
+}
+
+/// An apply for `test` by `token` with a card.
+async fn apply(api: &Api, token: &str, test: &OpenTest) -> u16 {
+    let body = json!({ "amount": test.price, "payment_method": "card" });
+    let path = format!("/api/v1/tests/{}/apply", test.id);
+    status(
+        &api.call(Method::POST, &path, Some(token), Some(&body))
+            .await,
+    )
+}
+
+/// The 201s each spread test got.
+type SpreadOutcome = HashMap<usize, i64>;
+
+/// G-APPLY-SPREAD at each connection count: request `n` (counted across the runs, so no pair
+/// repeats) is reader `n % 200` applying for test `n / 200`.
+async fn apply_spread(
+    options: &Options,
+    readers: &Arc<Vec<String>>,
+    spread: &Arc<Vec<OpenTest>>,
+) -> Result<SpreadOutcome, String> {
+    let created = Arc::new(Mutex::new(SpreadOutcome::new()));
+    let mut offset = 0;
+    for &connections in &options.connections {
+        let api = Api::new(&options.base_url, connections, false)?;
+        let (readers, spread, created, start) =
+            (readers.clone(), spread.clone(), created.clone(), offset);
+        let run = timed(connections, options.duration(), &[201], move |i| {
+            let index = start + i;
+            let (user, test) = (index % readers.len(), index / readers.len());
+            let (api, created) = (api.clone(), created.clone());
+            let token = readers[user].clone();
+            let target = spread.get(test).cloned();
+            async move {
+                let status = apply(&api, &token, &target?).await;
+                if status == 201
+                    && let Ok(mut created) = created.lock()
+                {
+                    *created.entry(test).or_insert(0) += 1;
+                }
+                Some(status)
+            }
+        })
+        .await;
+        offset += run.stats.latencies.len();
+        let unexpected = run.stats.unexpected;
+        println!("{}", run.row("G-APPLY-SPREAD", connections, false));
+        if unexpected > 0 {
+            return Err(format!(
+                "G-APPLY-SPREAD: {unexpected} answer(s) other than 201 to never-repeated pairs"
+            ));
+        }
+    }
+    let outcome = created.lock().map(|c| c.clone()).unwrap_or_default();
+    Ok(outcome)
+}
+
+/// Each G-APPLY-HOT user's statuses.
+type HotOutcome = HashMap<usize, Vec<u16>>;
+
+/// G-APPLY-HOT at each connection count: requests `4u` to `4u + 3` are user `u`'s, users taken
+/// fresh (after the readers) across the runs.
+async fn apply_hot(
+    options: &Options,
+    tokens: &Arc<Vec<String>>,
+    hot: &OpenTest,
+) -> Result<HotOutcome, String> {
+    let answers = Arc::new(Mutex::new(HotOutcome::new()));
+    let mut offset = READERS * HOT_REPEATS;
+    for &connections in &options.connections {
+        let api = Api::new(&options.base_url, connections, false)?;
+        let (tokens, answers, hot, start) = (tokens.clone(), answers.clone(), hot.clone(), offset);
+        let run = timed(connections, options.duration(), &[201, 409], move |i| {
+            let user = (start + i) / HOT_REPEATS;
+            let (api, answers, hot) = (api.clone(), answers.clone(), hot.clone());
+            let token = tokens.get(user).cloned();
+            async move {
+                let status = apply(&api, &token?, &hot).await;
+                if let Ok(mut answers) = answers.lock() {
+                    answers.entry(user).or_default().push(status);
+                }
+                Some(status)
+            }
+        })
+        .await;
+        // The next run starts with a user none of whose applies were sent.
+        offset += run.stats.latencies.len().next_multiple_of(HOT_REPEATS) + HOT_REPEATS;
+        println!("{}", run.row("G-APPLY-HOT", connections, false));
+    }
+    let outcome = answers.lock().map(|a| a.clone()).unwrap_or_default();
+    Ok(outcome)
+}
+
+/// The stored count of a test now.
+async fn registrations_of(api: &Api, token: &str, id: &str) -> Result<i64, String> {
+    let path = format!("/api/v1/tests/{id}");
+    let reply = api.call(Method::GET, &path, Some(token), None).await?;
+    reply.body["registration_count"]
+        .as_i64()
+        .ok_or_else(|| format!("GET {path}: {} {}", reply.status, reply.body))
+}
+
+/// Every spread test's count grew by exactly its 201s.
+async fn check_spread(
+    api: &Api,
+    token: &str,
+    spread: &[OpenTest],
+    outcome: &SpreadOutcome,
+) -> Result<(), String> {
+    let started = Instant::now();
+    let mut wrong = Vec::new();
+    for (&test, &created) in outcome {
+        let before = &spread[test];
+        let now = registrations_of(api, token, &before.id).await?;
+        if now - before.registrations != created {
+            wrong.push(format!(
+                "test {}: {created} created, count {} → {now}",
+                before.id, before.registrations
+            ));
+        }
+    }
+    let total: i64 = outcome.values().sum();
+    println!(
+        "G-APPLY-SPREAD check: {total} registrations over {} tests, counts checked in {} ms: {}",
+        outcome.len(),
+        started.elapsed().as_millis(),
+        if wrong.is_empty() { "PASS" } else { "FAIL" }
+    );
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("G-APPLY-SPREAD counts wrong: {wrong:#?}"))
+    }
+}
+
+/// Exactly one 201 per hot user, the rest 409, and the count grew by the number of users.
+async fn check_hot(
+    api: &Api,
+    token: &str,
+    hot: &OpenTest,
+    outcome: &HotOutcome,
+) -> Result<(), String> {
+    let mut wrong = Vec::new();
+    for (user, statuses) in outcome {
+        let created = statuses.iter().filter(|status| **status == 201).count();
+        let refused = statuses.iter().filter(|status| **status == 409).count();
+        if created != 1 || created + refused != statuses.len() {
+            wrong.push(format!("user {user}: {statuses:?}"));
+        }
+    }
+    let now = registrations_of(api, token, &hot.id).await?;
+    let users = i64::try_from(outcome.len()).unwrap_or(i64::MAX);
+    let grew = now - hot.registrations;
+    println!(
+        "G-APPLY-HOT check: {} users, {} with other than exactly one 201 and the rest 409; count \
+         {} → {now} (+{grew}): {}",
+        outcome.len(),
+        wrong.len(),
+        hot.registrations,
+        if wrong.is_empty() && grew == users {
+            "PASS"
+        } else {
+            "FAIL"
+        }
+    );
+    wrong.truncate(20);
+    if wrong.is_empty() && grew == users {
+        Ok(())
+    } else {
+        Err(format!(
+            "G-APPLY-HOT: count grew by {grew} for {users} users; first wrong users: {wrong:#?}"
+        ))
+    }
+}
