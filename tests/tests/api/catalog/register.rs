@@ -242,15 +242,39 @@ async fn a_lost_answer_is_resolved_without_charging_twice(backend: Backend) {
         .await;
     assert_eq!(one.body["registration_count"], 1);
 
-    // A charge that never reached the provider: nothing charged, nothing registered.
+    // A charge that never reached the provider: unknown at first (it may still be on its way),
+    // so the payment stays pending, nothing is registered and the place is held; a retry with
+    // the same key sends it again under the same id and registers once.
     let never = test_item(&app, &admin, "Never arrives", NEVER_ARRIVES).await;
-    let lost = register(&app, &member, &apply_path(&never), NEVER_ARRIVES, "card").await;
-    lost.assert_problem(503, "payment_provider_unavailable");
-    assert_eq!(payments(&app, &member, "").await.len(), 1);
+    let body = json!({"amount": NEVER_ARRIVES, "payment_method": "card"});
+    let path = apply_path(&never);
+    let lost = app
+        .post_with_key(&path, &body, &member, "never-arrives")
+        .await;
+    lost.assert_problem(503, "outcome_unknown");
+    let pending_id = lost.body["resource_id"].clone();
+    assert_eq!(
+        payments(&app, &member, "").await.len(),
+        1,
+        "pending is not shown"
+    );
     let one = app
         .get(&format!("/api/v1/tests/{never}"), Some(&member))
         .await;
     assert_eq!(one.body["is_registered"], false);
+    assert_eq!(one.body["registration_count"], 0);
+    let keyless = register(&app, &member, &path, NEVER_ARRIVES, "card").await;
+    keyless.assert_problem(409, "already_registered");
+    let retry = app
+        .post_with_key(&path, &body, &member, "never-arrives")
+        .await;
+    assert_eq!(retry.status, 201, "{:#}", retry.body);
+    assert_eq!(retry.body["payment"]["id"], pending_id, "the same payment");
+    assert_eq!(payments(&app, &member, "").await.len(), 2);
+    let one = app
+        .get(&format!("/api/v1/tests/{never}"), Some(&member))
+        .await;
+    assert_eq!(one.body["registration_count"], 1);
 }
 
 async fn ten_identical_applies_at_once_make_one_registration_and_one_payment(backend: Backend) {
