@@ -287,10 +287,11 @@ mod tests {
         let later = Utc::now() + chrono::Duration::seconds(1);
         let pending = store.registrations.pending_payments(later, 10).await;
         assert_eq!(pending.map(|rows| rows.len()).ok(), Some(0), "resolved");
-        let retried = store.registrations.begin_payment(intent(stuck)).await;
-        assert!(
-            matches!(&retried, Ok(Begun::Existing(payment, None)) if payment.status == PaymentStatus::Failed),
-            "{retried:?}"
+        let failed = store.registrations.fail_payment(stuck, later).await;
+        assert_eq!(
+            failed.map(|payment| payment.status).ok(),
+            Some(PaymentStatus::Failed),
+            "failed by the run"
         );
         let fresh = PaymentId::from_uuid(uuid::Uuid::now_v7());
         let again = store.registrations.begin_payment(intent(fresh)).await;
