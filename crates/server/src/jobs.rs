@@ -214,6 +214,94 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_reconciler_run_fails_a_pending_payment_the_provider_never_saw() {
+        use chrono::Utc;
+        use reserva_application::ports::accounts::NewUser;
+        use reserva_application::ports::catalog::{Begun, NewItem, PaymentIntent};
+        use reserva_domain::accounts::{Email, PasswordHash, Role, UserId, Username};
+        use reserva_domain::catalog::{ItemId, ItemKind, ItemTitle, Schedule};
+        use reserva_domain::wallet::{Money, PaymentId, PaymentMethod, PaymentStatus};
+
+        let path = std::env::temp_dir().join(format!(
+            "reserva-reconcile-pending-{}.db",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let mut settings = Settings::default();
+        settings.database.url = Secret::new(format!("sqlite://{}", path.display()));
+        // Every pending payment is old enough at once (validation would refuse 0; the job does not
+        // validate).
+        settings.payments.reconcile_after_seconds = 0;
+        let store = crate::application::connect_store(&settings)
+            .await
+            .expect("a fresh SQLite store");
+        let now = Utc::now();
+        let user = store
+            .users
+            .insert_user(NewUser {
+                id: UserId::from_uuid(uuid::Uuid::now_v7()),
+                email: Email::parse("payer@example.com").expect("e-mail"),
+                username: Username::parse("payer").expect("username"),
+                password_hash: PasswordHash::from_phc("$argon2id$v=19$fake$payer".into()),
+                role: Role::Member,
+                now,
+            })
+            .await
+            .expect("user stored");
+        let price = Money::new(5_000).expect("money");
+        let item = store
+            .items
+            .create_item(NewItem {
+                id: ItemId::from_uuid(uuid::Uuid::now_v7()),
+                kind: ItemKind::Test,
+                title: ItemTitle::parse("Reconciled test").expect("title"),
+                description: None,
+                price,
+                schedule: Schedule::new(
+                    now - chrono::Duration::days(1),
+                    now + chrono::Duration::days(1),
+                )
+                .expect("schedule"),
+                course: None,
+                now,
+            })
+            .await
+            .expect("item stored");
+        let intent = |payment_id| PaymentIntent {
+            payment_id,
+            user_id: user.id,
+            kind: ItemKind::Test,
+            item_id: item.id,
+            amount: price,
+            method: PaymentMethod::Card,
+            now,
+        };
+        let stuck = PaymentId::from_uuid(uuid::Uuid::now_v7());
+        let begun = store.registrations.begin_payment(intent(stuck)).await;
+        assert!(matches!(begun, Ok(Begun::New(_))), "{begun:?}");
+        // The provider of this process never heard of it, as after a lost request.
+        let gateway = crate::stores::payment_gateway(&settings);
+        let catalog = crate::application::catalog(&settings, &store, gateway);
+        let lock = MemorySharedState::new();
+        reconcile_once(&catalog, &lock, Duration::from_secs(5)).await;
+
+        let later = Utc::now() + chrono::Duration::seconds(1);
+        let pending = store.registrations.pending_payments(later, 10).await;
+        assert_eq!(pending.map(|rows| rows.len()).ok(), Some(0), "resolved");
+        let retried = store.registrations.begin_payment(intent(stuck)).await;
+        assert!(
+            matches!(&retried, Ok(Begun::Existing(payment, None)) if payment.status == PaymentStatus::Failed),
+            "{retried:?}"
+        );
+        let fresh = PaymentId::from_uuid(uuid::Uuid::now_v7());
+        let again = store.registrations.begin_payment(intent(fresh)).await;
+        assert!(
+            matches!(again, Ok(Begun::New(_))),
+            "the place is free: {again:?}"
+        );
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[tokio::test]
     async fn a_reconciler_run_held_elsewhere_is_skipped_and_leaves_the_lock_alone() {
         let (catalog, path) = catalog("held").await;
         let lock = MemorySharedState::new();

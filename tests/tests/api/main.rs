@@ -6,6 +6,7 @@
 #![expect(clippy::expect_used, reason = "a test fails loudly on the unexpected")]
 
 mod accounts;
+mod catalog;
 mod exams;
 mod helpers;
 mod operations;

@@ -282,8 +282,8 @@ impl From<SortDto> for CatalogSort {
 pub(crate) struct ListItemsQuery {
     /// `available`: only items open now. Absent: every item.
     pub status: Option<ItemStatusDto>,
-    /// Full-text search in the title and description: every word must match (1–200
-    /// characters, at most 10 words).
+    /// Full-text search in the title and description: every word must match (at most 200
+    /// characters and 10 words; blank: no search).
     pub q: Option<String>,
     /// Order (default `created`). A cursor only continues the order it came from.
     pub sort: Option<SortDto>,
@@ -308,7 +308,7 @@ pub(crate) struct ListPaymentsQuery {
     /// Paid on or before this date (`YYYY-MM-DD`, business time zone).
     #[param(format = Date)]
     pub to: Option<String>,
-    /// The item's title contains this text (case-insensitive).
+    /// The item's title contains this text (case-insensitive; blank: no search).
     pub q: Option<String>,
     /// Page size, 1–100 (default 20).
     pub limit: Option<i64>,
