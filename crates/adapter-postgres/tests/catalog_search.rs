@@ -1,7 +1,8 @@
 //! The two ways the PostgreSQL store answers a search (the conformance suite's few rows only
-//! ever take the rare-word way): a word in more than 1,000 items walks the sort's index and
-//! filters, a rarer one reads its matches from the GIN index first. Both must give the same
-//! pages, in order, without skips or repeats.
+//! ever take the second): a bounded walk of the sort's index filtered by the words, which
+//! answers a page when it fills it, and otherwise the matches read from the GIN index first.
+//! A common word's pages (and the last, partly filled ones) and a rare word's must come out the
+//! same, in order, without skips or repeats.
 #![expect(clippy::unwrap_used)] // test helpers fail loudly
 
 use chrono::{DateTime, Duration, Utc};

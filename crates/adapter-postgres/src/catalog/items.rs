@@ -169,110 +169,47 @@ pub(super) fn tsquery_words(words: &[String]) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
-/// Below this many matches a search is read from the GIN index first.
-const FEW_MATCHES: i64 = 1_000;
+/// How many items, in the list's order and after its other filters, a search walks before it
+/// turns to the GIN index. A common word (the first page of a word in 10 % of the items needs
+/// about 210 rows) is answered by the walk, which stops as soon as the page is full; a rare one
+/// reads its few matches from the index instead. Neither can be told apart beforehand: the
+/// planner estimates a word outside the statistics' most common ones at a fixed share, and
+/// counting the matches first reads the word's whole posting list (100,000 entries for a common
+/// word, several milliseconds) on every request.
+const WALK_CANDIDATES: u32 = 1_000;
 
-#[derive(diesel::QueryableByName)]
-struct Matches {
-    #[diesel(sql_type = BigInt)]
-    matches: i64,
+/// How a page is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// No search: the sort's index from the cursor.
+    Plain,
+    /// A search: at most [`WALK_CANDIDATES`] rows of the sort's index, filtered by the words.
+    Walk,
+    /// A search: the matches from the GIN index, then filtered and sorted.
+    Narrow,
 }
 
-/// Whether the search has fewer than [`FEW_MATCHES`] matches among `kind`'s items (counted up to
-/// that bound: a few milliseconds either way). The planner cannot know it: a word outside the
-/// statistics' most common ones is estimated at a fixed share of the rows, and a walk of the
-/// sort's index for a word that occurs once reads every item.
-async fn few_matches(
-    connection: &mut AsyncPgConnection,
-    kind: ItemKind,
-    words: &str,
-) -> Result<bool, DependencyError> {
-    let counted: Matches = diesel::sql_query(
-        "SELECT count(*) AS matches FROM (
-             SELECT 1 FROM catalog_items
-             WHERE kind = $1 AND deleted_at IS NULL
-               AND search_vector @@ plainto_tsquery('simple', $2)
-             LIMIT $3) found",
-    )
-    .bind::<Text, _>(kind.as_str())
-    .bind::<Text, _>(words)
-    .bind::<BigInt, _>(FEW_MATCHES)
-    .get_result(connection)
-    .await
-    .map_err(query_error)?;
-    Ok(counted.matches < FEW_MATCHES)
-}
-
-/// A page of items in `query.sort` order: the sort's partial index read backwards from the
-/// cursor (a row comparison the index answers), filtered by availability and the search.
-pub(super) async fn list(
-    connection: &mut AsyncPgConnection,
-    query: &CatalogQuery,
-) -> Result<Vec<ListedItem>, DependencyError> {
-    let words = match &query.search {
-        Some(search) => match tsquery_words(&search.words()) {
-            Some(words) => Some(words),
-            None => return Ok(Vec::new()),
-        },
-        None => None,
-    };
-    if query
-        .after
-        .is_some_and(|cursor| cursor.sort() != query.sort)
-    {
-        return Err(DependencyError::Failed(
-            "a catalog cursor of another sort".into(),
-        ));
-    }
-    let narrow = match &words {
-        Some(words) => few_matches(connection, query.kind, words).await?,
-        None => false,
-    };
-    let mut next = 3;
+/// The page's SQL. Placeholders: `$1` kind, `$2` viewer, `$3` the words (searches), then the open
+/// instant, the cursor's values and the limit, in that order.
+fn page_sql(query: &CatalogQuery, plan: Plan) -> String {
+    let mut next = if plan == Plan::Plain { 3 } else { 4 };
     let mut placeholder = || {
         let current = next;
         next += 1;
         format!("${current}")
     };
-    // A rare search reads its few matches from the GIN index first; a common one walks the
-    // sort's index and filters (its first page is found within a few hundred rows).
-    let mut sql = if narrow {
-        format!(
-            "WITH hits AS MATERIALIZED (
-                 SELECT id FROM catalog_items
-                 WHERE kind = $1 AND deleted_at IS NULL
-                   AND search_vector @@ plainto_tsquery('simple', {}))
-             SELECT {ITEM_COLUMNS}, {IS_REGISTERED} FROM catalog_items i
-             JOIN hits ON hits.id = i.id
-             WHERE i.kind = $1 AND i.deleted_at IS NULL",
-            placeholder()
-        )
-    } else {
-        format!(
-            "SELECT {ITEM_COLUMNS}, {IS_REGISTERED} FROM catalog_items i
-             WHERE i.kind = $1 AND i.deleted_at IS NULL"
-        )
-    };
-    let mut search_at = None;
-    if words.is_some() && !narrow {
-        search_at = Some(placeholder());
-    }
+    let mut filters = String::from("i.kind = $1 AND i.deleted_at IS NULL");
     if query.open_at.is_some() {
         let at = placeholder();
-        sql.push_str(&format!(" AND i.starts_at <= {at} AND i.ends_at >= {at}"));
-    }
-    if let Some(at) = search_at {
-        sql.push_str(&format!(
-            " AND i.search_vector @@ plainto_tsquery('simple', {at})"
-        ));
+        filters.push_str(&format!(" AND i.starts_at <= {at} AND i.ends_at >= {at}"));
     }
     match query.after {
-        Some(CatalogCursor::Created { .. }) => sql.push_str(&format!(
+        Some(CatalogCursor::Created { .. }) => filters.push_str(&format!(
             " AND (i.created_at, i.id) < ({}, {})",
             placeholder(),
             placeholder()
         )),
-        Some(CatalogCursor::Popular { .. }) => sql.push_str(&format!(
+        Some(CatalogCursor::Popular { .. }) => filters.push_str(&format!(
             " AND (i.registration_count, i.created_at, i.id) < ({}, {}, {})",
             placeholder(),
             placeholder(),
@@ -280,17 +217,50 @@ pub(super) async fn list(
         )),
         None => {}
     }
-    sql.push_str(match query.sort {
-        CatalogSort::Created => " ORDER BY i.created_at DESC, i.id DESC",
-        CatalogSort::Popular => " ORDER BY i.registration_count DESC, i.created_at DESC, i.id DESC",
-    });
-    sql.push_str(&format!(" LIMIT {}", placeholder()));
-    let mut statement = diesel::sql_query(sql)
+    let order = match query.sort {
+        CatalogSort::Created => "ORDER BY i.created_at DESC, i.id DESC",
+        CatalogSort::Popular => "ORDER BY i.registration_count DESC, i.created_at DESC, i.id DESC",
+    };
+    let limit = placeholder();
+    match plan {
+        Plan::Plain => format!(
+            "SELECT {ITEM_COLUMNS}, {IS_REGISTERED} FROM catalog_items i
+             WHERE {filters} {order} LIMIT {limit}"
+        ),
+        // The outer query filters the walked rows as they come (no sort above the inner LIMIT,
+        // so it stops at the page's last match); the page is put in order again in Rust.
+        Plan::Walk => format!(
+            "SELECT {ITEM_COLUMNS}, {IS_REGISTERED} FROM (
+                 SELECT * FROM catalog_items i WHERE {filters} {order} LIMIT {WALK_CANDIDATES}
+             ) i
+             WHERE i.search_vector @@ plainto_tsquery('simple', $3)
+             LIMIT {limit}"
+        ),
+        Plan::Narrow => format!(
+            "WITH hits AS MATERIALIZED (
+                 SELECT id FROM catalog_items
+                 WHERE kind = $1 AND deleted_at IS NULL
+                   AND search_vector @@ plainto_tsquery('simple', $3))
+             SELECT {ITEM_COLUMNS}, {IS_REGISTERED} FROM catalog_items i
+             JOIN hits ON hits.id = i.id
+             WHERE {filters} {order} LIMIT {limit}"
+        ),
+    }
+}
+
+/// Reads one page by `plan`.
+async fn page(
+    connection: &mut AsyncPgConnection,
+    query: &CatalogQuery,
+    words: Option<&str>,
+    plan: Plan,
+) -> Result<Vec<ListedItem>, DependencyError> {
+    let mut statement = diesel::sql_query(page_sql(query, plan))
         .into_boxed::<Pg>()
         .bind::<Text, _>(query.kind.as_str())
         .bind::<SqlUuid, _>(query.viewer.as_uuid());
     if let Some(words) = words {
-        statement = statement.bind::<Text, _>(words);
+        statement = statement.bind::<Text, _>(words.to_owned());
     }
     if let Some(at) = query.open_at {
         statement = statement.bind::<Timestamptz, _>(at);
@@ -318,7 +288,54 @@ pub(super) async fn list(
         .load(connection)
         .await
         .map_err(query_error)?;
-    all(rows, ListedRow::into_listed)
+    let mut items = all(rows, ListedRow::into_listed)?;
+    if plan == Plan::Walk {
+        sort(&mut items, query.sort);
+    }
+    Ok(items)
+}
+
+/// Puts a page in its sort's order (newest first, or most registrations first), ids breaking
+/// ties, as the indexes order them.
+fn sort(items: &mut [ListedItem], by: CatalogSort) {
+    items.sort_by(|a, b| {
+        let (a, b) = (&a.item, &b.item);
+        let newest = (b.created_at, b.id).cmp(&(a.created_at, a.id));
+        match by {
+            CatalogSort::Created => newest,
+            CatalogSort::Popular => b.registration_count.cmp(&a.registration_count).then(newest),
+        }
+    });
+}
+
+/// A page of items in `query.sort` order: the sort's partial index read backwards from the
+/// cursor (a row comparison the index answers), filtered by availability and the search. A
+/// search first walks a bounded stretch of that index; when the stretch does not fill the
+/// page, the matches are read from the GIN index instead (the exact answer either way: a walk
+/// that fills the page has found its first rows in order).
+pub(super) async fn list(
+    connection: &mut AsyncPgConnection,
+    query: &CatalogQuery,
+) -> Result<Vec<ListedItem>, DependencyError> {
+    if query
+        .after
+        .is_some_and(|cursor| cursor.sort() != query.sort)
+    {
+        return Err(DependencyError::Failed(
+            "a catalog cursor of another sort".into(),
+        ));
+    }
+    let Some(search) = &query.search else {
+        return page(connection, query, None, Plan::Plain).await;
+    };
+    let Some(words) = tsquery_words(&search.words()) else {
+        return Ok(Vec::new());
+    };
+    let walked = page(connection, query, Some(&words), Plan::Walk).await?;
+    if walked.len() > usize::from(query.limit.get()) {
+        return Ok(walked);
+    }
+    page(connection, query, Some(&words), Plan::Narrow).await
 }
 
 #[cfg(test)]
