@@ -54,13 +54,20 @@ SELECT registration_id, payment_id, user_id, kind, item_id, status, paid_at FROM
 
 /// Every count from the live registrations, in one statement (only rows that change are
 /// written).
+/// Counted from the registrations (a few rows) rather than by grouping every item: the items
+/// that have live registrations get their number, and those counted but with none left (found
+/// through the popular list's index) go back to zero.
 const RECOUNT: &str = "\
-UPDATE catalog_items i SET registration_count = counted.n
-FROM (SELECT i.id, count(r.id) AS n
-      FROM catalog_items i
-      LEFT JOIN catalog_registrations r ON r.item_id = i.id AND r.status <> 'cancelled'
-      GROUP BY i.id) counted
-WHERE counted.id = i.id AND i.registration_count <> counted.n";
+WITH counted AS (
+    SELECT item_id, count(*) AS n FROM catalog_registrations
+    WHERE status <> 'cancelled' GROUP BY item_id
+), set_counts AS (
+    UPDATE catalog_items i SET registration_count = counted.n
+    FROM counted WHERE counted.item_id = i.id AND i.registration_count <> counted.n
+)
+UPDATE catalog_items i SET registration_count = 0
+WHERE i.registration_count > 0
+  AND NOT EXISTS (SELECT 1 FROM counted WHERE counted.item_id = i.id)";
 
 /// Runs the statement `$query` (over `$connection`) in a transaction of `$store`'s without the
 /// statement timeout (a bulk statement may take longer than a request's); its rows written.
