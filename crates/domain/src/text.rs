@@ -108,6 +108,20 @@ pub fn check_plain(text: &str) -> Result<(), TextRefusal> {
     Ok(())
 }
 
+/// Checks prose (a description): no control characters but line breaks (`\n`, `\r`) and tabs.
+///
+/// # Errors
+/// [`TextRefusal::Control`] when another one is found.
+pub fn check_prose(text: &str) -> Result<(), TextRefusal> {
+    if text
+        .chars()
+        .any(|character| character.is_control() && !matches!(character, '\n' | '\r' | '\t'))
+    {
+        return Err(TextRefusal::Control);
+    }
+    Ok(())
+}
+
 /// Checks a text people read and compare, such as an e-mail address: no control characters and
 /// nothing invisible.
 ///

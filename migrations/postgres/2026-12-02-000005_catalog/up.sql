@@ -21,8 +21,13 @@ CREATE TABLE catalog_items (
     created_at         timestamptz NOT NULL,
     updated_at         timestamptz NOT NULL,
     deleted_at         timestamptz,
+    -- ASCII punctuation becomes a space first, so `vue.js`, `a@b.com` or `3.5` index as the
+    -- separate words a search splits them into (the parser alone keeps them as one host, e-mail
+    -- or number token, which no search for `vue` or `js` would find).
     search_vector      tsvector    GENERATED ALWAYS AS
-                           (to_tsvector('simple', title || ' ' || coalesce(description, ''))) STORED,
+                           (to_tsvector('simple', regexp_replace(
+                               title || ' ' || coalesce(description, ''), '[[:punct:]]+', ' ',
+                               'g'))) STORED,
     CONSTRAINT catalog_items_schedule_ordered CHECK (starts_at < ends_at),
     CONSTRAINT catalog_items_course_details
         CHECK ((kind = 'course') = (category IS NOT NULL AND skill_level IS NOT NULL

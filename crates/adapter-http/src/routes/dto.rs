@@ -26,6 +26,12 @@ pub(crate) fn plain_text(value: &str) -> Result<(), ValidationError> {
     text::check_plain(value).map_err(refused)
 }
 
+/// Prose (descriptions): no control characters but line breaks and tabs (field code
+/// `control_character`).
+pub(crate) fn prose_text(value: &str) -> Result<(), ValidationError> {
+    text::check_prose(value).map_err(refused)
+}
+
 /// E-mail addresses: no control characters, and nothing invisible that would let one address
 /// pose as another (field code `invisible_character`).
 pub(crate) fn visible_text(value: &str) -> Result<(), ValidationError> {

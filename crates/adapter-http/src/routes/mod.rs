@@ -21,5 +21,5 @@ pub(crate) fn api_v1(config: &mut ServiceConfig<'_>) {
 }
 
 pub(crate) use dto::{
-    IdempotencyHeader, parse_id, parse_instant, plain_text, validated, visible_text,
+    IdempotencyHeader, parse_id, parse_instant, plain_text, prose_text, validated, visible_text,
 };

@@ -205,29 +205,6 @@ async fn explain(
     Ok(None)
 }
 
-/// Puts the failed payment of `intent` back to pending, if the item still takes it (the user's
-/// place is the unique index's to refuse). `None` when it is not failed or the item refuses.
-async fn reopen(
-    connection: &mut AsyncPgConnection,
-    intent: &PaymentIntent,
-) -> Result<Option<Payment>, QueryError> {
-    let row: Option<PaymentRow> = diesel::sql_query(
-        "UPDATE catalog_payments p SET status = 'pending', created_at = $2
-         FROM catalog_items i
-         WHERE p.id = $1 AND p.status = 'failed' AND i.id = p.item_id AND i.deleted_at IS NULL
-           AND i.starts_at <= $2 AND $2 <= i.ends_at AND i.price = p.amount
-         RETURNING p.*",
-    )
-    .bind::<SqlUuid, _>(intent.payment_id.as_uuid())
-    .bind::<Timestamptz, _>(intent.now)
-    .get_result(connection)
-    .await
-    .optional()?;
-    row.map(PaymentRow::into_payment)
-        .transpose()
-        .map_err(|error| QueryError::DeserializationError(error.to_string().into()))
-}
-
 /// Records a pending gateway payment (see `RegistrationRepository::begin_payment`).
 pub(super) async fn begin(
     connection: &mut AsyncPgConnection,
@@ -240,28 +217,8 @@ pub(super) async fn begin(
             Err(error) if is_place_taken(&error) => true,
             Err(error) => return Err(BeginPaymentError::Dependency(write_outcome_error(error))),
         };
-        match explain(connection, intent, place_taken).await? {
-            Some((payment, _)) if payment.status == PaymentStatus::Failed => {
-                // A retry of a failed attempt: pending again if a new payment could begin now
-                // (the provider, asked again under the same id, repeats a decline).
-                match reopen(connection, intent).await {
-                    Ok(Some(payment)) => return Ok(Begun::Existing(payment, None)),
-                    Ok(None) => {}
-                    Err(error) if is_place_taken(&error) => {
-                        return Err(BeginPaymentError::AlreadyRegistered);
-                    }
-                    Err(error) => {
-                        return Err(BeginPaymentError::Dependency(write_outcome_error(error)));
-                    }
-                }
-                // Not reopened: the item's terms refuse it now, or a concurrent retry won.
-                let terms = terms(connection, intent.kind, intent.item_id)
-                    .await
-                    .map_err(|error| BeginPaymentError::Dependency(query_error(error)))?;
-                check_terms(terms, intent)?;
-            }
-            Some((payment, registration)) => return Ok(Begun::Existing(payment, registration)),
-            None => {}
+        if let Some((payment, registration)) = explain(connection, intent, place_taken).await? {
+            return Ok(Begun::Existing(payment, registration));
         }
     }
     Err(BeginPaymentError::Dependency(DependencyError::Unavailable(

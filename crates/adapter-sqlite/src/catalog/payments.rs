@@ -204,21 +204,6 @@ pub(super) fn begin(
     if let Some(row) = payment_row(connection, intent.payment_id)? {
         let payment = row.into_payment()?;
         check_existing(&payment, intent).map_err(BeginTx::Refused)?;
-        if payment.status == PaymentStatus::Failed {
-            // A retry of a failed attempt: it becomes pending again if a new payment could
-            // begin now (the provider, asked again under the same id, repeats a decline).
-            check_new(connection, intent)?;
-            let reopened =
-                diesel::update(catalog_payments::table.find(payment.id.as_uuid().to_string()))
-                    .set((
-                        catalog_payments::status.eq(PaymentStatus::Pending.as_str()),
-                        catalog_payments::created_at.eq(micros(intent.now)),
-                    ))
-                    .returning(PaymentRow::as_returning())
-                    .get_result(connection)?
-                    .into_payment()?;
-            return Ok(Begun::Existing(reopened, None));
-        }
         let registration = registration_of(connection, payment.id)?
             .map(RegistrationRow::into_registration)
             .transpose()?;

@@ -70,6 +70,10 @@ pub enum RegisterError {
     /// The provider could not be reached (or never received the charge): nothing was charged.
     #[error("the payment provider is unavailable")]
     ProviderUnavailable,
+    /// An earlier attempt under this idempotency key failed (declined, or the provider could
+    /// not be reached): its payment id is never charged again, so a retry needs a new key.
+    #[error("an earlier attempt with this idempotency key failed; send a new key to try again")]
+    AttemptFailed,
     /// The provider's answer was lost: the payment stays pending until the reconciler learns its
     /// outcome. Look it up by its id.
     #[error("the payment's outcome is not known yet")]
@@ -93,7 +97,8 @@ impl UseCaseError for RegisterError {
             Self::Closed
             | Self::AlreadyRegistered
             | Self::InsufficientBalance
-            | Self::PaymentNotPending => ErrorClass::Conflict,
+            | Self::PaymentNotPending
+            | Self::AttemptFailed => ErrorClass::Conflict,
             Self::KeyReused => ErrorClass::Unprocessable,
             Self::Declined { .. } => ErrorClass::PaymentDeclined,
             Self::ProviderUnavailable => ErrorClass::Unavailable,
@@ -113,6 +118,7 @@ impl UseCaseError for RegisterError {
             Self::ProviderUnavailable => "payment_provider_unavailable",
             Self::OutcomeUnknown { .. } => OUTCOME_UNKNOWN,
             Self::PaymentNotPending => "payment_not_pending",
+            Self::AttemptFailed => "payment_attempt_failed",
             Self::Dependency(error) => error.code(),
         }
     }
@@ -142,9 +148,6 @@ enum Verdict {
 
 /// The reason given when a retry finds its payment failed (the provider's own is not kept, and
 /// the attempt may also have failed because the provider never received it).
-const DECLINED_BEFORE: &str =
-    "an earlier attempt with this idempotency key failed; send a new key to try again";
-
 impl Catalog {
     /// Registers the caller for an item, paying `request.amount` with `request.method`.
     ///
@@ -198,17 +201,15 @@ impl Catalog {
             .map_err(|error| refused(error, payment_id))?
         {
             Begun::New(payment) => Ok(Registered {
-                settled: self.charge(&payment, now).await?,
+                settled: self.charge(&payment, now, false).await?,
                 replayed: false,
             }),
             Begun::Existing(payment, registration) => match payment.status {
                 PaymentStatus::Pending => Ok(Registered {
-                    settled: self.charge(&payment, now).await?,
+                    settled: self.charge(&payment, now, true).await?,
                     replayed: true,
                 }),
-                PaymentStatus::Failed => Err(RegisterError::Declined {
-                    reason: DECLINED_BEFORE.to_owned(),
-                }),
+                PaymentStatus::Failed => Err(RegisterError::AttemptFailed),
                 PaymentStatus::Paid | PaymentStatus::Cancelled => Ok(Registered {
                     settled: with_registration(payment, registration)?,
                     replayed: true,
@@ -218,10 +219,13 @@ impl Catalog {
     }
 
     /// Charges a pending payment at the provider and settles or fails it by the answer.
+    /// `resumed`: an earlier attempt sent this payment already, so an unreachable provider now
+    /// says nothing about whether that one charged it.
     async fn charge(
         &self,
         payment: &Payment,
         now: DateTime<Utc>,
+        resumed: bool,
     ) -> Result<Settled, RegisterError> {
         let gateway = &self.ports.gateway;
         let charge = GatewayCharge {
@@ -234,7 +238,7 @@ impl Catalog {
         let verdict = match gateway.charge(&charge).await {
             Ok(ChargeOutcome::Approved { reference }) => Verdict::Approved(reference),
             Ok(ChargeOutcome::Declined { reason }) => Verdict::Declined(reason),
-            Err(GatewayError::Unavailable(why)) => {
+            Err(GatewayError::Unavailable(why)) if !resumed => {
                 tracing::warn!(payment_id = %payment.id, %why, "payment provider unavailable");
                 Verdict::NotCharged
             }
@@ -811,16 +815,40 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_retry_of_a_failed_payment_is_declined_again_without_the_provider() {
+    async fn a_retry_of_a_failed_payment_is_refused_without_the_provider() {
         let who = caller();
         let failed = payment(who.user_id, PaymentMethod::Card, PaymentStatus::Failed);
         let mut fixture = beginning(Begun::Existing(failed, None));
         fixture.gateway.expect_charge().never();
-        let error = register(fixture, &who).await.expect_err("declined");
+        let error = register(fixture, &who).await.expect_err("failed before");
         assert_eq!(
             (error.class(), error.code()),
-            (ErrorClass::PaymentDeclined, "payment_declined")
+            (ErrorClass::Conflict, "payment_attempt_failed")
         );
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_provider_on_a_resumed_payment_leaves_it_pending() {
+        // The first attempt may have been charged before its answer was lost: "unavailable"
+        // now says nothing about it, so the payment is looked up, and kept pending if unknown.
+        for record in [Ok(GatewayRecord::Unknown), Err(GatewayError::Timeout)] {
+            let who = caller();
+            let earlier = pending(&who);
+            let mut fixture = beginning(Begun::Existing(earlier.clone(), None));
+            fixture
+                .gateway
+                .expect_charge()
+                .returning(|_| Err(GatewayError::Unavailable("down".into())));
+            fixture
+                .gateway
+                .expect_lookup()
+                .times(1)
+                .return_once(move |_| record);
+            fixture.registrations.expect_fail_payment().never();
+            let error = register(fixture, &who).await.expect_err("unknown");
+            assert_eq!(error.code(), OUTCOME_UNKNOWN);
+            assert_eq!(error.resource_id(), Some(earlier.id.to_string()));
+        }
     }
 
     #[tokio::test]

@@ -228,8 +228,8 @@ pub enum Begun {
     /// A new `pending` payment: send it to the gateway.
     New(Payment),
     /// A payment with this id and the same user, item, amount and method already existed (a
-    /// retry): `pending` (resume it at the gateway, which is idempotent by payment id; a failed
-    /// one comes back reopened as pending) or settled (paid or later, with its registration).
+    /// retry): `pending` (resume it at the gateway, which is idempotent by payment id), `failed`
+    /// (final), or settled (paid or later, with its registration).
     Existing(Payment, Option<Registration>),
 }
 
@@ -324,10 +324,9 @@ pub trait RegistrationRepository: Send + Sync {
     /// Records a `pending` gateway payment holding the user's place, after checking in the same
     /// statement that the item exists, is open at `now` and costs `amount`, and that the user
     /// holds no live registration or pending payment for it. A payment with the same id is
-    /// returned as [`Begun::Existing`] when it matches the intent (`IdReused` otherwise); if
-    /// that payment had failed, it is a new attempt: under the same checks it becomes `pending`
-    /// again with `created_at = now` (the gateway, asked again under the same id, repeats a
-    /// decline and charges what it never received).
+    /// returned as [`Begun::Existing`] when it matches the intent (`IdReused` otherwise). A
+    /// failed payment stays failed: its id is never charged again (the provider may have
+    /// charged and refunded it), so a client retries with a new key.
     ///
     /// # Errors
     /// Every [`BeginPaymentError`] but `InsufficientBalance`.

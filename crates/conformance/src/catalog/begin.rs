@@ -5,7 +5,7 @@ use crate::support::{now, tag};
 use chrono::Duration;
 use reserva_application::ports::catalog::{BeginPaymentError, Begun, PaymentIntent};
 use reserva_domain::catalog::{ItemId, ItemKind, RegistrationStatus, Schedule};
-use reserva_domain::wallet::{Payment, PaymentId, PaymentMethod, PaymentStatus, RefundState};
+use reserva_domain::wallet::{PaymentId, PaymentMethod, PaymentStatus, RefundState};
 use uuid::Uuid;
 
 /// Beginning checks the item exists under its kind, costs the amount and is open (inclusively), and
@@ -190,61 +190,15 @@ pub async fn a_reused_payment_id_is_existing_or_refused<S: CatalogStore>(store: 
         .await
         .unwrap_or_else(|e| panic!("fail_payment: {e:?}"));
     assert_eq!(failed.status, PaymentStatus::Failed);
-    // Retrying a failed attempt reopens it: pending again, recorded at the retry's instant.
-    let later = now() + Duration::seconds(5);
+    // A failed payment is final: a retry finds it failed, and its id is never charged again.
     let retried = PaymentIntent {
-        now: later,
+        now: now() + Duration::seconds(5),
         ..declined.clone()
     };
-    let reopened = Payment {
-        status: PaymentStatus::Pending,
-        created_at: later,
-        ..failed.clone()
-    };
-    assert_eq!(
-        store.begin_payment(retried.clone()).await,
-        Ok(Begun::Existing(reopened.clone(), None))
-    );
     assert_eq!(
         store.begin_payment(retried).await,
-        Ok(Begun::Existing(reopened, None)),
-        "a second retry finds it pending"
+        Ok(Begun::Existing(failed, None))
     );
     let unused = PaymentId::from_uuid(Uuid::now_v7());
     assert_eq!(store.payment(buyer, unused).await, Ok(None));
-}
-
-/// A failed attempt is reopened only if a new payment could begin: not while another payment
-/// holds the user's place, nor once the item has closed.
-pub async fn a_failed_attempt_reopens_only_where_a_new_one_could_begin<S: CatalogStore>(store: &S) {
-    let buyer = member(store).await;
-    let item = open_test(store, PRICE).await;
-    let first = intent(buyer, &item, PaymentMethod::Card);
-    let failed = begin(store, first.clone()).await;
-    store
-        .fail_payment(failed.id, now())
-        .await
-        .unwrap_or_else(|e| panic!("fail_payment: {e:?}"));
-    // another attempt (another key) takes the place meanwhile
-    let other = begin(store, intent(buyer, &item, PaymentMethod::Card)).await;
-    assert_eq!(
-        store.begin_payment(first.clone()).await,
-        Err(BeginPaymentError::AlreadyRegistered)
-    );
-    store
-        .fail_payment(other.id, now())
-        .await
-        .unwrap_or_else(|e| panic!("fail_payment: {e:?}"));
-    let closed = PaymentIntent {
-        now: item.schedule.ends_at() + Duration::seconds(1),
-        ..first.clone()
-    };
-    assert_eq!(
-        store.begin_payment(closed).await,
-        Err(BeginPaymentError::NotOpen)
-    );
-    match store.begin_payment(first).await {
-        Ok(Begun::Existing(payment, None)) => assert_eq!(payment.status, PaymentStatus::Pending),
-        other => panic!("reopened: {other:?}"),
-    }
 }

@@ -205,6 +205,10 @@ pub async fn search_is_the_and_of_its_words_in_any_case<S: CatalogStore>(store: 
             ("Python ASYNC", None),
             ("Cooking", Some("Async recipes with RUST")),
             ("Rustacean guide", None),
+            (
+                "Vue.js 입문",
+                Some("mail a@b.com, version 3.5, node-js/express"),
+            ),
         ],
     )
     .await;
@@ -227,6 +231,11 @@ pub async fn search_is_the_and_of_its_words_in_any_case<S: CatalogStore>(store: 
     );
     // Punctuation separates words: "rust," and "(async)" are the words rust and async.
     assert_eq!(found(store, viewer, "rust, (async)").await, [id(0), id(3)]);
+    // ... in the items too: a dotted name, an address, a version or a path are found by their
+    // parts, as the search splits them.
+    for query in ["vue", "vue.js", "JS 입문", "b.com", "3.5", "node express"] {
+        assert_eq!(found(store, viewer, query).await, [id(5)], "{query}");
+    }
 
     // The search follows edits: the old words no longer find the item, the new ones do.
     let edited = items.get(2).unwrap_or_else(|| panic!("item 2"));

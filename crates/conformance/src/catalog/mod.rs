@@ -297,7 +297,6 @@ macro_rules! __catalog_store_cases {
                     begin_payment_checks_the_item,
                     a_live_place_refuses_a_second_apply,
                     a_reused_payment_id_is_existing_or_refused,
-                    a_failed_attempt_reopens_only_where_a_new_one_could_begin,
                 ],
                 wallet_payments: [
                     a_wallet_payment_moves_money_and_registers,

@@ -2,7 +2,7 @@
 
 use super::ItemId;
 use crate::accounts::UserId;
-use crate::text::{TextRefusal, check_plain, check_visible};
+use crate::text::{TextRefusal, check_prose, check_visible};
 use crate::wallet::Money;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
@@ -241,14 +241,7 @@ impl ItemDescription {
     /// # Errors
     /// [`InvalidDescription`].
     pub fn parse(raw: &str) -> Result<Self, InvalidDescription> {
-        let without_breaks: String = raw
-            .chars()
-            .map(|character| match character {
-                '\n' | '\r' | '\t' => ' ',
-                other => other,
-            })
-            .collect();
-        check_plain(&without_breaks)?;
+        check_prose(raw)?;
         let trimmed = raw.trim();
         if trimmed.chars().count() > Self::MAX_CHARS {
             return Err(InvalidDescription::TooLong);

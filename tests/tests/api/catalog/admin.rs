@@ -88,6 +88,16 @@ async fn admins_create_edit_and_delete_tests_and_nobody_else_may(backend: Backen
     assert_eq!(edited.body["price"], 9_000);
     assert_eq!(edited.body["description"], serde_json::Value::Null);
     assert_eq!(edited.body["title"], "Admin test", "unsent fields stay");
+    // A description is prose: line breaks and tabs pass, other control characters do not.
+    let prose = "Part one.\nPart two:\r\n\t- listening";
+    let described = app
+        .patch(&path, &json!({"description": prose}), Some(&admin))
+        .await;
+    assert_eq!(described.status, 200, "{:#}", described.body);
+    assert_eq!(described.body["description"], prose);
+    app.patch(&path, &json!({"description": "bell\u{7}"}), Some(&admin))
+        .await
+        .assert_problem(400, "validation_failed");
     let renamed = app
         .patch(&path, &json!({"title": "Renamed test"}), Some(&admin))
         .await;

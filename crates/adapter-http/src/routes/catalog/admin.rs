@@ -94,7 +94,7 @@ async fn update(
     let id = ItemId::from_uuid(*id.read()?);
     let body = validated(body.read()?.into_inner())?;
     if let Some(Some(description)) = &body.description {
-        text::check_plain(description)
+        text::check_prose(description)
             .map_err(|refusal| ApiError::invalid_field("description", refusal.code(), refusal))?;
     }
     let changes = ItemChanges {
@@ -138,7 +138,7 @@ async fn remove(
     request_body = CreateItemRequest,
     responses(
         (status = 201, body = TestResponse, headers(("Location" = String, description = "The new test's URL"))),
-        (status = 400, description = "`validation_failed`: `title_empty`, `title_too_long`, `description_too_long`, `price_negative`, `price_too_high`, `ends_before_start`, `invalid_datetime`, `not_for_tests` (category, skill_level or tutor_id), `control_character`, `invisible_character`", body = Problem),
+        (status = 400, description = "`validation_failed`: `title_empty`, `title_too_long`, `description_too_long`, `price_negative`, `price_too_high`, `starts_after_ends`, `invalid_datetime`, `not_for_tests` (category, skill_level or tutor_id), `control_character`, `invisible_character`", body = Problem),
         (status = 403, description = "`admin_only`", body = Problem),
     )
 )]
@@ -158,7 +158,7 @@ pub(crate) async fn create_test(
     request_body = CreateItemRequest,
     responses(
         (status = 201, body = CourseResponse, headers(("Location" = String, description = "The new course's URL"))),
-        (status = 400, description = "`validation_failed`: `title_empty`, `title_too_long`, `description_too_long`, `price_negative`, `price_too_high`, `ends_before_start`, `invalid_datetime`, `category_required`, `skill_level_required`, `tutor_id` `required` or `tutor_not_found`, `invalid_id`, `control_character`, `invisible_character`", body = Problem),
+        (status = 400, description = "`validation_failed`: `title_empty`, `title_too_long`, `description_too_long`, `price_negative`, `price_too_high`, `starts_after_ends`, `invalid_datetime`, `required` (category, skill_level, and tutor_id from an admin), `tutor_not_found`, `invalid_id`, `control_character`, `invisible_character`", body = Problem),
         (status = 403, description = "`forbidden` (members), or `not_your_course` (a tutor naming another tutor)", body = Problem),
     )
 )]

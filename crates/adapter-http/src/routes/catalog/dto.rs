@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::routes::plain_text;
+use crate::routes::{plain_text, prose_text};
 
 /// Whether an item is a test or a course.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -336,8 +336,9 @@ pub(crate) struct CreateItemRequest {
     #[schema(example = "TOEIC mock test")]
     #[validate(custom(function = "plain_text"))]
     pub title: String,
-    /// Up to 5,000 characters.
-    #[validate(custom(function = "plain_text"))]
+    /// Up to 5,000 characters; line breaks and tabs are allowed, other control characters
+    /// are not (400 `control_character`).
+    #[validate(custom(function = "prose_text"))]
     pub description: Option<String>,
     /// 0–100,000,000 KRW.
     #[schema(example = 45_000)]
@@ -378,8 +379,9 @@ pub(crate) struct UpdateItemRequest {
     /// 1–255 characters after trimming.
     #[validate(custom(function = "plain_text"))]
     pub title: Option<String>,
-    /// Up to 5,000 characters; `null` removes it. Checked by the handler (`validator` cannot
-    /// see into the nested option).
+    /// Up to 5,000 characters; `null` removes it. Line breaks and tabs are allowed, other
+    /// control characters are not (checked by the handler: `validator` cannot see into the
+    /// nested option).
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
