@@ -202,7 +202,8 @@ impl<E: UseCaseError> From<E> for ApiError {
             ErrorClass::OutcomeUnknown => {
                 tracing::error!(error = %error, "write outcome unknown");
                 "the request may or may not have taken effect: check its result before \
-                 retrying; a retry with the same Idempotency-Key repeats this answer"
+                 retrying, and retry only with the same Idempotency-Key, which never does it \
+                 twice (see the API documentation, \"Idempotency keys\")"
                     .to_owned()
             }
             ErrorClass::Internal => {

@@ -170,6 +170,14 @@ async fn the_payment_history_filters_by_status_kind_date_and_title(backend: Back
         .await;
     bad_date.assert_problem(400, "validation_failed");
     assert_eq!(bad_date.body["errors"][0]["field"], "from");
+    // years no store can bind are refused, not sent to the database (a 500 before)
+    for far in ["from=-5000-01-01", "to=+250000-01-01", "from=0000-01-01"] {
+        let answer = app
+            .get(&format!("/api/v1/me/payments?{far}"), Some(&member))
+            .await;
+        answer.assert_problem(400, "validation_failed");
+        assert_eq!(answer.body["errors"][0]["code"], "invalid_date", "{far}");
+    }
     app.get("/api/v1/me/payments?status=pending", Some(&member))
         .await
         .assert_problem(400, "invalid_query");

@@ -28,8 +28,14 @@ fn number(bytes: &[u8], at: usize) -> Option<i64> {
     <[u8; 8]>::try_from(chunk).ok().map(i64::from_be_bytes)
 }
 
+/// Years a cursor's or a date filter's instant may fall in: what every store can bind
+/// (PostgreSQL's `timestamptz` ends in 294276, SQLite's microseconds in 294247); a crafted
+/// cursor beyond them is refused as not ours instead of failing in the database.
+pub(crate) const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
 fn instant(bytes: &[u8], at: usize) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_micros(number(bytes, at)?)
+        .filter(|instant| YEARS.contains(&chrono::Datelike::year(instant)))
 }
 
 fn id(bytes: &[u8], at: usize) -> Option<Uuid> {
@@ -183,6 +189,27 @@ mod tests {
         for foreign in [popular.as_str(), id_cursor.as_str(), "", "AQ"] {
             assert!(decode_payment(Some(foreign)).is_err(), "{foreign:?}");
         }
+        // instants no store can bind (a crafted cursor) are not cursors of ours
+        let far = |year: i32| {
+            chrono::NaiveDate::from_ymd_opt(year, 1, 1)
+                .and_then(|date| date.and_hms_opt(0, 0, 0))
+                .map(|moment| moment.and_utc())
+                .expect("a date")
+        };
+        for year in [-5_000, 0, 10_000, 250_000] {
+            let crafted = encode_payment((far(year), PaymentId::from_uuid(Uuid::now_v7())));
+            assert!(decode_payment(Some(&crafted)).is_err(), "{year}");
+            let crafted = encode_catalog(CatalogCursor::Created {
+                created_at: far(year),
+                id: ItemId::from_uuid(Uuid::now_v7()),
+            });
+            assert!(
+                decode_catalog(Some(&crafted), CatalogSort::Created).is_err(),
+                "{year}"
+            );
+        }
+        let edge = encode_payment((far(9_999), PaymentId::from_uuid(Uuid::now_v7())));
+        assert!(decode_payment(Some(&edge)).is_ok());
         let id = PaymentId::from_uuid(Uuid::now_v7());
         let text = encode_payment((at(1_764_000_000_654_321), id));
         assert_eq!(

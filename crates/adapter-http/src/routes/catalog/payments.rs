@@ -17,9 +17,12 @@ use uuid::Uuid;
 /// A `YYYY-MM-DD` query date.
 fn parse_date(field: &str, text: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
     text.map(|text| {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-            ApiError::invalid_field(field, "invalid_date", "must be a YYYY-MM-DD date")
-        })
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .filter(|date| super::cursor::YEARS.contains(&chrono::Datelike::year(date)))
+            .ok_or_else(|| {
+                ApiError::invalid_field(field, "invalid_date", "must be a YYYY-MM-DD date")
+            })
     })
     .transpose()
 }
