@@ -205,6 +205,42 @@ async fn explain(
     Ok(None)
 }
 
+/// A pending payment resumed by a retry: recorded again at the retry's instant (never earlier),
+/// so the reconciler, which fails only what is old and unknown to the provider, leaves it to
+/// the retry now charging it.
+async fn resume(
+    connection: &mut AsyncPgConnection,
+    payment: Payment,
+    now: DateTime<Utc>,
+) -> Result<Begun, BeginPaymentError> {
+    let row: Option<PaymentRow> = diesel::sql_query(
+        "UPDATE catalog_payments SET created_at = GREATEST(created_at, $2)
+         WHERE id = $1 AND status = 'pending' RETURNING *",
+    )
+    .bind::<SqlUuid, _>(payment.id.as_uuid())
+    .bind::<Timestamptz, _>(now)
+    .get_result(connection)
+    .await
+    .optional()
+    .map_err(|error| BeginPaymentError::Dependency(write_outcome_error(error)))?;
+    let resumed = row
+        .map(PaymentRow::into_payment)
+        .transpose()
+        .map_err(BeginPaymentError::Dependency)?;
+    // Settled or failed meanwhile: as it stands now.
+    let payment = match resumed {
+        Some(payment) => payment,
+        None => find_payment(connection, payment.id, false)
+            .await
+            .map_err(|error| BeginPaymentError::Dependency(query_error(error)))?
+            .ok_or_else(|| BeginPaymentError::Dependency(corrupt("a payment vanished")))?,
+    };
+    let registration = registration_of(connection, payment.id, false)
+        .await
+        .map_err(|error| BeginPaymentError::Dependency(query_error(error)))?;
+    Ok(Begun::Existing(payment, registration))
+}
+
 /// Records a pending gateway payment (see `RegistrationRepository::begin_payment`).
 pub(super) async fn begin(
     connection: &mut AsyncPgConnection,
@@ -218,6 +254,9 @@ pub(super) async fn begin(
             Err(error) => return Err(BeginPaymentError::Dependency(write_outcome_error(error))),
         };
         if let Some((payment, registration)) = explain(connection, intent, place_taken).await? {
+            if payment.status == PaymentStatus::Pending {
+                return resume(connection, payment, intent.now).await;
+            }
             return Ok(Begun::Existing(payment, registration));
         }
     }
@@ -419,11 +458,12 @@ pub(super) async fn settle(
 async fn fail_in(
     connection: &mut AsyncPgConnection,
     id: PaymentId,
+    recorded_before: DateTime<Utc>,
 ) -> Result<Payment, TxError<SettleError>> {
     let payment = find_payment(connection, id, true)
         .await?
         .ok_or(TxError::Refused(SettleError::NotFound))?;
-    if payment.status != PaymentStatus::Pending {
+    if payment.status != PaymentStatus::Pending || payment.created_at > recorded_before {
         return Ok(payment);
     }
     let failed: PaymentRow = diesel::sql_query(
@@ -440,9 +480,10 @@ async fn fail_in(
 pub(super) async fn fail(
     connection: &mut AsyncPgConnection,
     id: PaymentId,
+    recorded_before: DateTime<Utc>,
 ) -> Result<Payment, SettleError> {
     connection
-        .transaction(async |connection| fail_in(connection, id).await)
+        .transaction(async |connection| fail_in(connection, id, recorded_before).await)
         .await
         .map_err(|error| {
             error.into_refusal(|error| SettleError::Dependency(write_outcome_error(error)))

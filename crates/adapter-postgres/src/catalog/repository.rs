@@ -85,10 +85,10 @@ impl RegistrationRepository for PostgresStore {
     async fn fail_payment(
         &self,
         id: PaymentId,
-        _now: DateTime<Utc>,
+        recorded_before: DateTime<Utc>,
     ) -> Result<Payment, SettleError> {
         let mut connection = self.connection().await?;
-        payments::fail(&mut connection, id).await
+        payments::fail(&mut connection, id, recorded_before).await
     }
 
     async fn complete(

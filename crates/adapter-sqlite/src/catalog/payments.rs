@@ -204,6 +204,20 @@ pub(super) fn begin(
     if let Some(row) = payment_row(connection, intent.payment_id)? {
         let payment = row.into_payment()?;
         check_existing(&payment, intent).map_err(BeginTx::Refused)?;
+        if payment.status == PaymentStatus::Pending {
+            // Resumed by a retry: recorded again at the retry's instant (never earlier), so the
+            // reconciler, which fails only what is old and unknown, leaves it to this retry.
+            let resumed =
+                diesel::update(catalog_payments::table.find(payment.id.as_uuid().to_string()))
+                    .set(
+                        catalog_payments::created_at
+                            .eq(micros(intent.now).max(micros(payment.created_at))),
+                    )
+                    .returning(PaymentRow::as_returning())
+                    .get_result(connection)?
+                    .into_payment()?;
+            return Ok(Begun::Existing(resumed, None));
+        }
         let registration = registration_of(connection, payment.id)?
             .map(RegistrationRow::into_registration)
             .transpose()?;
@@ -302,9 +316,13 @@ pub(super) fn settle(
     })
 }
 
-pub(super) fn fail(connection: &mut SqliteConnection, id: PaymentId) -> Result<Payment, SettleTx> {
+pub(super) fn fail(
+    connection: &mut SqliteConnection,
+    id: PaymentId,
+    recorded_before: i64,
+) -> Result<Payment, SettleTx> {
     let row = payment_row(connection, id)?.ok_or(SettleTx::Refused(SettleError::NotFound))?;
-    if row.status != PaymentStatus::Pending.as_str() {
+    if row.status != PaymentStatus::Pending.as_str() || row.created_at > recorded_before {
         return Ok(row.into_payment()?);
     }
     Ok(

@@ -52,9 +52,10 @@ impl RegistrationRepository for SqliteStore {
     async fn fail_payment(
         &self,
         id: PaymentId,
-        _now: DateTime<Utc>,
+        recorded_before: DateTime<Utc>,
     ) -> Result<Payment, SettleError> {
-        self.write(move |connection| payments::fail(connection, id))
+        let before = micros(recorded_before);
+        self.write(move |connection| payments::fail(connection, id, before))
             .await
             .map_err(|error: SettleTx| {
                 error.into_refusal(|error| SettleError::Dependency(query_error(error)))

@@ -7,6 +7,7 @@ use crate::DependencyError;
 use crate::ports::catalog::SettleError;
 use crate::ports::payments::{GatewayError, GatewayRecord};
 use chrono::{DateTime, TimeDelta, Utc};
+use reserva_domain::wallet::PaymentStatus;
 
 /// The most pending payments, and owed refunds, one reconciliation takes (the job's `limit`).
 pub const RECONCILE_BATCH: u32 = 100;
@@ -63,7 +64,10 @@ impl Catalog {
                 }
             } else {
                 // Declined, never received, or (never expected) refunded: nothing is charged.
-                match registrations.fail_payment(id, now).await {
+                // Only if no retry has resumed it since it was listed (a resume records it
+                // again, after `before`): that retry is charging it now.
+                match registrations.fail_payment(id, before).await {
+                    Ok(stands) if stands.status == PaymentStatus::Pending => report.left += 1,
                     Ok(_) => report.failed += 1,
                     Err(SettleError::Dependency(error)) => return Err(error),
                     Err(error) => {
@@ -186,7 +190,7 @@ mod tests {
         fixture
             .registrations
             .expect_fail_payment()
-            .withf(move |id, at| failing.contains(id) && *at == now())
+            .withf(move |id, at| failing.contains(id) && *at == now() - Duration::seconds(30))
             .times(2)
             .returning(|id, _| {
                 let mut failed = of_status(PaymentStatus::Failed);
@@ -338,5 +342,35 @@ mod tests {
             pending_before(now(), std::time::Duration::from_secs(30)),
             now() - Duration::seconds(30)
         );
+    }
+
+    #[tokio::test]
+    async fn a_payment_resumed_since_it_was_listed_is_left_to_its_retry() {
+        let mut fixture = Fixture::new();
+        let pending = vec![of_status(PaymentStatus::Pending)];
+        fixture
+            .registrations
+            .expect_pending_payments()
+            .return_once(move |_, _| Ok(pending));
+        fixture
+            .gateway
+            .expect_lookup()
+            .returning(|_| Ok(GatewayRecord::Unknown));
+        // recorded again by a retry after the cutoff: the store leaves it pending
+        fixture
+            .registrations
+            .expect_fail_payment()
+            .times(1)
+            .returning(|id, _| {
+                let mut stands = of_status(PaymentStatus::Pending);
+                stands.id = id;
+                Ok(stands)
+            });
+        fixture
+            .registrations
+            .expect_pending_refunds()
+            .returning(|_| Ok(vec![]));
+        let report = fixture.catalog().reconcile(100).await.expect("report");
+        assert_eq!((report.failed, report.left), (0, 1));
     }
 }

@@ -324,7 +324,8 @@ pub trait RegistrationRepository: Send + Sync {
     /// Records a `pending` gateway payment holding the user's place, after checking in the same
     /// statement that the item exists, is open at `now` and costs `amount`, and that the user
     /// holds no live registration or pending payment for it. A payment with the same id is
-    /// returned as [`Begun::Existing`] when it matches the intent (`IdReused` otherwise). A
+    /// returned as [`Begun::Existing`] when it matches the intent (`IdReused` otherwise); a
+    /// pending one is resumed: recorded again at `now` if that is later (see `fail_payment`). A
     /// failed payment stays failed: its id is never charged again (the provider may have
     /// charged and refunded it), so a client retries with a new key.
     ///
@@ -356,14 +357,20 @@ pub trait RegistrationRepository: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Settled, SettleError>;
 
-    /// The gateway declined, or never received it: `pending` → `failed`, freeing the place.
-    /// Returns the payment as it stands; one that is no longer pending is left as it is (a
-    /// concurrent settle won).
+    /// The gateway declined, or never received it: `pending` → `failed`, freeing the place —
+    /// only if the payment was recorded at or before `recorded_before` (a request passes its
+    /// own instant; the reconciler its cutoff, so a payment a retry resumed meanwhile, which
+    /// `begin_payment` records again at the retry's instant, is left to that retry). Returns
+    /// the payment as it stands; one that is no longer pending, or recorded later, is left as
+    /// it is.
     ///
     /// # Errors
     /// `NotFound`, `Dependency`.
-    async fn fail_payment(&self, id: PaymentId, now: DateTime<Utc>)
-    -> Result<Payment, SettleError>;
+    async fn fail_payment(
+        &self,
+        id: PaymentId,
+        recorded_before: DateTime<Utc>,
+    ) -> Result<Payment, SettleError>;
 
     /// Completes the user's latest registration for the item.
     ///

@@ -5,7 +5,7 @@ use crate::support::{now, tag};
 use chrono::Duration;
 use reserva_application::ports::catalog::{BeginPaymentError, Begun, PaymentIntent};
 use reserva_domain::catalog::{ItemId, ItemKind, RegistrationStatus, Schedule};
-use reserva_domain::wallet::{PaymentId, PaymentMethod, PaymentStatus, RefundState};
+use reserva_domain::wallet::{Payment, PaymentId, PaymentMethod, PaymentStatus, RefundState};
 use uuid::Uuid;
 
 /// Beginning checks the item exists under its kind, costs the amount and is open (inclusively), and
@@ -131,9 +131,13 @@ pub async fn a_reused_payment_id_is_existing_or_refused<S: CatalogStore>(store: 
         now: now(),
         ..first.clone()
     };
+    let resumed = Payment {
+        created_at: pending.created_at.max(retry.now),
+        ..pending.clone()
+    };
     assert_eq!(
         store.begin_payment(retry.clone()).await,
-        Ok(Begun::Existing(pending.clone(), None))
+        Ok(Begun::Existing(resumed, None))
     );
     let reused = [
         PaymentIntent {
@@ -201,4 +205,34 @@ pub async fn a_reused_payment_id_is_existing_or_refused<S: CatalogStore>(store: 
     );
     let unused = PaymentId::from_uuid(Uuid::now_v7());
     assert_eq!(store.payment(buyer, unused).await, Ok(None));
+}
+
+/// A retry that resumes a pending payment records it again at its own instant, so a fail
+/// decided on an older listing (the reconciler's cutoff) leaves it to that retry; a fail at or
+/// after its new instant fails it.
+pub async fn a_resumed_payment_is_not_failed_on_an_older_listing<S: CatalogStore>(store: &S) {
+    let buyer = member(store).await;
+    let item = open_test(store, PRICE).await;
+    let first = intent(buyer, &item, PaymentMethod::Card);
+    let listed_at = first.now;
+    begin(store, first.clone()).await;
+    let later = listed_at + Duration::seconds(40);
+    let retry = PaymentIntent {
+        now: later,
+        ..first.clone()
+    };
+    match store.begin_payment(retry).await {
+        Ok(Begun::Existing(payment, None)) => assert_eq!(payment.created_at, later),
+        other => panic!("resumed: {other:?}"),
+    }
+    let kept = store
+        .fail_payment(first.payment_id, listed_at + Duration::seconds(10))
+        .await
+        .unwrap_or_else(|e| panic!("fail_payment: {e:?}"));
+    assert_eq!(kept.status, PaymentStatus::Pending, "left to the retry");
+    let failed = store
+        .fail_payment(first.payment_id, later)
+        .await
+        .unwrap_or_else(|e| panic!("fail_payment: {e:?}"));
+    assert_eq!(failed.status, PaymentStatus::Failed);
 }

@@ -297,6 +297,7 @@ macro_rules! __catalog_store_cases {
                     begin_payment_checks_the_item,
                     a_live_place_refuses_a_second_apply,
                     a_reused_payment_id_is_existing_or_refused,
+                    a_resumed_payment_is_not_failed_on_an_older_listing,
                 ],
                 wallet_payments: [
                     a_wallet_payment_moves_money_and_registers,
