@@ -222,7 +222,7 @@ async fn register(
         (status = 400, description = "`validation_failed`: `amount_negative`, `amount_outside_method_limits`, `amount_not_price`, `invalid_idempotency_key`", body = Problem),
         (status = 402, description = "`payment_declined`: the provider refused; nothing was charged", body = Problem),
         (status = 404, description = "`item_not_found`", body = Problem),
-        (status = 409, description = "`registration_closed`, `already_registered`, `insufficient_balance`, `payment_not_pending`, or `idempotency_key_in_flight`", body = Problem),
+        (status = 409, description = "`registration_closed`, `already_registered`, `insufficient_balance`, `payment_not_pending`, `payment_attempt_failed` (an earlier attempt with this key failed: use a new key), or `idempotency_key_in_flight`", body = Problem),
         (status = 422, description = "`idempotency_key_reused`: the key was used for a different request", body = Problem),
         (status = 503, description = "`payment_provider_unavailable` (nothing charged; retry after `Retry-After`), or `outcome_unknown` (the provider did not answer: retry with the same Idempotency-Key, or look up `resource_id`, the payment)", body = Problem),
     )
@@ -254,7 +254,7 @@ pub(crate) async fn apply(
         (status = 400, description = "`validation_failed`: `amount_negative`, `amount_outside_method_limits`, `amount_not_price`, `invalid_idempotency_key`", body = Problem),
         (status = 402, description = "`payment_declined`: the provider refused; nothing was charged", body = Problem),
         (status = 404, description = "`item_not_found`", body = Problem),
-        (status = 409, description = "`registration_closed`, `already_registered`, `insufficient_balance`, `payment_not_pending`, or `idempotency_key_in_flight`", body = Problem),
+        (status = 409, description = "`registration_closed`, `already_registered`, `insufficient_balance`, `payment_not_pending`, `payment_attempt_failed` (an earlier attempt with this key failed: use a new key), or `idempotency_key_in_flight`", body = Problem),
         (status = 422, description = "`idempotency_key_reused`: the key was used for a different request", body = Problem),
         (status = 503, description = "`payment_provider_unavailable` (nothing charged; retry after `Retry-After`), or `outcome_unknown` (the provider did not answer: retry with the same Idempotency-Key, or look up `resource_id`, the payment)", body = Problem),
     )
