@@ -143,6 +143,45 @@ macro_rules! dependency_only_error {
 }
 pub(crate) use dependency_only_error;
 
+/// Declares the error enum of a read whose input can also be refused (a list with filters): an
+/// `Invalid` variant listing the broken fields (400 `validation_failed`) and a `Dependency` one.
+macro_rules! invalid_or_dependency_error {
+    ($(#[$meta:meta])* $name:ident, $(#[$invalid:meta])* $message:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+        pub enum $name {
+            $(#[$invalid])*
+            #[error($message)]
+            Invalid(Vec<$crate::FieldViolation>),
+            /// A dependency failed.
+            #[error(transparent)]
+            Dependency(#[from] $crate::DependencyError),
+        }
+
+        impl $crate::UseCaseError for $name {
+            fn class(&self) -> $crate::ErrorClass {
+                match self {
+                    Self::Invalid(_) => $crate::ErrorClass::InvalidInput,
+                    Self::Dependency(error) => error.class(),
+                }
+            }
+            fn code(&self) -> &'static str {
+                match self {
+                    Self::Invalid(_) => "validation_failed",
+                    Self::Dependency(error) => error.code(),
+                }
+            }
+            fn violations(&self) -> &[$crate::FieldViolation] {
+                match self {
+                    Self::Invalid(violations) => violations,
+                    Self::Dependency(_) => &[],
+                }
+            }
+        }
+    };
+}
+pub(crate) use invalid_or_dependency_error;
+
 /// A failed dependency on its own (outside a use case, e.g. an idempotency record) is a 503 or
 /// an opaque 500 like any other.
 impl UseCaseError for DependencyError {

@@ -29,38 +29,13 @@ pub struct ListItems {
     pub limit: PageLimit,
 }
 
-/// Why listing items failed.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum ListItemsError {
+crate::error::invalid_or_dependency_error!(
+    /// Why listing items failed.
+    ListItemsError,
     /// The search text or the cursor is invalid (`q`: the search's code; `cursor`:
     /// `invalid_cursor`, a cursor of another sort).
-    #[error("invalid list request")]
-    Invalid(Vec<FieldViolation>),
-    /// A dependency failed.
-    #[error(transparent)]
-    Dependency(#[from] DependencyError),
-}
-
-impl UseCaseError for ListItemsError {
-    fn class(&self) -> ErrorClass {
-        match self {
-            Self::Invalid(_) => ErrorClass::InvalidInput,
-            Self::Dependency(error) => error.class(),
-        }
-    }
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Invalid(_) => "validation_failed",
-            Self::Dependency(error) => error.code(),
-        }
-    }
-    fn violations(&self) -> &[FieldViolation] {
-        match self {
-            Self::Invalid(violations) => violations,
-            Self::Dependency(_) => &[],
-        }
-    }
-}
+    "invalid list request"
+);
 
 /// Why reading an item failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

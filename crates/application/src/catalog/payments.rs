@@ -35,38 +35,13 @@ pub struct ListPayments {
     pub limit: PageLimit,
 }
 
-/// Why listing payments failed.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum ListPaymentsError {
+crate::error::invalid_or_dependency_error!(
+    /// Why listing payments failed.
+    ListPaymentsError,
     /// `from` after `to` (`from_after_to`), a status that is never shown (`status`:
     /// `status_not_listed`), or an invalid search (`q`).
-    #[error("invalid payment list request")]
-    Invalid(Vec<FieldViolation>),
-    /// A dependency failed.
-    #[error(transparent)]
-    Dependency(#[from] DependencyError),
-}
-
-impl UseCaseError for ListPaymentsError {
-    fn class(&self) -> ErrorClass {
-        match self {
-            Self::Invalid(_) => ErrorClass::InvalidInput,
-            Self::Dependency(error) => error.class(),
-        }
-    }
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Invalid(_) => "validation_failed",
-            Self::Dependency(error) => error.code(),
-        }
-    }
-    fn violations(&self) -> &[FieldViolation] {
-        match self {
-            Self::Invalid(violations) => violations,
-            Self::Dependency(_) => &[],
-        }
-    }
-}
+    "invalid payment list request"
+);
 
 /// Why reading a payment failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

@@ -56,37 +56,12 @@ impl UseCaseError for GetReservationError {
     }
 }
 
-/// Why listing reservations failed.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum ListReservationsError {
+crate::error::invalid_or_dependency_error!(
+    /// Why listing reservations failed.
+    ListReservationsError,
     /// The filters contradict each other (`from` after `to`).
-    #[error("invalid reservation filters")]
-    Invalid(Vec<FieldViolation>),
-    /// A dependency failed.
-    #[error(transparent)]
-    Dependency(#[from] DependencyError),
-}
-
-impl UseCaseError for ListReservationsError {
-    fn class(&self) -> ErrorClass {
-        match self {
-            Self::Invalid(_) => ErrorClass::InvalidInput,
-            Self::Dependency(error) => error.class(),
-        }
-    }
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Invalid(_) => "validation_failed",
-            Self::Dependency(error) => error.code(),
-        }
-    }
-    fn violations(&self) -> &[FieldViolation] {
-        match self {
-            Self::Invalid(violations) => violations,
-            Self::Dependency(_) => &[],
-        }
-    }
-}
+    "invalid reservation filters"
+);
 
 impl Exams {
     /// One reservation, for its owner or an admin.
