@@ -10,6 +10,7 @@ use crate::wallet::posting::{PostRefusal, Posting, post};
 use crate::{query_error, write_outcome_error};
 use chrono::{DateTime, Utc};
 use diesel::OptionalExtension;
+use diesel::pg::Pg;
 use diesel::result::{DatabaseErrorKind, Error as QueryError};
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -87,25 +88,47 @@ pub(super) const fn payer(payment: &Payment) -> LedgerAccount {
     }
 }
 
+/// The one row `sql` selects by the id `$1`, locked `FOR UPDATE` when `lock`, as an entity.
+async fn one_row<R, T>(
+    connection: &mut AsyncPgConnection,
+    sql: &str,
+    id: Uuid,
+    lock: bool,
+    into: fn(R) -> Result<T, DependencyError>,
+) -> Result<Option<T>, QueryError>
+where
+    R: diesel::QueryableByName<Pg> + Send + 'static,
+{
+    let sql = if lock {
+        format!("{sql} FOR UPDATE")
+    } else {
+        sql.to_owned()
+    };
+    let row: Option<R> = diesel::sql_query(sql)
+        .bind::<SqlUuid, _>(id)
+        .get_result(connection)
+        .await
+        .optional()?;
+    row.map(into)
+        .transpose()
+        .map_err(|error| QueryError::DeserializationError(error.to_string().into()))
+}
+
 /// A payment row, locked `FOR UPDATE` when `lock`.
 pub(super) async fn find_payment(
     connection: &mut AsyncPgConnection,
     id: PaymentId,
     lock: bool,
 ) -> Result<Option<Payment>, QueryError> {
-    let sql = if lock {
-        "SELECT * FROM catalog_payments WHERE id = $1 FOR UPDATE"
-    } else {
-        "SELECT * FROM catalog_payments WHERE id = $1"
-    };
-    let row: Option<PaymentRow> = diesel::sql_query(sql)
-        .bind::<SqlUuid, _>(id.as_uuid())
-        .get_result(connection)
-        .await
-        .optional()?;
-    row.map(PaymentRow::into_payment)
-        .transpose()
-        .map_err(|error| QueryError::DeserializationError(error.to_string().into()))
+    let sql = "SELECT * FROM catalog_payments WHERE id = $1";
+    one_row(
+        connection,
+        sql,
+        id.as_uuid(),
+        lock,
+        PaymentRow::into_payment,
+    )
+    .await
 }
 
 /// A payment's registration, locked `FOR UPDATE` when `lock`.
@@ -114,19 +137,9 @@ pub(super) async fn registration_of(
     payment: PaymentId,
     lock: bool,
 ) -> Result<Option<Registration>, QueryError> {
-    let sql = if lock {
-        "SELECT * FROM catalog_registrations WHERE payment_id = $1 FOR UPDATE"
-    } else {
-        "SELECT * FROM catalog_registrations WHERE payment_id = $1"
-    };
-    let row: Option<RegistrationRow> = diesel::sql_query(sql)
-        .bind::<SqlUuid, _>(payment.as_uuid())
-        .get_result(connection)
-        .await
-        .optional()?;
-    row.map(RegistrationRow::into_registration)
-        .transpose()
-        .map_err(|error| QueryError::DeserializationError(error.to_string().into()))
+    let sql = "SELECT * FROM catalog_registrations WHERE payment_id = $1";
+    let into = RegistrationRow::into_registration;
+    one_row(connection, sql, payment.as_uuid(), lock, into).await
 }
 
 async fn terms(
