@@ -21,6 +21,7 @@ mod errors;
 mod exams;
 mod migrations;
 mod parts;
+mod prepared;
 mod schema;
 mod settings;
 mod store;

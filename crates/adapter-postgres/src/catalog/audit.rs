@@ -57,10 +57,13 @@ pub(super) async fn verify(
             connection
                 .batch_execute("SET LOCAL statement_timeout = 0")
                 .await?;
-            let items: Items = diesel::sql_query("SELECT count(*) AS items FROM catalog_items")
-                .get_result(connection)
+            let items: Items =
+                crate::prepared::sql_query("SELECT count(*) AS items FROM catalog_items")
+                    .get_result(connection)
+                    .await?;
+            let violations: Vec<Violation> = crate::prepared::sql_query(VIOLATIONS)
+                .load(connection)
                 .await?;
-            let violations: Vec<Violation> = diesel::sql_query(VIOLATIONS).load(connection).await?;
             Ok(CatalogAudit {
                 items_checked: u64::try_from(items.items).unwrap_or(0),
                 violations: violations.into_iter().map(|v| v.violation).collect(),

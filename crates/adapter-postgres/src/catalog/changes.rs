@@ -1,6 +1,6 @@
-//! Cancelling a paid registration (payment row, registration, item count, then the refund's
-//! transfer: the lock order of [`super::payments`]), completing one, and recording a provider's
-//! refund.
+//! Cancelling a paid registration (payment row, registration, the refund's transfer, then the
+//! item's count: the lock order of [`super::payments`]), completing one, and recording a
+//! provider's refund.
 
 use super::payments::{count, find_payment, payer, refund_transfer};
 use super::rows::{PaymentRow, RegistrationRow};
@@ -35,7 +35,7 @@ async fn cancel_in(
         Err(None) => return Err(TxError::Refused(CancelPaymentError::NotFound)),
         Err(Some(error)) => return Err(TxError::Refused(error.into())),
     }
-    let cancelled: PaymentRow = diesel::sql_query(
+    let cancelled: PaymentRow = crate::prepared::sql_query(
         "UPDATE catalog_payments SET status = 'cancelled', cancelled_at = $2, refund = $3
          WHERE id = $1 RETURNING *",
     )
@@ -44,8 +44,7 @@ async fn cancel_in(
     .bind::<Text, _>(refund_on_cancel(payment.method).as_str())
     .get_result(connection)
     .await?;
-    count(connection, payment.item_id, -1).await?;
-    let registration: RegistrationRow = diesel::sql_query(
+    let registration: RegistrationRow = crate::prepared::sql_query(
         "UPDATE catalog_registrations SET status = 'cancelled', cancelled_at = $2
          WHERE payment_id = $1 RETURNING *",
     )
@@ -73,6 +72,8 @@ async fn cancel_in(
             )));
         }
     }
+    // The item's row last: it is the one many users share, so it stays locked only until commit.
+    count(connection, payment.item_id, -1).await?;
     Ok(Cancelled {
         payment: cancelled.into_payment()?,
         registration: Some(registration.into_registration()?),
@@ -101,7 +102,7 @@ async fn complete_in(
     item: ItemId,
     now: DateTime<Utc>,
 ) -> Result<Registration, TxError<CompleteError>> {
-    let latest: Option<RegistrationRow> = diesel::sql_query(
+    let latest: Option<RegistrationRow> = crate::prepared::sql_query(
         "SELECT * FROM catalog_registrations
          WHERE user_id = $1 AND item_id = $2 AND kind = $3
          ORDER BY registered_at DESC, id DESC LIMIT 1 FOR UPDATE",
@@ -119,7 +120,7 @@ async fn complete_in(
         .status
         .complete()
         .map_err(|refusal| TxError::Refused(refusal.into()))?;
-    let row: RegistrationRow = diesel::sql_query(
+    let row: RegistrationRow = crate::prepared::sql_query(
         "UPDATE catalog_registrations SET status = $2, completed_at = $3 WHERE id = $1 RETURNING *",
     )
     .bind::<SqlUuid, _>(latest.id.as_uuid())
@@ -151,7 +152,7 @@ pub(super) async fn mark_refunded(
     connection: &mut AsyncPgConnection,
     id: PaymentId,
 ) -> Result<(), DependencyError> {
-    diesel::sql_query(
+    crate::prepared::sql_query(
         "UPDATE catalog_payments SET refund = 'done' WHERE id = $1 AND refund = 'pending'",
     )
     .bind::<SqlUuid, _>(id.as_uuid())

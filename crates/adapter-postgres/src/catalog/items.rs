@@ -5,7 +5,6 @@ use super::rows::{ITEM_COLUMNS, ItemRow, ListedRow, all};
 use crate::{query_error, write_outcome_error};
 use chrono::{DateTime, Utc};
 use diesel::OptionalExtension;
-use diesel::pg::Pg;
 use diesel::result::{DatabaseErrorKind, Error as QueryError};
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -17,6 +16,7 @@ use reserva_domain::accounts::UserId;
 use reserva_domain::catalog::{
     CatalogCursor, CatalogItem, CatalogSort, CourseDetails, ItemId, ItemKind,
 };
+use reserva_domain::paging::PageLimit;
 use uuid::Uuid;
 
 /// Whether the viewer `$2` holds a live registration for `i` (the partial unique index).
@@ -48,7 +48,7 @@ pub(super) async fn create(
     item: &NewItem,
 ) -> Result<CatalogItem, DependencyError> {
     let (category, skill_level, tutor_id) = course_parts(item.course);
-    let row: ItemRow = diesel::sql_query(format!(
+    let row: ItemRow = crate::prepared::sql_query(format!(
         "INSERT INTO catalog_items AS i (id, kind, title, description, price, starts_at, ends_at,
                                          category, skill_level, tutor_id, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
@@ -78,7 +78,7 @@ pub(super) async fn find(
     id: ItemId,
     viewer: UserId,
 ) -> Result<Option<ListedItem>, DependencyError> {
-    let row: Option<ListedRow> = diesel::sql_query(format!(
+    let row: Option<ListedRow> = crate::prepared::sql_query(format!(
         "SELECT {ITEM_COLUMNS}, {IS_REGISTERED} FROM catalog_items i
          WHERE i.id = $1 AND i.kind = $3 AND i.deleted_at IS NULL"
     ))
@@ -110,7 +110,7 @@ pub(super) async fn update(
     update: &ItemUpdate,
 ) -> Result<CatalogItem, UpdateItemError> {
     let (category, skill_level, tutor_id) = course_parts(update.course);
-    let row: Option<ItemRow> = diesel::sql_query(format!(
+    let row: Option<ItemRow> = crate::prepared::sql_query(format!(
         "UPDATE catalog_items AS i
          SET title = $4, description = $5, price = $6, starts_at = $7, ends_at = $8,
              category = $9, skill_level = $10, tutor_id = $11, updated_at = $12
@@ -146,7 +146,7 @@ pub(super) async fn delete(
     scope: ItemScope,
     now: DateTime<Utc>,
 ) -> Result<bool, DependencyError> {
-    let deleted = diesel::sql_query(
+    let deleted = crate::prepared::sql_query(
         "UPDATE catalog_items SET deleted_at = $4, updated_at = $4
          WHERE id = $1 AND kind = $2 AND deleted_at IS NULL
            AND ($3::uuid IS NULL OR tutor_id = $3)",
@@ -189,8 +189,25 @@ enum Plan {
     Narrow,
 }
 
+/// The row counts a page's statement may fetch, written into its SQL as literals.
+const FETCH_SIZES: [u16; 7] = [2, 6, 11, 21, 26, 51, 101];
+
+/// How many rows a page's statement fetches: the page and one more (which tells whether there is a
+/// next page), rounded up to one of [`FETCH_SIZES`]. The count is a literal, not a parameter: a
+/// prepared statement's generic plan knows its `LIMIT` then (with a parameter the planner assumes
+/// a tenth of the table and rejects the index walk), so PostgreSQL can reuse one plan per shape
+/// instead of planning every call; and the few sizes keep the shapes, which each connection
+/// caches, few. Rows beyond the page and one are dropped after the read.
+fn fetched(limit: PageLimit) -> u16 {
+    let wanted = limit.get() + 1;
+    FETCH_SIZES
+        .into_iter()
+        .find(|&size| size >= wanted)
+        .unwrap_or(wanted)
+}
+
 /// The page's SQL. Placeholders: `$1` kind, `$2` viewer, `$3` the words (searches), then the open
-/// instant, the cursor's values and the limit, in that order.
+/// instant and the cursor's values, in that order.
 fn page_sql(query: &CatalogQuery, plan: Plan) -> String {
     let mut next = if plan == Plan::Plain { 3 } else { 4 };
     let mut placeholder = || {
@@ -221,7 +238,7 @@ fn page_sql(query: &CatalogQuery, plan: Plan) -> String {
         CatalogSort::Created => "ORDER BY i.created_at DESC, i.id DESC",
         CatalogSort::Popular => "ORDER BY i.registration_count DESC, i.created_at DESC, i.id DESC",
     };
-    let limit = placeholder();
+    let limit = fetched(query.limit);
     match plan {
         Plan::Plain => format!(
             "SELECT {ITEM_COLUMNS}, {IS_REGISTERED} FROM catalog_items i
@@ -255,8 +272,7 @@ async fn page(
     words: Option<&str>,
     plan: Plan,
 ) -> Result<Vec<ListedItem>, DependencyError> {
-    let mut statement = diesel::sql_query(page_sql(query, plan))
-        .into_boxed::<Pg>()
+    let mut statement = crate::prepared::sql_query(page_sql(query, plan))
         .bind::<Text, _>(query.kind.as_str())
         .bind::<SqlUuid, _>(query.viewer.as_uuid());
     if let Some(words) = words {
@@ -283,15 +299,12 @@ async fn page(
         }
         None => {}
     }
-    let rows: Vec<ListedRow> = statement
-        .bind::<BigInt, _>(i64::from(query.limit.get()) + 1)
-        .load(connection)
-        .await
-        .map_err(query_error)?;
+    let rows: Vec<ListedRow> = statement.load(connection).await.map_err(query_error)?;
     let mut items = all(rows, ListedRow::into_listed)?;
     if plan == Plan::Walk {
         sort(&mut items, query.sort);
     }
+    items.truncate(usize::from(query.limit.get()) + 1);
     Ok(items)
 }
 
@@ -340,8 +353,21 @@ pub(super) async fn list(
 
 #[cfg(test)]
 mod tests {
-    use super::tsquery_words;
+    use super::{FETCH_SIZES, fetched, tsquery_words};
     use reserva_domain::catalog::SearchText;
+    use reserva_domain::paging::PageLimit;
+
+    #[test]
+    fn every_page_size_fetches_one_more_row_from_a_few_fixed_sizes() {
+        for size in 1..=PageLimit::MAX {
+            let limit = PageLimit::new(i64::from(size)).unwrap();
+            let fetched = fetched(limit);
+            assert!(fetched > size, "{size}: {fetched}");
+            assert!(fetched <= 2 * (size + 1), "{size}: {fetched}");
+            assert!(FETCH_SIZES.contains(&fetched), "{size}: {fetched}");
+        }
+        assert_eq!(fetched(PageLimit::DEFAULT), 21);
+    }
 
     #[test]
     fn only_plain_words_reach_the_tsquery() {

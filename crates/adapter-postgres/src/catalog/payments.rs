@@ -2,8 +2,9 @@
 //! itself (`INSERT … SELECT … WHERE` it exists, is not deleted, is open and costs the amount),
 //! and the user's one live place is the partial unique index `catalog_payments_one_live`, so of
 //! racing applies exactly one inserts. Every write locks in one order — the payment row, the
-//! item row (its count), the registration, then the wallet — so applies, settles and cancels
-//! queue instead of deadlocking.
+//! registration, the wallet, then the item row (its count) — so applies, settles and cancels
+//! queue instead of deadlocking, and the item's row, which all its buyers share, is held only
+//! from the transaction's last statement to its commit.
 
 use super::rows::{PaymentRow, RegistrationRow};
 use crate::wallet::posting::{PostRefusal, Posting, post};
@@ -104,7 +105,7 @@ where
     } else {
         sql.to_owned()
     };
-    let row: Option<R> = diesel::sql_query(sql)
+    let row: Option<R> = crate::prepared::sql_query(sql)
         .bind::<SqlUuid, _>(id)
         .get_result(connection)
         .await
@@ -147,7 +148,7 @@ async fn terms(
     kind: ItemKind,
     item: ItemId,
 ) -> Result<Option<ItemTerms>, QueryError> {
-    let row: Option<TermsRow> = diesel::sql_query(
+    let row: Option<TermsRow> = crate::prepared::sql_query(
         "SELECT price, starts_at, ends_at FROM catalog_items
          WHERE id = $1 AND kind = $2 AND deleted_at IS NULL",
     )
@@ -169,7 +170,7 @@ async fn insert_payment(
     status: PaymentStatus,
 ) -> Result<Option<Payment>, QueryError> {
     let paid_at = (status == PaymentStatus::Paid).then_some(intent.now);
-    let row: Option<PaymentRow> = diesel::sql_query(INSERT_PAYMENT)
+    let row: Option<PaymentRow> = crate::prepared::sql_query(INSERT_PAYMENT)
         .bind::<SqlUuid, _>(intent.payment_id.as_uuid())
         .bind::<SqlUuid, _>(intent.user_id.as_uuid())
         .bind::<Text, _>(intent.kind.as_str())
@@ -226,7 +227,7 @@ async fn resume(
     payment: Payment,
     now: DateTime<Utc>,
 ) -> Result<Begun, BeginPaymentError> {
-    let row: Option<PaymentRow> = diesel::sql_query(
+    let row: Option<PaymentRow> = crate::prepared::sql_query(
         "UPDATE catalog_payments SET created_at = GREATEST(created_at, $2)
          WHERE id = $1 AND status = 'pending' RETURNING *",
     )
@@ -278,15 +279,15 @@ pub(super) async fn begin(
     )))
 }
 
-/// Marks the (locked, pending) payment paid, registers the user, counts it and posts the
-/// transfer from `payer` to the item's revenue.
+/// Marks the (locked, pending) payment paid, registers the user, posts the transfer from `payer`
+/// to the item's revenue and counts the registration (last: see the lock order above).
 async fn settle_locked(
     connection: &mut AsyncPgConnection,
     payment: &Payment,
     provider_reference: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Settled, TxError<PostRefusal>> {
-    let paid: PaymentRow = diesel::sql_query(
+    let paid: PaymentRow = crate::prepared::sql_query(
         "UPDATE catalog_payments SET status = 'paid', provider_reference = $2, paid_at = $3
          WHERE id = $1 RETURNING *",
     )
@@ -295,8 +296,7 @@ async fn settle_locked(
     .bind::<Timestamptz, _>(now)
     .get_result(connection)
     .await?;
-    count(connection, payment.item_id, 1).await?;
-    let registration: RegistrationRow = diesel::sql_query(
+    let registration: RegistrationRow = crate::prepared::sql_query(
         "INSERT INTO catalog_registrations (id, payment_id, user_id, kind, item_id, status,
                                             registered_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
@@ -326,6 +326,8 @@ async fn settle_locked(
             .await?
             .map_err(TxError::Refused)?;
     }
+    // The item's row last: it is the one many users share, so it stays locked only until commit.
+    count(connection, payment.item_id, 1).await?;
     Ok(Settled {
         payment: paid.into_payment().map_err(dependency)?,
         registration: registration.into_registration().map_err(dependency)?,
@@ -342,7 +344,7 @@ pub(super) async fn count(
     item: ItemId,
     delta: i64,
 ) -> Result<(), QueryError> {
-    diesel::sql_query(
+    crate::prepared::sql_query(
         "UPDATE catalog_items SET registration_count = registration_count + $2 WHERE id = $1",
     )
     .bind::<SqlUuid, _>(item.as_uuid())
@@ -479,7 +481,7 @@ async fn fail_in(
     if payment.status != PaymentStatus::Pending || payment.created_at > recorded_before {
         return Ok(payment);
     }
-    let failed: PaymentRow = diesel::sql_query(
+    let failed: PaymentRow = crate::prepared::sql_query(
         "UPDATE catalog_payments SET status = 'failed' WHERE id = $1 RETURNING *",
     )
     .bind::<SqlUuid, _>(id.as_uuid())

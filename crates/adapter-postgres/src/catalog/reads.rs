@@ -27,12 +27,13 @@ async fn with_registrations(
         .iter()
         .map(|payment| payment.id.as_uuid())
         .collect();
-    let rows: Vec<RegistrationRow> =
-        diesel::sql_query("SELECT * FROM catalog_registrations WHERE payment_id = ANY($1)")
-            .bind::<Array<SqlUuid>, _>(ids)
-            .load(connection)
-            .await
-            .map_err(query_error)?;
+    let rows: Vec<RegistrationRow> = crate::prepared::sql_query(
+        "SELECT * FROM catalog_registrations WHERE payment_id = ANY($1)",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .load(connection)
+    .await
+    .map_err(query_error)?;
     let mut registrations: HashMap<PaymentId, Registration> =
         all(rows, RegistrationRow::into_registration)?
             .into_iter()
@@ -53,7 +54,7 @@ pub(super) async fn payment(
     user: UserId,
     id: PaymentId,
 ) -> Result<Option<(Payment, Option<Registration>)>, DependencyError> {
-    let rows: Vec<PaymentRow> = diesel::sql_query(
+    let rows: Vec<PaymentRow> = crate::prepared::sql_query(
         "SELECT * FROM catalog_payments
          WHERE id = $1 AND user_id = $2 AND status IN ('paid', 'cancelled')",
     )
@@ -70,7 +71,7 @@ pub(super) async fn payments(
     connection: &mut AsyncPgConnection,
     query: &PaymentQuery,
 ) -> Result<Vec<(Payment, Option<Registration>)>, DependencyError> {
-    let rows: Vec<PaymentRow> = diesel::sql_query(
+    let rows: Vec<PaymentRow> = crate::prepared::sql_query(
         "SELECT * FROM catalog_payments
          WHERE user_id = $1 AND status IN ('paid', 'cancelled')
            AND ($2::text IS NULL OR status = $2)
@@ -108,7 +109,7 @@ pub(super) async fn pending_payments(
     before: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<Payment>, DependencyError> {
-    let rows: Vec<PaymentRow> = diesel::sql_query(
+    let rows: Vec<PaymentRow> = crate::prepared::sql_query(
         "SELECT * FROM catalog_payments WHERE status = 'pending' AND created_at < $1
          ORDER BY created_at, id LIMIT $2",
     )
@@ -125,7 +126,7 @@ pub(super) async fn pending_refunds(
     connection: &mut AsyncPgConnection,
     limit: u32,
 ) -> Result<Vec<Payment>, DependencyError> {
-    let rows: Vec<PaymentRow> = diesel::sql_query(
+    let rows: Vec<PaymentRow> = crate::prepared::sql_query(
         "SELECT * FROM catalog_payments WHERE refund = 'pending'
          ORDER BY cancelled_at, id LIMIT $1",
     )

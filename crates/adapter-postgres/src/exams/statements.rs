@@ -2,68 +2,13 @@
 //! whatever the batch size (a `sql_query` would be parsed and planned on every call), with their
 //! parameters as one array per column.
 
+use crate::prepared::{prepared_statement, unknown_parameter, walk_numbered};
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::query_builder::AstPass;
 use reserva_application::ports::exams::NewReservation;
 use reserva_sql_support::exams::people;
 use uuid::Uuid;
-
-/// A statement diesel may prepare once and reuse: its SQL never changes, only its parameters.
-macro_rules! prepared_statement {
-    ($statement:ty) => {
-        impl diesel::query_builder::QueryId for $statement {
-            type QueryId = Self;
-            const HAS_STATIC_QUERY_ID: bool = true;
-        }
-
-        impl diesel::query_builder::Query for $statement {
-            type SqlType = diesel::sql_types::Untyped;
-        }
-    };
-}
-
-/// Writes `sql` with each `$n` replaced by the bind `bind` pushes for parameter `n`.
-fn walk_numbered<'b>(
-    sql: &str,
-    mut out: AstPass<'_, 'b, Pg>,
-    mut bind: impl FnMut(usize, &mut AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()>,
-) -> diesel::QueryResult<()> {
-    let (head, numbered) = split_numbered(sql);
-    out.push_sql(head);
-    for part in numbered {
-        let (number, rest) = part?;
-        bind(number, &mut out)?;
-        out.push_sql(rest);
-    }
-    Ok(())
-}
-
-/// `sql` cut at each `$`: the text before the first, then each parameter's number (all its
-/// digits: `$10` is ten) with the text that follows it.
-fn split_numbered(
-    sql: &str,
-) -> (
-    &str,
-    impl Iterator<Item = diesel::QueryResult<(usize, &str)>>,
-) {
-    let mut parts = sql.split('$');
-    let head = parts.next().unwrap_or_default();
-    let numbered = parts.map(|part| {
-        let digits = part.bytes().take_while(u8::is_ascii_digit).count();
-        let number = part[..digits].parse::<usize>().map_err(|_| {
-            diesel::result::Error::QueryBuilderError(
-                format!("a '$' not followed by a parameter number: ${part}").into(),
-            )
-        })?;
-        Ok((number, &part[digits..]))
-    });
-    (head, numbered)
-}
-
-fn unknown_parameter(number: usize) -> diesel::result::Error {
-    diesel::result::Error::QueryBuilderError(format!("unknown parameter ${number}").into())
-}
 
 /// Creating reservations, as one statement in autocommit for a whole batch: each row is inserted
 /// only if every hour it covers has a slot with room for its headcount, counted by the statement
@@ -154,24 +99,5 @@ impl diesel::query_builder::QueryFragment<Pg> for MarkConfirmedStatement {
             2 => out.push_bind_param::<Array<Timestamptz>, _>(&self.at),
             _ => Err(unknown_parameter(number)),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_numbered;
-
-    #[test]
-    fn parameters_are_read_with_all_their_digits() {
-        let (head, numbered) = split_numbered("SELECT $1, $10,$2");
-        assert_eq!(head, "SELECT ");
-        let numbered: Vec<_> = numbered.map(Result::ok).collect();
-        assert_eq!(numbered, [Some((1, ", ")), Some((10, ",")), Some((2, ""))]);
-    }
-
-    #[test]
-    fn a_dollar_without_a_number_is_an_error() {
-        let (_, mut numbered) = split_numbered("SELECT $x");
-        assert!(matches!(numbered.next(), Some(Err(_))));
     }
 }

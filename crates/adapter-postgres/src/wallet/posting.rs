@@ -110,7 +110,7 @@ async fn post_between_systems(
     connection: &mut AsyncPgConnection,
     posting: &Posting,
 ) -> Result<Result<Money, PostRefusal>, QueryError> {
-    let entries: Vec<Posted> = diesel::sql_query(BETWEEN_SYSTEMS)
+    let entries: Vec<Posted> = crate::prepared::sql_query(BETWEEN_SYSTEMS)
         .bind::<SqlUuid, _>(account_id(posting.from))
         .bind::<Text, _>(posting.from.kind())
         .bind::<SqlUuid, _>(posting.from.owner())
@@ -148,7 +148,7 @@ pub(crate) async fn post(
     let debit = posting.from.keeps_balance();
     let system = if debit { posting.to } else { posting.from };
     let (from, to) = (account_id(posting.from), account_id(posting.to));
-    let inserted: Vec<Posted> = diesel::sql_query(INSERT_TRANSFER)
+    let inserted: Vec<Posted> = crate::prepared::sql_query(INSERT_TRANSFER)
         .bind::<SqlUuid, _>(account_id(system))
         .bind::<Text, _>(system.kind())
         .bind::<SqlUuid, _>(system.owner())
@@ -165,7 +165,7 @@ pub(crate) async fn post(
     if inserted.is_empty() {
         return Ok(Err(PostRefusal::Duplicate));
     }
-    let query = diesel::sql_query(if debit { DEBIT } else { CREDIT })
+    let query = crate::prepared::sql_query(if debit { DEBIT } else { CREDIT })
         .bind::<SqlUuid, _>(posting.id.as_uuid())
         .bind::<SqlUuid, _>(from)
         .bind::<SqlUuid, _>(to)
