@@ -175,9 +175,7 @@ async fn reads(
     close: bool,
 ) {
     let get = |path: String, token: String, api: Api| async move {
-        Some(status(
-            &api.call(Method::GET, &path, Some(&token), None).await,
-        ))
+        Some(api.get_status(&path, &token).await.unwrap_or(0))
     };
     let (list_api, list_readers) = (api.clone(), readers.clone());
     let run = timed(connections, options.duration(), &[200], move |i| {
