@@ -9,6 +9,7 @@ mod accounts;
 mod catalog;
 mod exams;
 mod helpers;
+mod hostile;
 mod operations;
 mod tickets;
 mod wallet;

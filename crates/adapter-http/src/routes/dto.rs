@@ -4,7 +4,7 @@
 //! shape, so a body field and a query parameter are refused alike.
 
 use crate::errors::{ApiError, from_validation};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
 use reserva_domain::text::{self, TextRefusal};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -36,6 +36,16 @@ pub(crate) fn prose_text(value: &str) -> Result<(), ValidationError> {
 /// pose as another (field code `invisible_character`).
 pub(crate) fn visible_text(value: &str) -> Result<(), ValidationError> {
     text::check_visible(value).map_err(refused)
+}
+
+/// A `YYYY-MM-DD` date in years 1–9999. chrono's `%Y` also reads signed years of any length
+/// (`-4714-11-23`, `+262143-12-31`); PostgreSQL's `timestamptz` cannot hold the first, and the
+/// start of the next day after chrono's last date does not exist, so a date outside the years an
+/// RFC 3339 instant can name is refused like any other bad date instead of failing in the store.
+pub(crate) fn calendar_date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .filter(|date| (1..=9999).contains(&date.year()))
 }
 
 /// Parses an RFC 3339 instant with an explicit offset.
@@ -75,4 +85,26 @@ pub(crate) struct IdempotencyHeader {
     )]
     #[expect(dead_code, reason = "read from the request by the idempotency module")]
     idempotency_key: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::calendar_date;
+
+    #[test]
+    fn dates_outside_the_years_of_an_instant_are_refused() {
+        assert!(calendar_date("2026-12-10").is_some());
+        assert!(calendar_date("0001-01-01").is_some());
+        assert!(calendar_date("9999-12-31").is_some());
+        for outside in [
+            "0000-12-31",
+            "-4714-11-23",
+            "-0001-01-01",
+            "+262143-12-31",
+            "10000-01-01",
+        ] {
+            assert_eq!(calendar_date(outside), None, "{outside}");
+        }
+        assert_eq!(calendar_date("2026-02-29"), None);
+    }
 }

@@ -21,5 +21,6 @@ pub(crate) fn api_v1(config: &mut ServiceConfig<'_>) {
 }
 
 pub(crate) use dto::{
-    IdempotencyHeader, parse_id, parse_instant, plain_text, prose_text, validated, visible_text,
+    IdempotencyHeader, calendar_date, parse_id, parse_instant, plain_text, prose_text, validated,
+    visible_text,
 };

@@ -2,8 +2,8 @@
 
 use crate::errors::ApiError;
 pub(crate) use crate::routes::parse_instant;
-use crate::routes::plain_text;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use crate::routes::{calendar_date, plain_text};
+use chrono::{DateTime, Duration, Utc};
 use reserva_application::ports::exams::Slot;
 use reserva_application::time::format_instant;
 use reserva_domain::exams::{BusinessZone, Reservation, ReservationStatus};
@@ -53,7 +53,7 @@ pub(crate) fn parse_bound(
     zone: BusinessZone,
     inclusive_end: bool,
 ) -> Result<DateTime<Utc>, ApiError> {
-    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+    if let Some(date) = calendar_date(text) {
         let date = if inclusive_end {
             date + Duration::days(1)
         } else {

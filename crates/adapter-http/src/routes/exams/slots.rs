@@ -4,9 +4,9 @@ use super::dto::{DaySlotsResponse, SlotResponse};
 use crate::auth::Authenticated;
 use crate::errors::{ApiError, Problem};
 use crate::input::{Deferred, Query};
+use crate::routes::calendar_date;
 use crate::state::ApiState;
 use actix_web::{get, web};
-use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -38,10 +38,9 @@ pub(crate) async fn list_slots(
     _caller: Authenticated,
     query: Deferred<Query<SlotQuery>>,
 ) -> Result<web::Json<DaySlotsResponse>, ApiError> {
-    let date =
-        NaiveDate::parse_from_str(&query.read()?.into_inner().date, "%Y-%m-%d").map_err(|_| {
-            ApiError::invalid_field("date", "invalid_date", "must be a date like 2026-12-10")
-        })?;
+    let date = calendar_date(&query.read()?.into_inner().date).ok_or_else(|| {
+        ApiError::invalid_field("date", "invalid_date", "must be a date like 2026-12-10")
+    })?;
     let day = state.exams.day_slots(date).await?;
     let zone = state.time_zone;
     Ok(web::Json(DaySlotsResponse {
