@@ -5,7 +5,7 @@ use crate::body_deadline::{BodyTimeout, limit_body_time};
 use crate::errors::{no_route, path_error};
 use crate::input::{json_error, query_error};
 use crate::metrics::Metrics;
-use crate::middleware::request_context;
+use crate::middleware::{RequestDeadline, request_context};
 use crate::openapi::ApiDoc;
 use crate::routes;
 use crate::state::ApiState;
@@ -34,6 +34,9 @@ pub struct HttpSettings {
     /// Time a client has to send its request body, counted from the end of its headers (408
     /// `request_timeout` and closed after it).
     pub body_timeout: Duration,
+    /// Time a request may take from the end of its headers to its answer; after it the handler
+    /// is dropped and the request answered 503 (`outcome_unknown` for a write). `None`: no limit.
+    pub request_timeout: Option<Duration>,
     /// Connections each worker holds at most; beyond, new ones wait in the listen backlog. The
     /// server sizes it so all workers together stay below the open-files limit.
     pub max_connections_per_worker: usize,
@@ -51,6 +54,7 @@ impl Default for HttpSettings {
             workers: 0,
             client_request_timeout: Duration::from_secs(5),
             body_timeout: Duration::from_secs(10),
+            request_timeout: Some(Duration::from_secs(10)),
             max_connections_per_worker: 25_000,
             keep_alive: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(10),
@@ -137,6 +141,7 @@ impl HttpApi {
         let metrics = web::Data::new(Metrics::new());
         let openapi = build_openapi();
         let http = settings.clone();
+        let deadline = settings.request_timeout.map(RequestDeadline);
         let factory = move || {
             let json = web::JsonConfig::default()
                 .limit(http.body_limit_bytes)
@@ -148,8 +153,12 @@ impl HttpApi {
                         .persist_authorization(true)
                         .try_it_out_enabled(true),
                 );
-            App::new()
-                .app_data(state.clone())
+            let app = App::new();
+            let app = match deadline {
+                Some(deadline) => app.app_data(deadline),
+                None => app,
+            };
+            app.app_data(state.clone())
                 .app_data(metrics.clone())
                 .app_data(json)
                 .app_data(BodyTimeout(http.body_timeout))

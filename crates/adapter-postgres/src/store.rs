@@ -54,6 +54,13 @@ impl PostgresStore {
     /// [`DependencyError::Unavailable`] when PostgreSQL cannot be reached;
     /// [`DependencyError::Failed`] for an unusable configuration.
     pub async fn connect(settings: &PostgresSettings) -> Result<Self, DependencyError> {
+        let store = Self::build(settings)?;
+        store.ping().await?;
+        Ok(store)
+    }
+
+    /// Builds the pool without opening a connection.
+    fn build(settings: &PostgresSettings) -> Result<Self, DependencyError> {
         let timeout_ms = settings.statement_timeout.as_millis().max(1);
         let mut config = ManagerConfig::<AsyncPgConnection>::default();
         // The default (`Verified`) runs `SELECT 1` on every checkout: a round trip per query.
@@ -88,6 +95,7 @@ impl PostgresStore {
         });
         let url = with_dead_peer_detection(&settings.url);
         let manager = AsyncDieselConnectionManager::new_with_config(url, config);
+        // Each of these limits alone is at most the budget; `connection` bounds their sum.
         let pool = Pool::builder(manager)
             .max_size(settings.max_connections.max(1))
             .wait_timeout(Some(settings.acquire_timeout))
@@ -96,7 +104,7 @@ impl PostgresStore {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(|error| DependencyError::Failed(format!("database pool: {error}")))?;
-        let store = Self {
+        Ok(Self {
             pool,
             keep_alive: None,
             timing: PoolTiming {
@@ -104,9 +112,7 @@ impl PostgresStore {
                 statement_timeout: settings.statement_timeout,
             },
             modules: Arc::default(),
-        };
-        store.ping().await?;
-        Ok(store)
+        })
     }
 
     /// The pool's time limits.
@@ -123,8 +129,26 @@ impl PostgresStore {
     }
 
     /// A pooled connection, or `Unavailable` once `acquire_timeout` has passed.
+    ///
+    /// The budget covers the whole acquisition. deadpool gives each step its own limit: waiting
+    /// for a free slot, then opening a connection (or recycling one), so a request that waited
+    /// almost the whole budget for a slot could spend it again opening a connection to a
+    /// database that stopped answering: twice `acquire_timeout` before its 503. Dropping the
+    /// `get` future at the budget gives the slot back and abandons a half-made connection.
+    ///
+    /// A connection a request abandoned mid-transaction (its handler dropped at the request
+    /// deadline) comes back to the pool with its transaction open or mid-`COMMIT`: diesel-async
+    /// then reports it broken and the pool's recycle step discards it (closing it, which makes
+    /// the server roll the transaction back) instead of handing it out.
     pub(crate) async fn connection(&self) -> Result<Object<AsyncPgConnection>, DependencyError> {
-        self.pool.get().await.map_err(pool_error)
+        let budget = self.timing.acquire_timeout;
+        match tokio::time::timeout(budget, self.pool.get()).await {
+            Ok(acquired) => acquired.map_err(pool_error),
+            Err(_) => Err(DependencyError::Unavailable(format!(
+                "database: no connection free in time ({} ms)",
+                budget.as_millis()
+            ))),
+        }
     }
 }
 
@@ -156,4 +180,57 @@ async fn current_setting(connection: &mut AsyncPgConnection, name: &str) -> Opti
         .await
         .map(|setting| setting.value)
         .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::time::Instant;
+
+    /// A "database" that accepts connections and never says a word: a frozen server. Its
+    /// thread holds every socket it accepted until the test process ends.
+    fn silent_server() -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let address = listener.local_addr().expect("address");
+        std::thread::spawn(move || {
+            let held: Vec<_> = listener.incoming().collect();
+            drop(held);
+        });
+        format!("postgres://app@{address}/reserva")
+    }
+
+    #[tokio::test]
+    async fn acquiring_a_connection_never_takes_more_than_one_acquire_timeout() {
+        let url = silent_server();
+        let budget = Duration::from_millis(600);
+        let store = PostgresStore::build(&PostgresSettings {
+            url,
+            max_connections: 1,
+            acquire_timeout: budget,
+            statement_timeout: Duration::from_secs(5),
+        })
+        .expect("pool");
+        // One slot: the second request waits for the first one's hung connection attempt, then
+        // (before the fix) started its own, with a fresh budget.
+        let started = Instant::now();
+        let attempts = (0..3).map(|_| {
+            let store = store.clone();
+            async move {
+                let outcome = store.connection().await.map(drop);
+                (outcome, started.elapsed())
+            }
+        });
+        for (outcome, took) in futures_util::future::join_all(attempts).await {
+            assert!(
+                matches!(outcome, Err(DependencyError::Unavailable(_))),
+                "{outcome:?}"
+            );
+            assert!(took >= budget, "gave up early: {took:?}");
+            assert!(
+                took < budget * 3 / 2,
+                "took {took:?} for a {budget:?} budget"
+            );
+        }
+    }
 }

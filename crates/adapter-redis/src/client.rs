@@ -91,6 +91,10 @@ impl Client {
     }
 
     /// Runs `operation` on the shared connection within the configured timeout.
+    ///
+    /// The one timeout covers getting the connection (the pool's wait, connect and recycle
+    /// steps, each of which deadpool would give the whole budget) and the command together, so
+    /// a Redis that stopped answering costs a request `timeout` at most, not a multiple of it.
     pub(crate) async fn bounded<T, F, Fut>(
         &self,
         what: &str,
@@ -233,6 +237,48 @@ mod tests {
         assert_eq!(
             scrub("bad redis://u:pw@h and pw", "redis://u:pw@h", Some("pw")),
             "bad redis://u:***@h and ***"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_silent_redis_costs_one_timeout_for_connecting_and_the_command_together() {
+        // Accepts connections and never answers: a frozen server. The thread holds the sockets
+        // until the test process ends.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let address = listener.local_addr().expect("address");
+        std::thread::spawn(move || {
+            let held: Vec<_> = listener.incoming().collect();
+            drop(held);
+        });
+        let timeout = Duration::from_millis(500);
+        let client = Client::new(&RedisSettings {
+            url: format!("redis://{address}"),
+            key_prefix: "test:".into(),
+            max_connections: 1,
+            timeout,
+        })
+        .expect("pool");
+        let started = std::time::Instant::now();
+        let ping = || {
+            client.bounded("ping", |mut connection| async move {
+                deadpool_redis::redis::cmd("PING")
+                    .query_async::<String>(&mut connection)
+                    .await
+                    .map_err(|error| redis_error(&error))
+            })
+        };
+        let (first, second, third) = tokio::join!(ping(), ping(), ping());
+        for outcome in [first, second, third] {
+            assert!(
+                matches!(outcome, Err(DependencyError::Unavailable(_))),
+                "{outcome:?}"
+            );
+        }
+        let took = started.elapsed();
+        assert!(took >= timeout, "gave up early: {took:?}");
+        assert!(
+            took < timeout * 3 / 2,
+            "took {took:?} for a {timeout:?} budget"
         );
     }
 

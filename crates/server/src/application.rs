@@ -250,6 +250,7 @@ impl Application {
             workers: server.workers,
             client_request_timeout: Duration::from_millis(server.client_request_timeout_ms),
             body_timeout: Duration::from_millis(server.body_timeout_ms),
+            request_timeout: Some(Duration::from_millis(server.request_timeout_ms)),
             max_connections_per_worker: budget.per_worker,
             keep_alive: Duration::from_secs(server.keep_alive_seconds),
             shutdown_timeout: Duration::from_secs(server.shutdown_timeout_seconds),

@@ -160,6 +160,11 @@ pub struct ServerSettings {
     pub client_request_timeout_ms: u64,
     /// Time a client has to send its request body once the headers are in (408 after it).
     pub body_timeout_ms: u64,
+    /// Time any request may take from the end of its headers to its answer (503 after it,
+    /// `outcome_unknown` for a write): the bound on waiting for a dependency that stopped
+    /// answering. Must exceed `database.acquire_timeout_ms + database.statement_timeout_ms`, so
+    /// a query's own limits fire first while the database still answers.
+    pub request_timeout_ms: u64,
     /// Connections held at most; 0 = as many as fit below the open-files limit.
     pub max_connections: usize,
     /// Idle keep-alive.
@@ -182,6 +187,7 @@ impl Default for ServerSettings {
             body_limit_bytes: 64 * 1024,
             client_request_timeout_ms: 5_000,
             body_timeout_ms: 10_000,
+            request_timeout_ms: 10_000,
             max_connections: 0,
             keep_alive_seconds: 30,
             shutdown_timeout_seconds: 10,
@@ -734,6 +740,18 @@ impl Settings {
         if self.server.client_request_timeout_ms == 0 || self.server.body_timeout_ms == 0 {
             return invalid("server.*_timeout_ms", "must be positive");
         }
+        if self.server.request_timeout_ms
+            <= self
+                .database
+                .acquire_timeout_ms
+                .saturating_add(self.database.statement_timeout_ms)
+        {
+            return invalid(
+                "server.request_timeout_ms",
+                "must exceed database.acquire_timeout_ms + database.statement_timeout_ms, or a \
+                 slow query is cut off as an unknown outcome before its own limit ends it",
+            );
+        }
         if self.server.body_limit_bytes < 1024 {
             return invalid("server.body_limit_bytes", "must be at least 1024");
         }
@@ -923,6 +941,20 @@ mod tests {
         assert!(
             settings.validate().is_err(),
             "a reservation lasts an hour at least"
+        );
+        let mut settings = Settings::default();
+        settings.server.request_timeout_ms =
+            settings.database.acquire_timeout_ms + settings.database.statement_timeout_ms;
+        let error = settings
+            .validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(error.contains("server.request_timeout_ms"), "{error}");
+        settings.server.request_timeout_ms += 1;
+        assert!(
+            settings.validate().is_ok(),
+            "one millisecond more is enough"
         );
     }
 
