@@ -5,11 +5,15 @@ use crate::settings::Settings;
 use crate::stores::{self, SharedStatePorts, StorePorts};
 use reserva_adapter_crypto::{Argon2PasswordHasher, JwtAccessTokens, RefreshTokens};
 use reserva_adapter_http::{ApiState, HttpApi, HttpSettings, StopHandle, TrustedProxies};
+use reserva_adapter_memory::MemorySharedState;
 use reserva_application::DependencyError;
-use reserva_application::accounts::{AccountPolicy, Accounts, AccountsPorts, LoginLimits};
+use reserva_application::accounts::{
+    AccountPolicy, Accounts, AccountsPorts, FallbackRateLimiter, LoginLimits,
+};
 use reserva_application::catalog::{Catalog, CatalogPolicy, CatalogPorts};
 use reserva_application::exams::{Exams, ExamsPorts};
 use reserva_application::ports::payments::PaymentGateway;
+use reserva_application::ports::shared_state::RateLimiter;
 use reserva_application::ports::system::SystemClock;
 use reserva_application::ports::waiting_room::WaitingRoom;
 use reserva_application::tickets::{Tickets, TicketsPorts};
@@ -60,6 +64,20 @@ fn signing_secret(settings: &Settings) -> Vec<u8> {
     random.into_bytes()
 }
 
+/// The counters of the login limits: in shared state, and with Redis in this instance while
+/// Redis is unreachable, so an outage neither stops logins nor lifts the limits
+/// (`FallbackRateLimiter` says why).
+fn login_limiter(shared: &SharedStatePorts) -> Arc<dyn RateLimiter> {
+    if shared.kind == "redis" {
+        Arc::new(FallbackRateLimiter::new(
+            shared.rate_limiter.clone(),
+            Arc::new(MemorySharedState::new()),
+        ))
+    } else {
+        shared.rate_limiter.clone()
+    }
+}
+
 /// Builds the accounts use cases over connected adapters.
 pub(crate) fn accounts(
     settings: &Settings,
@@ -81,7 +99,7 @@ pub(crate) fn accounts(
         access_tokens: Arc::new(access_tokens),
         refresh_tokens: Arc::new(refresh_tokens),
         revocations: shared.revocations.clone(),
-        rate_limiter: shared.rate_limiter.clone(),
+        rate_limiter: login_limiter(shared),
         clock: Arc::new(SystemClock),
     };
     let policy = AccountPolicy {

@@ -210,4 +210,22 @@ impl SessionRepository for PostgresStore {
         }
         Ok(found.map(SessionId::from_uuid))
     }
+
+    async fn is_session_live(
+        &self,
+        user_id: UserId,
+        session: SessionId,
+    ) -> Result<bool, DependencyError> {
+        let mut connection = self.connection().await?;
+        let live: Option<Uuid> = sessions::table
+            .filter(sessions::id.eq(session.as_uuid()))
+            .filter(sessions::user_id.eq(user_id.as_uuid()))
+            .filter(sessions::revoked_at.is_null())
+            .select(sessions::id)
+            .first(&mut connection)
+            .await
+            .optional()
+            .map_err(query_error)?;
+        Ok(live.is_some())
+    }
 }

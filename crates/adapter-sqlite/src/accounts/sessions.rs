@@ -204,4 +204,23 @@ impl SessionRepository for SqliteStore {
             .map(|id| uuid(&id).map(SessionId::from_uuid))
             .transpose()
     }
+
+    async fn is_session_live(
+        &self,
+        user_id: UserId,
+        session: SessionId,
+    ) -> Result<bool, DependencyError> {
+        let live: Option<String> = self
+            .read(move |connection| {
+                sessions::table
+                    .filter(sessions::id.eq(session.as_uuid().to_string()))
+                    .filter(sessions::user_id.eq(user_id.as_uuid().to_string()))
+                    .filter(sessions::revoked_at.is_null())
+                    .select(sessions::id)
+                    .first(connection)
+                    .optional()
+            })
+            .await?;
+        Ok(live.is_some())
+    }
 }

@@ -209,7 +209,7 @@ impl Accounts {
             .users
             .update_user(id, &update, revoke, self.now())
             .await?;
-        self.revoke_access(&updated.revoked_sessions).await?;
+        self.revoke_access(&updated.revoked_sessions).await;
         Ok(updated.user)
     }
 

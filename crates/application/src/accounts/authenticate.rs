@@ -73,31 +73,69 @@ impl Accounts {
     /// A token that claims the admin role is always checked against storage too: admin requests
     /// are few, and a leaked signing key then still cannot mint administrators out of thin air.
     ///
+    /// When shared state cannot be reached, or failed lately (see [`MarksTrust`]), an absent mark
+    /// proves nothing, so storage decides: the session must be live there and the user active,
+    /// with the role stored. A present revocation mark is always believed.
+    ///
+    /// [`MarksTrust`]: super::marks_trust::MarksTrust
+    ///
     /// # Errors
-    /// `InvalidToken`, `Revoked`, or `Dependency`.
+    /// `InvalidToken`, `Revoked`, or `Dependency` (storage failing, or shared state failing
+    /// other than by being unreachable).
     pub async fn authenticate(&self, token: &str) -> Result<Principal, AuthenticationError> {
-        let claims = self.ports.access_tokens.verify(token, self.now())?;
-        let marks = self
+        let now = self.now();
+        let claims = self.ports.access_tokens.verify(token, now)?;
+        let (session_id, user_id) = (claims.session_id, claims.user_id);
+        let marks = match self
             .ports
             .revocations
-            .access_marks(claims.session_id, claims.user_id)
-            .await?;
-        if marks.session_revoked {
+            .access_marks(session_id, user_id)
+            .await
+        {
+            Ok(marks) => {
+                self.send_owed_marks(now).await;
+                Some(marks)
+            }
+            Err(DependencyError::Unavailable(reason)) => {
+                tracing::warn!(%reason, "revocation marks unavailable; storage decides");
+                self.distrust_marks(now);
+                None
+            }
+            Err(error) => return Err(error.into()),
+        };
+        if marks.is_some_and(|marks| marks.session_revoked) || self.trust.owes(session_id) {
             return Err(AuthenticationError::Revoked);
         }
-        let role = if marks.user_changed || claims.role.is_admin() {
-            let user = self.ports.users.find_user(claims.user_id).await?;
-            user.filter(|user| user.is_active)
-                .ok_or(AuthenticationError::Revoked)?
-                .role
-        } else {
-            claims.role
+        let trusted = marks.filter(|_| !self.trust.distrusted(now));
+        let role = match trusted {
+            Some(marks) if !marks.user_changed && !claims.role.is_admin() => claims.role,
+            Some(_) => self.stored_role(user_id).await?,
+            None => {
+                if !self
+                    .ports
+                    .sessions
+                    .is_session_live(user_id, session_id)
+                    .await?
+                {
+                    return Err(AuthenticationError::Revoked);
+                }
+                self.stored_role(user_id).await?
+            }
         };
         Ok(Principal {
-            user_id: claims.user_id,
-            session_id: claims.session_id,
+            user_id,
+            session_id,
             role,
         })
+    }
+
+    /// The role stored for an active user; `Revoked` for an inactive or missing one.
+    async fn stored_role(&self, user_id: UserId) -> Result<Role, AuthenticationError> {
+        let user = self.ports.users.find_user(user_id).await?;
+        Ok(user
+            .filter(|user| user.is_active)
+            .ok_or(AuthenticationError::Revoked)?
+            .role)
     }
 }
 
@@ -219,8 +257,70 @@ mod tests {
         }
     }
 
+    fn unreachable() -> DependencyError {
+        DependencyError::Unavailable("redis down".into())
+    }
+
+    /// A fixture whose shared state is unreachable, and whose storage holds the session as
+    /// `live` and the user as `stored` (role, active).
+    fn outage(claimed: Role, live: bool, stored: Option<(Role, bool)>) -> Fixture {
+        let mut fixture = Fixture::new();
+        let claims = claims(claimed);
+        let (session_id, user_id) = (claims.session_id, claims.user_id);
+        fixture
+            .access_tokens
+            .expect_verify()
+            .returning(move |_, _| Ok(claims.clone()));
+        fixture
+            .revocations
+            .expect_access_marks()
+            .returning(|_, _| Err(unreachable()));
+        fixture
+            .sessions
+            .expect_is_session_live()
+            .withf(move |user, session| *user == user_id && *session == session_id)
+            .times(1)
+            .returning(move |_, _| Ok(live));
+        fixture.users.expect_find_user().returning(move |id| {
+            Ok(stored.map(|(role, active)| {
+                let mut user = user_with_role(id, "a@b.co", role);
+                user.is_active = active;
+                user
+            }))
+        });
+        fixture
+    }
+
     #[tokio::test]
-    async fn an_unreachable_shared_state_is_a_dependency_failure() {
+    async fn with_shared_state_unreachable_storage_decides_session_and_role() {
+        let principal = outage(Role::Tutor, true, Some((Role::Member, true)))
+            .accounts()
+            .authenticate("t")
+            .await;
+        assert_eq!(principal.map(|p| p.role), Ok(Role::Member));
+    }
+
+    #[tokio::test]
+    async fn with_shared_state_unreachable_a_revoked_session_or_inactive_user_is_refused() {
+        for (live, stored) in [
+            (false, Some((Role::Member, true))),
+            (true, Some((Role::Member, false))),
+            (true, None),
+        ] {
+            let result = outage(Role::Member, live, stored)
+                .accounts()
+                .authenticate("t")
+                .await;
+            assert_eq!(
+                result,
+                Err(AuthenticationError::Revoked),
+                "{live} {stored:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn with_both_down_the_answer_is_a_dependency_failure() {
         let mut fixture = Fixture::new();
         fixture
             .access_tokens
@@ -229,9 +329,128 @@ mod tests {
         fixture
             .revocations
             .expect_access_marks()
-            .returning(|_, _| Err(DependencyError::Unavailable("redis down".into())));
+            .returning(|_, _| Err(unreachable()));
+        fixture
+            .sessions
+            .expect_is_session_live()
+            .returning(|_, _| Err(DependencyError::Unavailable("db down".into())));
         let result = fixture.accounts().authenticate("t").await;
         assert!(matches!(result, Err(AuthenticationError::Dependency(_))));
+    }
+
+    #[tokio::test]
+    async fn a_shared_state_failure_other_than_unreachable_is_not_papered_over() {
+        let mut fixture = Fixture::new();
+        fixture
+            .access_tokens
+            .expect_verify()
+            .returning(|_, _| Ok(claims(Role::Member)));
+        fixture
+            .revocations
+            .expect_access_marks()
+            .returning(|_, _| Err(DependencyError::Failed("WRONGTYPE".into())));
+        let result = fixture.accounts().authenticate("t").await;
+        assert!(matches!(result, Err(AuthenticationError::Dependency(_))));
+    }
+
+    /// Once shared state has failed, an unmarked answer from it proves nothing (a restarted Redis
+    /// has lost its marks; another instance's mark may have failed), so storage still decides.
+    #[tokio::test]
+    async fn after_an_outage_unmarked_tokens_are_still_checked_in_storage() {
+        let mut fixture = Fixture::new();
+        let claims = claims(Role::Member);
+        fixture
+            .access_tokens
+            .expect_verify()
+            .returning(move |_, _| Ok(claims.clone()));
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        fixture
+            .revocations
+            .expect_access_marks()
+            .returning(move |_, _| {
+                if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                    Err(unreachable())
+                } else {
+                    Ok(AccessMarks::default())
+                }
+            });
+        let live = std::sync::atomic::AtomicBool::new(true);
+        fixture
+            .sessions
+            .expect_is_session_live()
+            .times(2)
+            .returning(move |_, _| Ok(live.swap(false, std::sync::atomic::Ordering::SeqCst)));
+        fixture
+            .users
+            .expect_find_user()
+            .returning(|id| Ok(Some(user_with_role(id, "a@b.co", Role::Member))));
+        let accounts = fixture.accounts();
+        assert_eq!(
+            accounts.authenticate("t").await.map(|p| p.role),
+            Ok(Role::Member)
+        );
+        // Shared state answers again, unmarked; storage says the session was revoked meanwhile.
+        assert_eq!(
+            accounts.authenticate("t").await,
+            Err(AuthenticationError::Revoked)
+        );
+    }
+
+    /// A logout whose mark cannot be written still succeeds (storage has the revocation); the
+    /// token is refused from then on, and the mark is written once shared state answers.
+    #[tokio::test]
+    async fn a_logout_during_an_outage_is_refused_after_and_its_mark_sent_later() {
+        let mut fixture = Fixture::new();
+        let claims = claims(Role::Member);
+        let principal = Principal {
+            user_id: claims.user_id,
+            session_id: claims.session_id,
+            role: Role::Member,
+        };
+        fixture
+            .access_tokens
+            .expect_verify()
+            .returning(move |_, _| Ok(claims.clone()));
+        fixture
+            .refresh_tokens
+            .expect_hash()
+            .returning(|plain| crate::ports::security::RefreshTokenHash::new(plain.into()));
+        let session = principal.session_id;
+        fixture
+            .sessions
+            .expect_revoke_session()
+            .returning(move |_, _, _| Ok(Some(session)));
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let revoke_up = up.clone();
+        fixture
+            .revocations
+            .expect_revoke()
+            .withf(move |revoked, _| *revoked == session)
+            .times(2)
+            .returning(move |_, _| {
+                if revoke_up.load(std::sync::atomic::Ordering::SeqCst) {
+                    Ok(())
+                } else {
+                    Err(unreachable())
+                }
+            });
+        fixture
+            .revocations
+            .expect_access_marks()
+            .returning(|_, _| Ok(AccessMarks::default()));
+        fixture
+            .sessions
+            .expect_is_session_live()
+            .returning(|_, _| Ok(false));
+        let accounts = fixture.accounts();
+        assert_eq!(accounts.logout(&principal, "refresh").await, Ok(()));
+        up.store(true, std::sync::atomic::Ordering::SeqCst);
+        for _ in 0..2 {
+            assert_eq!(
+                accounts.authenticate("t").await,
+                Err(AuthenticationError::Revoked)
+            );
+        }
     }
 
     #[tokio::test]

@@ -53,7 +53,7 @@ impl Accounts {
                 .await?;
             revoked.extend(session.filter(|session| !revoked.contains(session)));
         }
-        self.revoke_access(&revoked).await?;
+        self.revoke_access(&revoked).await;
         Ok(())
     }
 }

@@ -3,9 +3,11 @@
 
 mod admin_users;
 mod authenticate;
+mod fallback_limiter;
 mod login;
 mod login_limits;
 mod logout;
+mod marks_trust;
 mod profile;
 mod refresh;
 mod signup;
@@ -14,6 +16,7 @@ mod test_support;
 
 pub use admin_users::{AdminUserChanges, AdminUserError, ListUsersCommand, UserPage};
 pub use authenticate::{AuthenticationError, Principal};
+pub use fallback_limiter::FallbackRateLimiter;
 pub use login::{LoginCommand, LoginError};
 pub use login_limits::LoginLimits;
 pub use logout::LogoutError;
@@ -27,6 +30,7 @@ use crate::ports::security::{AccessClaims, AccessTokenCodec, PasswordHasher, Ref
 use crate::ports::shared_state::{RateLimiter, SessionRevocations};
 use crate::ports::system::Clock;
 use chrono::{DateTime, Utc};
+use marks_trust::MarksTrust;
 use reserva_domain::accounts::{SessionId, User, UserId};
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,6 +86,9 @@ pub struct AccountsPorts {
 pub struct Accounts {
     ports: AccountsPorts,
     policy: AccountPolicy,
+    /// Whether absent marks in shared state can be trusted, and the marks owed to it; one per
+    /// instance, shared by every clone.
+    trust: Arc<MarksTrust>,
 }
 
 /// A successful login or refresh.
@@ -101,7 +108,11 @@ impl Accounts {
     /// Builds the use cases over their ports.
     #[must_use]
     pub fn new(ports: AccountsPorts, policy: AccountPolicy) -> Self {
-        Self { ports, policy }
+        Self {
+            ports,
+            policy,
+            trust: Arc::default(),
+        }
     }
 
     /// The policy in force.
@@ -158,12 +169,42 @@ impl Accounts {
     }
 
     /// Makes the access tokens of `sessions` unusable at once, for as long as any could live.
-    async fn revoke_access(&self, sessions: &[SessionId]) -> Result<(), DependencyError> {
-        let until = self.after(self.now(), self.policy.access_token_ttl);
+    ///
+    /// The sessions are already revoked in storage (the callers revoke there first), which is the
+    /// record; the marks in shared state only let bearer checks skip storage. So a mark that
+    /// cannot be written is not an error: this instance stops trusting absent marks (its bearer
+    /// checks read storage, see [`MarksTrust`]) and writes the mark again once shared state
+    /// answers.
+    async fn revoke_access(&self, sessions: &[SessionId]) {
+        let now = self.now();
+        let until = self.after(now, self.policy.access_token_ttl);
         for session in sessions {
-            self.ports.revocations.revoke(*session, until).await?;
+            if let Err(error) = self.ports.revocations.revoke(*session, until).await {
+                tracing::warn!(%error, %session, "revocation mark not written; storage decides until it is");
+                self.distrust_marks(now);
+                self.trust.owe(*session, until);
+            }
         }
-        Ok(())
+    }
+
+    /// Shared state failed at `now`: absent marks prove nothing until every mark that could have
+    /// been missed (written before a Redis restart, or failed on another instance) has lapsed.
+    /// Changed-user marks live longest, two access-token lifetimes.
+    fn distrust_marks(&self, now: DateTime<Utc>) {
+        let until = self.after(now, self.policy.access_token_ttl.saturating_mul(2));
+        self.trust.distrust_until(until);
+    }
+
+    /// Writes the revocation marks owed since a failure, now that shared state answers again;
+    /// what fails again stays owed.
+    async fn send_owed_marks(&self, now: DateTime<Utc>) {
+        for (session, until) in self.trust.take_owed(now) {
+            if let Err(error) = self.ports.revocations.revoke(session, until).await {
+                tracing::warn!(%error, %session, "owed revocation mark still not written");
+                self.distrust_marks(now);
+                self.trust.owe(session, until);
+            }
+        }
     }
 
     /// Marks `user` changed in shared state, *before* their role or activity is written, so every

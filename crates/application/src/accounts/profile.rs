@@ -169,7 +169,7 @@ impl Accounts {
             .users
             .update_user(principal.user_id, &update, revoke, self.now())
             .await?;
-        self.revoke_access(&updated.revoked_sessions).await?;
+        self.revoke_access(&updated.revoked_sessions).await;
         Ok(updated.user)
     }
 
@@ -227,7 +227,7 @@ impl Accounts {
             .users
             .update_user(principal.user_id, &changes, RevokeSessions::All, self.now())
             .await?;
-        self.revoke_access(&updated.revoked_sessions).await?;
+        self.revoke_access(&updated.revoked_sessions).await;
         Ok(())
     }
 }

@@ -69,7 +69,7 @@ impl Accounts {
             }
             RefreshRotation::ReuseDetected { session_id } => {
                 tracing::warn!(%session_id, "refresh token replayed; session revoked");
-                self.revoke_access(&[session_id]).await?;
+                self.revoke_access(&[session_id]).await;
                 return Err(RefreshError::Reused);
             }
             RefreshRotation::Rejected => return Err(RefreshError::Invalid),

@@ -293,4 +293,18 @@ pub trait SessionRepository: Send + Sync {
         selector: &SessionSelector,
         now: DateTime<Utc>,
     ) -> Result<Option<SessionId>, DependencyError>;
+
+    /// Whether `session` exists, belongs to `user_id` and is not revoked: the durable answer a
+    /// bearer check falls back on when the revocation marks in shared state cannot be trusted.
+    /// Every revocation ([`SessionRepository::revoke_session`], [`UserRepository::update_user`],
+    /// reuse in [`SessionRepository::rotate_refresh_token`]) MUST be visible here once it has
+    /// returned.
+    ///
+    /// # Errors
+    /// [`DependencyError`] when the store fails.
+    async fn is_session_live(
+        &self,
+        user_id: UserId,
+        session: SessionId,
+    ) -> Result<bool, DependencyError>;
 }

@@ -101,6 +101,7 @@ macro_rules! __account_store_cases {
                     concurrent_rotations_of_one_token_let_exactly_one_through,
                     expired_unknown_and_deactivated_refresh_tokens_are_rejected,
                     sessions_are_revoked_by_id_or_token_only_for_their_owner,
+                    a_session_is_live_for_its_owner_until_any_revocation,
                 ],
             }
         }

@@ -186,3 +186,47 @@ pub async fn sessions_are_revoked_by_id_or_token_only_for_their_owner<S: Account
         .await;
     assert_eq!(unknown, Ok(None));
 }
+
+/// `is_session_live` is the durable answer a bearer check falls back on without shared state: a
+/// session is live for its owner only, until any of the three ways of revoking it.
+pub async fn a_session_is_live_for_its_owner_until_any_revocation<S: AccountStore>(store: &S) {
+    let owner = insert(store, &format!("liv{}", tag()), Role::Member).await;
+    let stranger = insert(store, &format!("lvs{}", tag()), Role::Member).await;
+    let live = |session| async move { store.is_session_live(owner.id, session).await };
+    let (logged_out, _) = start(store, owner.id).await;
+    let (updated, _) = start(store, owner.id).await;
+    let (reused, reused_token) = start(store, owner.id).await;
+    for session in [logged_out, updated, reused] {
+        assert_eq!(live(session).await, Ok(true));
+    }
+    assert_eq!(
+        store.is_session_live(stranger.id, logged_out).await,
+        Ok(false)
+    );
+    assert_eq!(live(session_id()).await, Ok(false));
+    let revoked = store
+        .revoke_session(owner.id, &SessionSelector::Id(logged_out), now())
+        .await;
+    assert_eq!(revoked, Ok(Some(logged_out)));
+    assert_eq!(live(logged_out).await, Ok(false));
+    let result = store
+        .update_user(
+            owner.id,
+            &UserChanges::default(),
+            RevokeSessions::AllExcept(reused),
+            now(),
+        )
+        .await;
+    assert_eq!(result.map(|u| u.revoked_sessions), Ok(vec![updated]));
+    assert_eq!(live(updated).await, Ok(false));
+    assert_eq!(live(reused).await, Ok(true));
+    assert!(matches!(
+        rotate(store, &reused_token).await,
+        RefreshRotation::Rotated { .. }
+    ));
+    assert_eq!(
+        rotate(store, &reused_token).await,
+        RefreshRotation::ReuseDetected { session_id: reused }
+    );
+    assert_eq!(live(reused).await, Ok(false));
+}

@@ -199,23 +199,36 @@ pub fn sql(database_url: &str, sql: &str) -> Vec<String> {
 /// hundred costs milliseconds. Returns the tokens and user ids, in creation order.
 pub fn members(database_url: &str, count: usize) -> Vec<(String, String)> {
     let tag = uuid::Uuid::new_v4().simple().to_string();
-    let ids = sql(
+    // Each token names a session that exists in storage, of a user whose stored username is
+    // valid: without Redis, storage decides whether a token's session is live and the user
+    // active, and a made-up session id is refused.
+    let rows = sql(
         database_url,
         &format!(
-            "INSERT INTO users (id, email, username, password_hash, role, created_at, updated_at) \
-             SELECT gen_random_uuid(), 'fan' || i || '-{tag}@example.com', 'fan' || i || '-{tag}', \
-             'not-a-hash', 'member', now(), now() FROM generate_series(1, {count}) AS i \
-             ORDER BY i RETURNING id"
+            "WITH fans AS (INSERT INTO users (id, email, username, password_hash, role, \
+             created_at, updated_at) \
+             SELECT gen_random_uuid(), 'fan' || i || '-{tag}@example.com', \
+             'fan' || i || '-' || left('{tag}', 12), 'not-a-hash', 'member', now(), now() \
+             FROM generate_series(1, {count}) AS i \
+             ORDER BY i RETURNING id, email) \
+             INSERT INTO sessions (id, user_id, created_at) \
+             SELECT gen_random_uuid(), id, now() FROM fans ORDER BY email \
+             RETURNING user_id || ' ' || id"
         ),
     );
-    assert_eq!(ids.len(), count);
-    ids.into_iter().map(|id| (access_token(&id), id)).collect()
+    assert_eq!(rows.len(), count);
+    rows.into_iter()
+        .map(|row| {
+            let (user, session) = row.split_once(' ').expect("user and session");
+            (access_token(user, session), user.to_owned())
+        })
+        .collect()
 }
 
-/// A member's access token for `user_id`, signed with [`JWT_SECRET`].
-fn access_token(user_id: &str) -> String {
+/// A member's access token for `user_id` in `session_id`, signed with [`JWT_SECRET`].
+fn access_token(user_id: &str, session_id: &str) -> String {
     let now = chrono::Utc::now().timestamp();
-    let claims = json!({"sub": user_id, "sid": uuid::Uuid::now_v7(), "role": "member",
+    let claims = json!({"sub": user_id, "sid": session_id, "role": "member",
         "iat": now, "exp": now + 900, "iss": "reserva", "aud": "reserva-api",
         "jti": uuid::Uuid::new_v4()});
     let key = jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes());

@@ -90,7 +90,11 @@ impl TestApp {
             Backend::Production => {
                 let database = TemporaryDatabase::create().await;
                 settings.database.url = Secret::new(database.url.clone());
-                let keys = RedisKeys::fresh();
+                let keys = match settings.redis.url.take() {
+                    // A test that brings its own Redis (one it stops and starts).
+                    Some(url) => RedisKeys::at(url.expose().to_owned()),
+                    None => RedisKeys::fresh(),
+                };
                 settings.redis.url = Some(Secret::new(keys.url.clone()));
                 settings.redis.key_prefix = keys.prefix.clone();
                 Stores::Production { database, keys }

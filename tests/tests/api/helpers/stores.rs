@@ -57,9 +57,15 @@ pub(super) struct RedisKeys {
 impl RedisKeys {
     /// A prefix no other test uses.
     pub(super) fn fresh() -> Self {
+        Self::at(
+            std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+        )
+    }
+
+    /// A prefix no other test uses, on the Redis at `url` (a test's private one).
+    pub(super) fn at(url: String) -> Self {
         Self {
-            url: std::env::var("TEST_REDIS_URL")
-                .unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+            url,
             prefix: format!("reserva-test:{}:", uuid::Uuid::new_v4().simple()),
         }
     }

@@ -6,3 +6,4 @@ mod endpoints;
 mod hostile_clients;
 mod hostile_input;
 mod http;
+mod redis_outage;
