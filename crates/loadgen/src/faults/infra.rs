@@ -193,6 +193,27 @@ impl Redis {
     }
 }
 
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.down();
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// Waits until something accepts connections on `port`.
 fn wait_for_port(port: u16, limit: Duration) -> Result<(), String> {
     let deadline = Instant::now() + limit;

@@ -439,8 +439,10 @@ impl Load {
             return Bought::SoldOut;
         }
         for _ in 0..3 {
-            let performance =
-                &performances[usize::try_from(rng.below(performances.len() as u64)).unwrap_or(0)];
+            let pick = usize::try_from(rng.below(performances.len() as u64)).unwrap_or(0);
+            let Some(performance) = performances.get(pick) else {
+                return Bought::Retry;
+            };
             let path = format!("/api/v1/performances/{performance}/seats");
             let Some(seats) = client
                 .plain("seat.list", Method::GET, &path, token, None, &headers)

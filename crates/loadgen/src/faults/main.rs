@@ -323,6 +323,19 @@ async fn main() -> std::process::ExitCode {
         eprintln!("reserva-faults: {}: {error}", options.out.display());
         return std::process::ExitCode::from(2);
     }
+    // Registered before anything starts, so Ctrl-C (SIGINT) or a CI timeout (SIGTERM) during
+    // start-up too ends in the teardown below rather than leaving PostgreSQL behind.
+    let signals = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .and_then(|int| {
+            Ok((
+                int,
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?,
+            ))
+        });
+    let Ok((mut interrupt, mut terminate)) = signals else {
+        eprintln!("reserva-faults: cannot handle signals");
+        return std::process::ExitCode::from(2);
+    };
     println!(
         "starting PostgreSQL, Redis and 3 reserva instances in {}",
         scratch.display()
@@ -341,7 +354,8 @@ async fn main() -> std::process::ExitCode {
         outcome = tokio::time::timeout(bound, run(&options, world.clone())) => {
             outcome.unwrap_or_else(|_| Err(format!("the run took longer than {} s", bound.as_secs())))
         }
-        _ = tokio::signal::ctrl_c() => Err("interrupted".into()),
+        _ = interrupt.recv() => Err("interrupted (SIGINT): tearing down".into()),
+        _ = terminate.recv() => Err("terminated (SIGTERM): tearing down".into()),
     };
     if let Ok(mut world) = world.lock() {
         world.shutdown();
