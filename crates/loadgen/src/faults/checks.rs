@@ -283,13 +283,14 @@ pub(crate) fn all(
         "exams: each hour's count = its confirmed reservations",
         drift,
     ));
-    let full = rows(
+    let fill = rows(
         url,
-        "SELECT count(*) FROM exam_slots WHERE confirmed > capacity - 200",
+        "SELECT count(*) || ' hours, ' || sum(confirmed) || ' of ' || sum(capacity) || ' places confirmed' \
+         FROM exam_slots WHERE confirmed > 0",
     )?;
     println!(
-        "exam hours filled to capacity: {}",
-        full.first().map_or("?", String::as_str)
+        "exam hours booked: {}",
+        fill.first().map_or("?", String::as_str)
     );
 
     let reservations = set(url, "SELECT id FROM exam_reservations")?;

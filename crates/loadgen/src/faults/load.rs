@@ -53,6 +53,8 @@ pub(crate) struct Load {
     pub pending: Mutex<Vec<String>>,
     pub queue: Mutex<Vec<QueueEvent>>,
     pub stop: AtomicBool,
+    /// A buyer's mean pause between two purchases.
+    pub pace: Duration,
 }
 
 /// The price of every concert seat.
@@ -127,6 +129,7 @@ impl Load {
         client: Arc<Client>,
         members: usize,
         buyers: usize,
+        seconds: u64,
     ) -> Result<Self, String> {
         let admin = login(
             &client,
@@ -163,7 +166,7 @@ impl Load {
                 .map(|d| json!({"starts_at": at(24 * (30 + d + 10 * index))}))
                 .collect();
             let body = json!({"title": format!("Fault concert {index}"), "price": SEAT_PRICE,
-                "performances": performances, "seats": 25});
+                "performances": performances, "seats": 10});
             concerts.push(
                 created(
                     &client,
@@ -186,6 +189,7 @@ impl Load {
             pending: Mutex::new(Vec::new()),
             queue: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
+            pace: Duration::from_secs(seconds) / 10,
         })
     }
 
@@ -400,7 +404,15 @@ impl Load {
                     .buy(&token, &queue, &concert, &mut rng, &mut bought)
                     .await
                 {
-                    Bought::Yes | Bought::Retry => continue 'join,
+                    // A pause between purchases spreads each buyer's dates over the whole
+                    // run, so the sale is still going when the faults come.
+                    Bought::Yes => {
+                        let pause = self.pace.mul_f64(0.5 + rng.below(1_000) as f64 / 1_000.0);
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        tokio::time::sleep(pause.min(left)).await;
+                        continue 'join;
+                    }
+                    Bought::Retry => continue 'join,
                     Bought::SoldOut => return,
                 }
             }

@@ -242,7 +242,15 @@ async fn run(options: &Options, world: Shared) -> Result<bool, String> {
         &options.out.join("requests.jsonl"),
     )?);
     println!("instances: {}", bases.join(", "));
-    let load = Arc::new(Load::prepare(client.clone(), options.members, options.buyers).await?);
+    let load = Arc::new(
+        Load::prepare(
+            client.clone(),
+            options.members,
+            options.buyers,
+            options.seconds,
+        )
+        .await?,
+    );
     println!(
         "prepared: {} members, {} buyers, exam date {}, {} tests, {} concerts; load for {} s",
         load.members.len(),
