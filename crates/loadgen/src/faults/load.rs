@@ -55,6 +55,9 @@ pub(crate) struct Load {
     pub stop: AtomicBool,
     /// A buyer's mean pause between two purchases.
     pub pace: Duration,
+    /// When the load started (set by [`Load::start`]); a new flash crowd every sixth of the run.
+    pub started: Mutex<Option<Instant>>,
+    pub seconds: u64,
 }
 
 /// The price of every concert seat.
@@ -190,7 +193,29 @@ impl Load {
             queue: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
             pace: Duration::from_secs(seconds) / 10,
+            started: Mutex::new(None),
+            seconds,
         })
+    }
+
+    /// Marks the start of the load.
+    pub(crate) fn start(&self) {
+        if let Ok(mut started) = self.started.lock() {
+            *started = Some(Instant::now());
+        }
+    }
+
+    /// The date of the current flash crowd: the first date, then the next one every sixth of
+    /// the run, so four fresh hours open to the crowd (and to the confirms) through every fault.
+    fn crowd_date(&self) -> NaiveDate {
+        let elapsed = self
+            .started
+            .lock()
+            .ok()
+            .and_then(|s| s.map(|s| s.elapsed()))
+            .unwrap_or_default();
+        let phase = elapsed.as_secs() * 6 / self.seconds.max(1);
+        self.date + Days::days(i64::try_from(phase.min(6)).unwrap_or(0))
     }
 
     fn going(&self, deadline: Instant) -> bool {
@@ -208,8 +233,9 @@ impl Load {
             match rng.below(10) {
                 0..=3 => {
                     let hour = u32::try_from(rng.below(4)).unwrap_or(0) + 10;
-                    let body = json!({"starts_at": seoul_hour(self.date, hour),
-                        "ends_at": seoul_hour(self.date, hour + 1),
+                    let date = self.crowd_date();
+                    let body = json!({"starts_at": seoul_hour(date, hour),
+                        "ends_at": seoul_hour(date, hour + 1),
                         "headcount": 500 + rng.below(2_500)});
                     let reply = client
                         .keyed(

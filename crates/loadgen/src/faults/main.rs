@@ -261,6 +261,7 @@ async fn run(options: &Options, world: Shared) -> Result<bool, String> {
         options.seconds
     );
     let started = Instant::now();
+    load.start();
     let deadline = started + Duration::from_secs(options.seconds);
     let mut tasks = Vec::new();
     for index in 0..load.members.len() {
