@@ -62,6 +62,13 @@ impl PostgresStore {
     /// Builds the pool without opening a connection.
     fn build(settings: &PostgresSettings) -> Result<Self, DependencyError> {
         let timeout_ms = settings.statement_timeout.as_millis().max(1);
+        // A transaction left open between two statements for this long is ended by the server,
+        // and its row locks with it. Our transactions never wait on anything but their own next
+        // statement, so only an abandoned one gets there: a request dropped at its deadline
+        // (server.request_timeout_ms) whose connection sits in the pool, broken but not yet
+        // discarded (deadpool checks it only at its next checkout), while it holds the locks
+        // other requests queue behind.
+        let idle_in_transaction_ms = (2 * timeout_ms).max(2_000);
         let mut config = ManagerConfig::<AsyncPgConnection>::default();
         // The default (`Verified`) runs `SELECT 1` on every checkout: a round trip per query.
         // `Fast` still discards connections that are closed or left in a transaction.
@@ -71,7 +78,9 @@ impl PostgresStore {
                 let mut connection = AsyncPgConnection::establish(url).await?;
                 connection
                     .batch_execute(&format!(
-                        "SET statement_timeout = {timeout_ms}; SET TIME ZONE 'UTC'"
+                        "SET statement_timeout = {timeout_ms}; \
+                         SET idle_in_transaction_session_timeout = {idle_in_transaction_ms}; \
+                         SET TIME ZONE 'UTC'"
                     ))
                     .await
                     .map_err(|error| {

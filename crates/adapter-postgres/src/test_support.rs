@@ -325,6 +325,20 @@ impl PostgresStore {
             .await
             .map_err(crate::query_error)
     }
+
+    /// Opens a transaction on a pooled connection, takes the advisory lock `key` in it and gives
+    /// the connection back without ending it: what a request dropped at its deadline in the
+    /// middle of a transaction leaves behind.
+    ///
+    /// # Errors
+    /// As any query.
+    pub async fn abandon_open_transaction(&self, key: i64) -> Result<(), DependencyError> {
+        let mut connection = self.connection().await?;
+        connection
+            .batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({key})"))
+            .await
+            .map_err(crate::query_error)
+    }
 }
 
 impl Drop for TemporaryDatabase {

@@ -417,3 +417,58 @@ async fn connections_ask_for_untranslated_error_messages() {
     assert_eq!(store.setting("lc_messages").await.unwrap(), "C");
     assert_eq!(store.setting("TimeZone").await.unwrap(), "UTC");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_left_open_on_a_pooled_connection_is_ended_and_its_locks_freed() {
+    #[derive(diesel::QueryableByName)]
+    struct Held {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        held: i64,
+    }
+    const KEY: i64 = 4_242_424;
+    let database = TemporaryDatabase::create().await;
+    let settings = PostgresSettings {
+        statement_timeout: Duration::from_millis(200),
+        ..database.settings(1)
+    };
+    let store = PostgresStore::connect(&settings).await.unwrap();
+    // idle_in_transaction_session_timeout: twice the statement timeout, at least 2 s.
+    assert_eq!(
+        store
+            .setting("idle_in_transaction_session_timeout")
+            .await
+            .unwrap(),
+        "2s"
+    );
+    let mut observer = AsyncPgConnection::establish(&database.url).await.unwrap();
+    let held = async |observer: &mut AsyncPgConnection| -> i64 {
+        let rows: Vec<Held> = diesel_async::RunQueryDsl::load(
+            diesel::sql_query(format!(
+                "SELECT count(*) AS held FROM pg_locks WHERE locktype = 'advisory' \
+                 AND ((classid::bigint << 32) | objid::bigint) = {KEY}"
+            )),
+            observer,
+        )
+        .await
+        .unwrap();
+        rows[0].held
+    };
+    let started = Instant::now();
+    store.abandon_open_transaction(KEY).await.unwrap();
+    assert_eq!(held(&mut observer).await, 1, "the abandoned transaction holds its lock");
+    while held(&mut observer).await > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the abandoned transaction still holds its lock after {:?}",
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(1_500),
+        "freed after {:?}: by something else than the idle timeout",
+        started.elapsed()
+    );
+    // The pool discards the ended connection and serves the next request.
+    assert_eq!(store.ping().await, Ok(()));
+}
