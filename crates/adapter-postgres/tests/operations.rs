@@ -455,7 +455,11 @@ async fn a_transaction_left_open_on_a_pooled_connection_is_ended_and_its_locks_f
     };
     let started = Instant::now();
     store.abandon_open_transaction(KEY).await.unwrap();
-    assert_eq!(held(&mut observer).await, 1, "the abandoned transaction holds its lock");
+    assert_eq!(
+        held(&mut observer).await,
+        1,
+        "the abandoned transaction holds its lock"
+    );
     while held(&mut observer).await > 0 {
         assert!(
             started.elapsed() < Duration::from_secs(5),
