@@ -237,3 +237,20 @@ async fn at_the_connection_cap_a_new_connection_waits_for_a_slot(backend: Backen
         assert_cut_off(&answer, which);
     }
 }
+
+#[tokio::test]
+async fn still_open_tells_a_closed_connection_from_an_idle_one() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let client = TcpStream::connect(listener.local_addr().expect("address"))
+        .await
+        .expect("connect");
+    let (server, _) = listener.accept().await.expect("accept");
+    assert!(still_open(&client).await, "an idle connection is open");
+    drop(server);
+    assert!(
+        !still_open(&client).await,
+        "a connection the peer closed is not"
+    );
+}
