@@ -20,6 +20,10 @@
 //! the store's `connection`). A keyed request (`Idempotency-Key`) runs in its own task, which the
 //! deadline does not stop: it finishes and records its answer, which a retry with the key gets.
 //!
+//! The late answer leaves the outermost middleware as an error, so the CORS and security-header
+//! middlewares (inside it) never see it; [`LateHeaders`] adds what they would have added, or a
+//! browser could not read the `outcome_unknown` it most needs to see.
+//!
 //! A client still sending its body when the deadline passes is not answered 503 (the wait is
 //! its own): its body deadline answers it 408. A body the handler never read is kept, unread,
 //! until the answer is written, so actix closes the connection instead of draining it.
@@ -75,6 +79,63 @@ fn request_id(request: &ServiceRequest) -> String {
 /// How long a request may take from the end of its headers to its answer (app data).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RequestDeadline(pub(crate) Duration);
+
+/// The CORS and security headers for the late answer (app data), from the same settings and
+/// constants as the CORS and security-header middlewares (`server.rs`); a test holds the two to
+/// the same headers.
+#[derive(Debug, Clone)]
+pub(crate) struct LateHeaders {
+    /// `None` allows any origin (`*` in the settings).
+    origins: Option<std::sync::Arc<[String]>>,
+}
+
+impl LateHeaders {
+    pub(crate) fn new(origins: &[String]) -> Self {
+        let any = origins.iter().any(|origin| origin == "*");
+        Self {
+            origins: (!any).then(|| origins.into()),
+        }
+    }
+
+    /// The `Access-Control-Allow-Origin` CORS would send: the request's origin when allowed
+    /// (a disallowed one never reaches the handler: CORS answers it 400 itself).
+    fn allow_origin(&self, request: &ServiceRequest) -> Option<HeaderValue> {
+        let origin = request.headers().get(actix_web::http::header::ORIGIN)?;
+        let allowed = self.origins.as_ref().is_none_or(|origins| {
+            origins
+                .iter()
+                .any(|allowed| allowed.as_bytes() == origin.as_bytes())
+        });
+        allowed.then(|| origin.clone())
+    }
+
+    /// Adds to `late` what the CORS and security-header middlewares add to an answer.
+    fn apply(allow_origin: Option<HeaderValue>, late: &mut actix_web::HttpResponse) {
+        use actix_web::http::header;
+        let headers = late.headers_mut();
+        if let Some(origin) = allow_origin {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        }
+        if let Ok(exposed) = HeaderValue::from_str(&crate::server::EXPOSED_HEADERS.join(", ")) {
+            headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, exposed);
+        }
+        headers.insert(
+            header::VARY,
+            HeaderValue::from_static(
+                "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+            ),
+        );
+        for (name, value) in crate::server::SECURITY_HEADERS {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) && !headers.contains_key(&name)
+            {
+                headers.insert(name, value);
+            }
+        }
+    }
+}
 
 /// How often a request past its deadline whose client is still sending the body looks again.
 const BODY_RECHECK: Duration = Duration::from_millis(50);
@@ -215,6 +276,9 @@ pub(crate) async fn request_context(
     let method = request.method().clone();
     let metrics = request.app_data::<web::Data<Metrics>>().cloned();
     let deadline = request.app_data::<RequestDeadline>().copied();
+    let late_headers = request
+        .app_data::<LateHeaders>()
+        .map(|headers| headers.allow_origin(&request));
     let span = tracing::error_span!(
         "http_request",
         request_id = %id,
@@ -256,7 +320,10 @@ pub(crate) async fn request_context(
         if let Some(metrics) = metrics {
             metrics.observe(&method, None, late.status().as_u16(), started.elapsed());
         }
-        let late = finish_late(late, &id, body.unread.borrow_mut().take());
+        let mut late = finish_late(late, &id, body.unread.borrow_mut().take());
+        if let Some(allow_origin) = late_headers {
+            LateHeaders::apply(allow_origin, &mut late);
+        }
         return Err(InternalError::from_response("request deadline passed", late).into());
     };
     let mut response = outcome?;
@@ -446,6 +513,97 @@ mod tests {
                 "a blind retry could do it twice"
             );
             assert_eq!(problem_code(got).await, "outcome_unknown");
+        }
+    }
+
+    /// A handler that answers at once.
+    async fn quick() -> HttpResponse {
+        HttpResponse::Ok().finish()
+    }
+
+    /// The headers a browser needs to read an answer, as a comparable list.
+    fn browser_headers(response: &ServiceResponse) -> Vec<(String, Vec<String>)> {
+        let mut names: Vec<_> = crate::server::SECURITY_HEADERS
+            .iter()
+            .map(|(name, _)| name.to_ascii_lowercase())
+            .collect();
+        names.extend(
+            [
+                "access-control-allow-origin",
+                "access-control-expose-headers",
+                "vary",
+            ]
+            .map(str::to_owned),
+        );
+        names
+            .into_iter()
+            .map(|name| {
+                // CORS joins its exposed headers from a set, so their order is not fixed.
+                let mut parts: Vec<String> = response
+                    .headers()
+                    .get(name.as_str())
+                    .and_then(|value| value.to_str().ok())
+                    .map(|value| {
+                        value
+                            .split(',')
+                            .map(|part| part.trim().to_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                parts.sort();
+                (name, parts)
+            })
+            .collect()
+    }
+
+    #[actix_web::test]
+    async fn a_late_answer_carries_the_cors_and_security_headers_of_an_answer_in_time() {
+        for (origins, origin) in [
+            (
+                vec!["https://app.example".to_owned()],
+                Some("https://app.example"),
+            ),
+            (vec!["*".to_owned()], Some("https://elsewhere.example")),
+            (vec!["https://app.example".to_owned()], None),
+        ] {
+            let app = actix_test::init_service(
+                App::new()
+                    .app_data(RequestDeadline(DEADLINE))
+                    .app_data(LateHeaders::new(&origins))
+                    .route("/hangs", web::post().to(hangs))
+                    .route("/quick", web::post().to(quick))
+                    .wrap(crate::server::cors(&origins))
+                    .wrap(crate::server::security_headers())
+                    .wrap(from_fn(request_context)),
+            )
+            .await;
+            let request = |path: &str| {
+                let request = actix_test::TestRequest::post().uri(path);
+                match origin {
+                    Some(origin) => request.insert_header(("origin", origin)),
+                    None => request,
+                }
+                .to_request()
+            };
+            let late = answer(&app, request("/hangs")).await;
+            assert_eq!(late.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert!(late.headers().contains_key("x-request-id"));
+            let in_time = answer(&app, request("/quick")).await;
+            assert_eq!(in_time.status(), StatusCode::OK);
+            let expected = browser_headers(&in_time);
+            assert_eq!(browser_headers(&late), expected, "origin {origin:?}");
+            let allowed = late
+                .headers()
+                .get("access-control-allow-origin")
+                .map(HeaderValue::as_bytes);
+            assert_eq!(allowed, origin.map(str::as_bytes), "the origin is echoed");
+            assert_eq!(
+                late.headers()
+                    .get("x-content-type-options")
+                    .map(HeaderValue::as_bytes),
+                Some(&b"nosniff"[..])
+            );
+            assert_eq!(problem_code(late).await, "outcome_unknown");
         }
     }
 

@@ -5,7 +5,7 @@ use crate::body_deadline::{BodyTimeout, limit_body_time};
 use crate::errors::{no_route, path_error};
 use crate::input::{json_error, query_error};
 use crate::metrics::Metrics;
-use crate::middleware::{RequestDeadline, request_context};
+use crate::middleware::{LateHeaders, RequestDeadline, request_context};
 use crate::openapi::ApiDoc;
 use crate::routes;
 use crate::state::ApiState;
@@ -99,7 +99,18 @@ pub(crate) fn build_openapi() -> utoipa::openapi::OpenApi {
     openapi
 }
 
-fn cors(origins: &[String]) -> Cors {
+/// The headers `security_headers` adds to every answer (the late 503 too, see [`LateHeaders`]).
+pub(crate) const SECURITY_HEADERS: [(&str, &str); 4] = [
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cache-Control", "no-store"),
+];
+
+/// The response headers a cross-origin caller may read.
+pub(crate) const EXPOSED_HEADERS: [&str; 2] = ["x-request-id", "retry-after"];
+
+pub(crate) fn cors(origins: &[String]) -> Cors {
     let cors = Cors::default()
         .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
         .allowed_headers([
@@ -108,7 +119,7 @@ fn cors(origins: &[String]) -> Cors {
             "idempotency-key",
             "queue-token",
         ])
-        .expose_headers(["x-request-id", "retry-after"])
+        .expose_headers(EXPOSED_HEADERS)
         .max_age(3600);
     if origins.iter().any(|origin| origin == "*") {
         return cors.allow_any_origin();
@@ -118,12 +129,10 @@ fn cors(origins: &[String]) -> Cors {
         .fold(cors, |cors, origin| cors.allowed_origin(origin))
 }
 
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("X-Frame-Options", "DENY"))
-        .add(("Referrer-Policy", "no-referrer"))
-        .add(("Cache-Control", "no-store"))
+pub(crate) fn security_headers() -> DefaultHeaders {
+    SECURITY_HEADERS
+        .into_iter()
+        .fold(DefaultHeaders::new(), |headers, header| headers.add(header))
 }
 
 impl HttpApi {
@@ -158,7 +167,8 @@ impl HttpApi {
                 Some(deadline) => app.app_data(deadline),
                 None => app,
             };
-            app.app_data(state.clone())
+            app.app_data(LateHeaders::new(&http.cors_allowed_origins))
+                .app_data(state.clone())
                 .app_data(metrics.clone())
                 .app_data(json)
                 .app_data(BodyTimeout(http.body_timeout))
