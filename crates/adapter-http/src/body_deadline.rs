@@ -47,9 +47,9 @@ struct BodyWatch {
 
 /// A response body that holds its request's unread body until it has been written: actix, seeing
 /// the request body's receiver alive, then closes the connection instead of reading the rest.
-struct HoldingUnread {
-    body: BoxBody,
-    _unread: Payload,
+pub(crate) struct HoldingUnread {
+    pub(crate) body: BoxBody,
+    pub(crate) _unread: Payload,
 }
 
 impl MessageBody for HoldingUnread {

@@ -32,9 +32,10 @@
 //! [`MAX_REQUEST_ID_LEN`] characters of `A-Z a-z 0-9 . _ -` (a UUID qualifies). Anything else
 //! (markup, spaces, quotes, a 100-character string) is replaced by a new UUID.
 
+use crate::body_deadline::HoldingUnread;
 use crate::errors::ApiError;
 use crate::metrics::{Metrics, UNMATCHED};
-use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::{InternalError, PayloadError};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -186,27 +187,6 @@ impl Drop for WatchedBody {
         if !self.state.finished.get() {
             *self.state.unread.borrow_mut() = self.inner.take();
         }
-    }
-}
-
-/// A response body that keeps its request's unread body until it has been written.
-struct HoldingUnread {
-    body: BoxBody,
-    _unread: Payload,
-}
-
-impl MessageBody for HoldingUnread {
-    type Error = Box<dyn std::error::Error>;
-
-    fn size(&self) -> BodySize {
-        self.body.size()
-    }
-
-    fn poll_next(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
-        Pin::new(&mut self.get_mut().body).poll_next(cx)
     }
 }
 
