@@ -1,0 +1,12 @@
+DROP TABLE course_access;
+DROP TABLE order_payments;
+DROP TABLE order_items;
+DROP TABLE orders;
+DROP TABLE cart_items;
+DROP TABLE billing_addresses;
+DROP TABLE curriculum_courses;
+DROP TRIGGER curricula_search_update;
+DROP TRIGGER curricula_search_delete;
+DROP TRIGGER curricula_search_insert;
+DROP TABLE curricula_search;
+DROP TABLE curricula;
