@@ -2,9 +2,11 @@
 //!
 //! A user's one live place per item is the partial unique index `catalog_payments_one_live`
 //! (pending or paid): a payment is one `INSERT … SELECT` that checks the item in its own `WHERE`
-//! ([`payments`]); a settle, a wallet payment and a cancel are one transaction each that lock the
-//! payment row, then change the item's count, then post the ledger transfer through the wallet
-//! module's posting ([`changes`]). Lists read the partial indexes of items that are not deleted
+//! ([`payments`]); a wallet payment and a cancel are one transaction each that lock the payment
+//! row, post the ledger transfer through the wallet module's posting, then change the item's
+//! count ([`changes`]); settles of approved gateway payments are committed in batches, one
+//! transaction and one count update per item for all the settles that arrive meanwhile
+//! ([`settles`]). Lists read the partial indexes of items that are not deleted
 //! in their sort's order, with the search on the GIN index of the generated tsvector
 //! ([`items`]).
 
@@ -16,3 +18,4 @@ mod reads;
 mod repository;
 mod rows;
 mod seeder;
+mod settles;

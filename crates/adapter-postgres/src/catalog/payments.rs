@@ -25,9 +25,7 @@ use reserva_domain::wallet::{
     TransferId, TransferKind,
 };
 use reserva_sql_support::TxError;
-use reserva_sql_support::catalog::{
-    ItemTerms, SettleStep, check_existing, check_settle, check_terms,
-};
+use reserva_sql_support::catalog::{ItemTerms, check_existing, check_terms};
 use uuid::Uuid;
 
 /// How many times a payment whose item changed between its insert and the read of why the insert
@@ -67,7 +65,7 @@ pub(super) fn is_place_taken(error: &QueryError) -> bool {
     )
 }
 
-fn corrupt(what: &str) -> DependencyError {
+pub(super) fn corrupt(what: &str) -> DependencyError {
     DependencyError::Failed(format!("catalog: {what}"))
 }
 
@@ -279,9 +277,10 @@ pub(super) async fn begin(
     )))
 }
 
-/// Marks the (locked, pending) payment paid, registers the user, posts the transfer from `payer`
-/// to the item's revenue and counts the registration (last: see the lock order above).
-async fn settle_locked(
+/// Marks the (locked, pending) payment paid, registers the user and posts the transfer from
+/// `payer` to the item's revenue — everything but the count, which the caller adds last (see the
+/// lock order above), once per item for a whole batch of settles.
+pub(super) async fn settle_rows(
     connection: &mut AsyncPgConnection,
     payment: &Payment,
     provider_reference: Option<&str>,
@@ -296,6 +295,17 @@ async fn settle_locked(
     .bind::<Timestamptz, _>(now)
     .get_result(connection)
     .await?;
+    let paid = paid.into_payment().map_err(dependency)?;
+    register_and_post(connection, paid, now).await
+}
+
+/// Registers the user for the paid `payment` and posts its transfer from `payer` to the item's
+/// revenue (not the count: see [`settle_rows`]).
+async fn register_and_post(
+    connection: &mut AsyncPgConnection,
+    payment: Payment,
+    now: DateTime<Utc>,
+) -> Result<Settled, TxError<PostRefusal>> {
     let registration: RegistrationRow = crate::prepared::sql_query(
         "INSERT INTO catalog_registrations (id, payment_id, user_id, kind, item_id, status,
                                             registered_at)
@@ -314,7 +324,7 @@ async fn settle_locked(
         let posting = Posting {
             id: payment_transfer(payment.id),
             kind: TransferKind::Payment,
-            from: payer(payment),
+            from: payer(&payment),
             to: LedgerAccount::Revenue(RevenueStream::CatalogItem(payment.item_id)),
             amount: payment.amount,
             user: payment.user_id,
@@ -326,15 +336,13 @@ async fn settle_locked(
             .await?
             .map_err(TxError::Refused)?;
     }
-    // The item's row last: it is the one many users share, so it stays locked only until commit.
-    count(connection, payment.item_id, 1).await?;
     Ok(Settled {
-        payment: paid.into_payment().map_err(dependency)?,
+        payment,
         registration: registration.into_registration().map_err(dependency)?,
     })
 }
 
-fn dependency(error: DependencyError) -> QueryError {
+pub(super) fn dependency(error: DependencyError) -> QueryError {
     QueryError::DeserializationError(error.to_string().into())
 }
 
@@ -358,7 +366,10 @@ async fn pay_locked(
     connection: &mut AsyncPgConnection,
     intent: &PaymentIntent,
 ) -> Result<Option<Settled>, TxError<BeginPaymentError>> {
-    let Some(payment) = insert_payment(connection, intent, PaymentStatus::Pending).await? else {
+    // Inserted paid at once, never updated in this transaction: an update of the row would add
+    // an entry to the one-live index and wait there on a racing twin's speculative insert, which
+    // itself waits on this transaction — a deadlock PostgreSQL breaks by failing one of them.
+    let Some(payment) = insert_payment(connection, intent, PaymentStatus::Paid).await? else {
         return match explain(connection, intent, false)
             .await
             .map_err(TxError::Refused)?
@@ -373,8 +384,12 @@ async fn pay_locked(
             None => Ok(None),
         };
     };
-    match settle_locked(connection, &payment, None, intent.now).await {
-        Ok(settled) => Ok(Some(settled)),
+    match register_and_post(connection, payment, intent.now).await {
+        Ok(settled) => {
+            // The item's row last: all its buyers share it, so it stays locked only until commit.
+            count(connection, settled.payment.item_id, 1).await?;
+            Ok(Some(settled))
+        }
         Err(TxError::Query(error)) => Err(TxError::Query(error)),
         Err(TxError::Refused(PostRefusal::Insufficient)) => {
             Err(TxError::Refused(BeginPaymentError::InsufficientBalance))
@@ -418,56 +433,6 @@ pub(super) async fn pay_from_wallet(
     Err(BeginPaymentError::Dependency(DependencyError::Unavailable(
         "catalog: the item kept changing during the payment".into(),
     )))
-}
-
-async fn settle_in(
-    connection: &mut AsyncPgConnection,
-    id: PaymentId,
-    provider_reference: &str,
-    now: DateTime<Utc>,
-) -> Result<Settled, TxError<SettleError>> {
-    let payment = find_payment(connection, id, true)
-        .await?
-        .ok_or(TxError::Refused(SettleError::NotFound))?;
-    match check_settle(payment.status).map_err(TxError::Refused)? {
-        SettleStep::Unchanged => {
-            let registration = registration_of(connection, id, false)
-                .await?
-                .ok_or_else(|| {
-                    TxError::Refused(SettleError::Dependency(corrupt(
-                        "a settled payment without its registration",
-                    )))
-                })?;
-            Ok(Settled {
-                payment,
-                registration,
-            })
-        }
-        SettleStep::Settle => {
-            match settle_locked(connection, &payment, Some(provider_reference), now).await {
-                Ok(settled) => Ok(settled),
-                Err(TxError::Query(error)) => Err(TxError::Query(error)),
-                Err(TxError::Refused(_)) => Err(TxError::Refused(SettleError::Dependency(
-                    corrupt("the transfer of a pending payment is already posted"),
-                ))),
-            }
-        }
-    }
-}
-
-/// The gateway approved: settles the pending payment in one transaction.
-pub(super) async fn settle(
-    connection: &mut AsyncPgConnection,
-    id: PaymentId,
-    provider_reference: &str,
-    now: DateTime<Utc>,
-) -> Result<Settled, SettleError> {
-    connection
-        .transaction(async |connection| settle_in(connection, id, provider_reference, now).await)
-        .await
-        .map_err(|error| {
-            error.into_refusal(|error| SettleError::Dependency(write_outcome_error(error)))
-        })
 }
 
 async fn fail_in(

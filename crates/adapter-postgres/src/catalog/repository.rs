@@ -78,8 +78,7 @@ impl RegistrationRepository for PostgresStore {
         provider_reference: &str,
         now: DateTime<Utc>,
     ) -> Result<Settled, SettleError> {
-        let mut connection = self.connection().await?;
-        payments::settle(&mut connection, id, provider_reference, now).await
+        self.settle_queued(id, provider_reference, now).await
     }
 
     async fn fail_payment(

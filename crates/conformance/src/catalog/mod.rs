@@ -326,6 +326,7 @@ macro_rules! __catalog_store_cases {
                     concurrent_identical_wallet_applies_pay_once,
                     concurrent_cancels_refund_once,
                     counts_equal_live_registrations_after_mixed_races,
+                    concurrent_settles_of_many_buyers_count_each_once,
                 ],
             }
         }

@@ -2,8 +2,8 @@
 //! payment is cancelled and refunded once, and every count equals the live registrations.
 
 use super::{
-    CatalogStore, PRICE, assert_clean, balance, fund, intent, member, open_test, paid_from_wallet,
-    payments_of, read,
+    CatalogStore, PRICE, assert_clean, balance, begin, fund, intent, member, open_test,
+    paid_from_wallet, payments_of, read,
 };
 use crate::support::now;
 use futures_util::future::join_all;
@@ -227,6 +227,84 @@ pub async fn counts_equal_live_registrations_after_mixed_races<S: CatalogStore>(
     for (index, user) in users.iter().enumerate() {
         let expected = if index % 2 == 0 { PRICE * 6 } else { PRICE * 9 };
         assert_eq!(balance(store, *user).await, expected);
+    }
+    assert_clean(store).await;
+}
+
+/// Forty buyers of two items approved at once, each settle sent twice, together with a failed
+/// payment's settle, an unknown one's, and cancels of payments settled just before: every settle
+/// gets its own answer (twins the same registration), and each count is exactly the live
+/// registrations. (PostgreSQL writes concurrent settles in batches: this is the batch's race.)
+pub async fn concurrent_settles_of_many_buyers_count_each_once<S: CatalogStore>(store: &S) {
+    let items = [open_test(store, PRICE).await, open_test(store, PRICE).await];
+    let mut pending = Vec::new();
+    for index in 0..40 {
+        let buyer = member(store).await;
+        let item = items.get(index % 2).unwrap_or_else(|| panic!("two items"));
+        pending.push((
+            buyer,
+            begin(store, intent(buyer, item, PaymentMethod::Card)).await,
+        ));
+    }
+    // Two buyers of each item are settled first; their cancels race the others' settles.
+    let early: Vec<_> = pending.drain(..4).collect();
+    for (_, payment) in &early {
+        store
+            .settle_payment(payment.id, "early", now())
+            .await
+            .unwrap_or_else(|e| panic!("settle_payment: {e:?}"));
+    }
+    let failed_buyer = member(store).await;
+    let failed = begin(store, intent(failed_buyer, &items[0], PaymentMethod::Card)).await;
+    store
+        .fail_payment(failed.id, now())
+        .await
+        .unwrap_or_else(|e| panic!("fail_payment: {e:?}"));
+    let unknown = reserva_domain::wallet::PaymentId::from_uuid(uuid::Uuid::now_v7());
+
+    let twins = pending
+        .iter()
+        .flat_map(|(_, payment)| [payment.id, payment.id])
+        .map(|id| store.settle_payment(id, "burst", now()));
+    let odd = [failed.id, unknown].map(|id| store.settle_payment(id, "burst", now()));
+    let cancels = early
+        .iter()
+        .map(|(buyer, payment)| store.cancel_payment(*buyer, payment.id, now()));
+    let (settles, odd, cancels) =
+        futures_util::future::join3(join_all(twins), join_all(odd), join_all(cancels)).await;
+
+    for (pair, (_, payment)) in settles.chunks(2).zip(&pending) {
+        let registrations: Vec<_> = pair
+            .iter()
+            .map(|settle| match settle {
+                Ok(settled) => {
+                    assert_eq!(settled.payment.id, payment.id);
+                    assert_eq!(settled.payment.status, PaymentStatus::Paid);
+                    settled.registration.id
+                }
+                Err(error) => panic!("settle_payment: {error:?}"),
+            })
+            .collect();
+        assert_eq!(registrations.first(), registrations.last(), "twins agree");
+    }
+    assert_eq!(
+        odd.first(),
+        Some(&Err(
+            reserva_application::ports::catalog::SettleError::NotPending(PaymentStatus::Failed)
+        ))
+    );
+    assert_eq!(
+        odd.last(),
+        Some(&Err(
+            reserva_application::ports::catalog::SettleError::NotFound
+        ))
+    );
+    for cancel in &cancels {
+        assert!(cancel.is_ok(), "{cancel:?}");
+    }
+    for item in &items {
+        let listed = read(store, item, failed_buyer).await.item;
+        assert_eq!(listed.registration_count, 18, "20 settled, 2 cancelled");
     }
     assert_clean(store).await;
 }
