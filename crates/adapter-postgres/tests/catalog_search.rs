@@ -2,21 +2,24 @@
 //! ever take the second): a bounded walk of the sort's index filtered by the words, which
 //! answers a page when it fills it, and otherwise the matches read from the GIN index first.
 //! A common word's pages (and the last, partly filled ones) and a rare word's must come out the
-//! same, in order, without skips or repeats.
+//! same, in order, without skips or repeats. And `status=available` lists, which pick their
+//! page's ids in an index-only walk and then read those rows, page alike in both sorts, also
+//! once PostgreSQL reuses a statement's generic plan (from a connection's sixth call on).
 #![expect(clippy::unwrap_used)] // test helpers fail loudly
 
 use chrono::{DateTime, Duration, Utc};
 use reserva_adapter_postgres::PostgresStore;
 use reserva_adapter_postgres::test_support::TemporaryDatabase;
 use reserva_application::ports::catalog::{
-    CatalogQuery, CatalogRepository, CatalogSeeder, NewItem,
+    CatalogQuery, CatalogRepository, CatalogSeeder, NewItem, SeedRegistration, SeedUser,
 };
 use reserva_domain::accounts::UserId;
 use reserva_domain::catalog::{
-    CatalogCursor, CatalogSort, ItemDescription, ItemId, ItemKind, ItemTitle, Schedule, SearchText,
-    price,
+    CatalogCursor, CatalogSort, ItemDescription, ItemId, ItemKind, ItemTitle, RegistrationId,
+    Schedule, SearchText, price,
 };
 use reserva_domain::paging::PageLimit;
+use reserva_domain::wallet::{Money, PaymentId};
 use uuid::Uuid;
 
 /// Items in the common word's search: more than the store's bound for a rare one.
@@ -45,6 +48,11 @@ fn item(n: u64, title: &str, now: DateTime<Utc>) -> NewItem {
 
 async fn seeded(now: DateTime<Utc>) -> (PostgresStore, Vec<NewItem>) {
     let store = TemporaryDatabase::create().await.into_store().await;
+    let items = seed(&store, now).await;
+    (store, items)
+}
+
+async fn seed(store: &PostgresStore, now: DateTime<Utc>) -> Vec<NewItem> {
     let mut items: Vec<NewItem> = (0..COMMON)
         .map(|n| item(n, &format!("Rust course {n}"), now))
         .collect();
@@ -54,7 +62,7 @@ async fn seeded(now: DateTime<Utc>) -> (PostgresStore, Vec<NewItem>) {
         Ok(u64::try_from(items.len()).unwrap())
     );
     store.recount().await.unwrap();
-    (store, items)
+    items
 }
 
 /// Every page of a created-order search, followed to the end.
@@ -62,6 +70,16 @@ async fn all_pages(
     store: &PostgresStore,
     words: &str,
     open_at: Option<DateTime<Utc>>,
+) -> Vec<ItemId> {
+    followed(store, Some(words), open_at, CatalogSort::Created).await
+}
+
+/// Every page of a list, 50 at a time, followed to the end by its cursors.
+async fn followed(
+    store: &PostgresStore,
+    words: Option<&str>,
+    open_at: Option<DateTime<Utc>>,
+    sort: CatalogSort,
 ) -> Vec<ItemId> {
     let mut found = Vec::new();
     let mut after = None;
@@ -71,8 +89,8 @@ async fn all_pages(
                 kind: ItemKind::Test,
                 viewer: UserId::from_uuid(Uuid::now_v7()),
                 open_at,
-                search: Some(SearchText::parse(words).unwrap()),
-                sort: CatalogSort::Created,
+                search: words.map(|words| SearchText::parse(words).unwrap()),
+                sort,
                 after,
                 limit: PageLimit::new(50).unwrap(),
             })
@@ -85,9 +103,16 @@ async fn all_pages(
         let Some(last) = page.get(49).filter(|_| more) else {
             return found;
         };
-        after = Some(CatalogCursor::Created {
-            created_at: last.item.created_at,
-            id: last.item.id,
+        after = Some(match sort {
+            CatalogSort::Created => CatalogCursor::Created {
+                created_at: last.item.created_at,
+                id: last.item.id,
+            },
+            CatalogSort::Popular => CatalogCursor::Popular {
+                registration_count: last.item.registration_count,
+                created_at: last.item.created_at,
+                id: last.item.id,
+            },
         });
     }
 }
@@ -117,4 +142,90 @@ async fn common_and_rare_searches_page_alike() {
     let rare_open = all_pages(&store, "rare", Some(now)).await;
     assert_eq!(rare_open, expected(&items, "rare", Some(now)));
     assert!(all_pages(&store, "rust rare", None).await.is_empty());
+}
+
+/// Gives every seventh item, the `n`-th, `n % 5` registrations (0 to 4, by four users), so the popular
+/// order mixes counts, creation instants and ids; returns each item's count.
+async fn registered(store: &PostgresStore, items: &[NewItem], now: DateTime<Utc>) -> Vec<i64> {
+    let users: Vec<SeedUser> = (0..4)
+        .map(|n| SeedUser {
+            id: UserId::from_uuid(Uuid::now_v7()),
+            email: format!("seed-{n}@seed.reserva.invalid"),
+            username: format!("seed{n}"),
+            password_hash: "not a hash".to_owned(),
+            now,
+        })
+        .collect();
+    store.insert_users(&users).await.unwrap();
+    let mut counts = vec![0_i64; items.len()];
+    let mut registrations = Vec::new();
+    for (n, item) in items.iter().enumerate().step_by(7) {
+        for user in users.iter().take(n % 5) {
+            registrations.push(SeedRegistration {
+                payment_id: PaymentId::from_uuid(Uuid::now_v7()),
+                registration_id: RegistrationId::from_uuid(Uuid::now_v7()),
+                user_id: user.id,
+                kind: ItemKind::Test,
+                item_id: item.id,
+                item_title: item.title.as_str().to_owned(),
+                amount: Money::new(10_000).unwrap(),
+                paid_at: now,
+            });
+            counts[n] += 1;
+        }
+    }
+    store.insert_registrations(&registrations).await.unwrap();
+    store.recount().await.unwrap();
+    counts
+}
+
+fn expected_open(
+    items: &[NewItem],
+    counts: &[i64],
+    open_at: DateTime<Utc>,
+    sort: CatalogSort,
+) -> Vec<ItemId> {
+    let mut open: Vec<(i64, &NewItem)> = counts
+        .iter()
+        .copied()
+        .zip(items)
+        .filter(|(_, item)| item.schedule.is_open(open_at))
+        .collect();
+    open.sort_by_key(|(count, item)| {
+        let count = if sort == CatalogSort::Popular {
+            *count
+        } else {
+            0
+        };
+        std::cmp::Reverse((count, item.now, item.id.as_uuid()))
+    });
+    open.into_iter().map(|(_, item)| item.id).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_lists_page_alike_in_both_sorts_with_custom_and_generic_plans() {
+    let now = chrono::DateTime::from_timestamp(1_796_000_000, 0).unwrap_or_default();
+    let database = TemporaryDatabase::create().await;
+    // One connection: every call below prepares on it and reuses, so from the sixth call of a
+    // statement on PostgreSQL may answer it from its generic plan.
+    let store = PostgresStore::connect(&database.settings(1)).await.unwrap();
+    let items = seed(&store, now).await;
+    let counts = registered(&store, &items, now).await;
+    assert!(counts.iter().filter(|count| **count > 0).count() > 100);
+    for round in 0..3 {
+        for sort in [CatalogSort::Created, CatalogSort::Popular] {
+            let want = expected_open(&items, &counts, now, sort);
+            assert_eq!(want.len(), 444, "every third of 1,330 items is open");
+            let got = followed(&store, None, Some(now), sort).await;
+            assert_eq!(got, want, "round {round}, {sort:?}");
+        }
+        let open = followed(&store, Some("rust"), Some(now), CatalogSort::Created).await;
+        assert_eq!(open, expected(&items, "rust", Some(now)), "round {round}");
+        let rare_open = followed(&store, Some("rare"), Some(now), CatalogSort::Created).await;
+        assert_eq!(
+            rare_open,
+            expected(&items, "rare", Some(now)),
+            "round {round}"
+        );
+    }
 }

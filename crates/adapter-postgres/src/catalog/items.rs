@@ -208,12 +208,32 @@ fn fetched(limit: PageLimit) -> u16 {
 
 /// The page's SQL. Placeholders: `$1` kind, `$2` viewer, `$3` the words (searches), then the open
 /// instant and the cursor's values, in that order.
+///
+/// With `status=available` the sort's index is walked by itself first (both sort indexes include
+/// `starts_at` and `ends_at`, so an index-only scan skips the items that are not open without
+/// reading them) and only the ids it keeps are read from the table, by the primary key, in the
+/// walk's order. Without that filter every walked row is wanted (or, for a search, must be read
+/// for its words anyway), and the sort's index reads them from the table directly.
+///
+/// The walks take their values (the open instant, the cursor, the words) through one-row
+/// sub-selects, `(SELECT $n)`, which the planner sees as parameters even when it knows the
+/// bound values. So a value-specific plan is never cheaper in its estimate than the generic one,
+/// and PostgreSQL reuses the prepared statement's generic plan from the sixth call on instead of
+/// planning every call again (about half of a list's database time: with a different instant
+/// in every call each plan was new). The plans are the same walks either way. The words are
+/// parsed once per statement, not once per walked row. The narrowing read keeps plain
+/// parameters: it is the rare case, and its estimate of the matches is what picks the GIN read.
 fn page_sql(query: &CatalogQuery, plan: Plan) -> String {
+    let walk = plan != Plan::Narrow;
     let mut next = if plan == Plan::Plain { 3 } else { 4 };
     let mut placeholder = || {
         let current = next;
         next += 1;
-        format!("${current}")
+        if walk {
+            format!("(SELECT ${current})")
+        } else {
+            format!("${current}")
+        }
     };
     let mut filters = String::from("i.kind = $1 AND i.deleted_at IS NULL");
     if query.open_at.is_some() {
@@ -234,15 +254,42 @@ fn page_sql(query: &CatalogQuery, plan: Plan) -> String {
         )),
         None => {}
     }
-    let order = match query.sort {
-        CatalogSort::Created => "ORDER BY i.created_at DESC, i.id DESC",
-        CatalogSort::Popular => "ORDER BY i.registration_count DESC, i.created_at DESC, i.id DESC",
+    let (keys, order, walked_order) = match query.sort {
+        CatalogSort::Created => (
+            "i.id, i.created_at",
+            "ORDER BY i.created_at DESC, i.id DESC",
+            "ORDER BY walked.created_at DESC, walked.id DESC",
+        ),
+        CatalogSort::Popular => (
+            "i.id, i.created_at, i.registration_count",
+            "ORDER BY i.registration_count DESC, i.created_at DESC, i.id DESC",
+            "ORDER BY walked.registration_count DESC, walked.created_at DESC, walked.id DESC",
+        ),
     };
     let limit = fetched(query.limit);
+    let two_step = query.open_at.is_some();
     match plan {
+        Plan::Plain if two_step => format!(
+            "SELECT {ITEM_COLUMNS}, {IS_REGISTERED} FROM (
+                 SELECT {keys} FROM catalog_items i WHERE {filters} {order} LIMIT {limit}
+             ) walked
+             JOIN catalog_items i ON i.id = walked.id
+             {walked_order}"
+        ),
         Plan::Plain => format!(
             "SELECT {ITEM_COLUMNS}, {IS_REGISTERED} FROM catalog_items i
              WHERE {filters} {order} LIMIT {limit}"
+        ),
+        // The outer query tests the walked items' words in the walk's order (the order by the
+        // walk's own columns needs no sort, so it stops at the page's last match).
+        Plan::Walk if two_step => format!(
+            "SELECT {ITEM_COLUMNS}, {IS_REGISTERED} FROM (
+                 SELECT {keys} FROM catalog_items i WHERE {filters} {order}
+                 LIMIT {WALK_CANDIDATES}
+             ) walked
+             JOIN catalog_items i ON i.id = walked.id
+             WHERE i.search_vector @@ (SELECT plainto_tsquery('simple', $3))
+             {walked_order} LIMIT {limit}"
         ),
         // The outer query filters the walked rows as they come (no sort above the inner LIMIT,
         // so it stops at the page's last match); the page is put in order again in Rust.
@@ -250,7 +297,7 @@ fn page_sql(query: &CatalogQuery, plan: Plan) -> String {
             "SELECT {ITEM_COLUMNS}, {IS_REGISTERED} FROM (
                  SELECT * FROM catalog_items i WHERE {filters} {order} LIMIT {WALK_CANDIDATES}
              ) i
-             WHERE i.search_vector @@ plainto_tsquery('simple', $3)
+             WHERE i.search_vector @@ (SELECT plainto_tsquery('simple', $3))
              LIMIT {limit}"
         ),
         Plan::Narrow => format!(
