@@ -28,7 +28,8 @@ pub(crate) const BEARER: &str = "bearer_auth";
                        a waiting room per concert (`Queue-Token`), seat holds paid from the \
                        **wallet**, a prepaid balance kept as a double-entry ledger. **Catalog**: tests and \
                        courses, applied for or enrolled in with a payment by card, KakaoPay, bank \
-                       transfer or the wallet, and the caller's payment history. Errors are \
+                       transfer or the wallet, and the caller's payment history. **Commerce**: \
+                       curricula, courses sold together as one item. Errors are \
                        RFC 9457 problem+json with a stable `code`. Use **Authorize** with an \
                        access token from `POST /api/v1/auth/login`."
     ),
@@ -41,6 +42,7 @@ pub(crate) const BEARER: &str = "bearer_auth";
         (name = "tickets", description = "Concerts, the waiting room, seat holds and bookings"),
         (name = "wallet", description = "The caller's prepaid balance and its transactions"),
         (name = "catalog", description = "Tests and courses, registering for them with a payment, and the caller's payments"),
+        (name = "commerce", description = "Curricula (courses sold together)"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

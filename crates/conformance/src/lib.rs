@@ -17,6 +17,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod commerce;
 pub mod exams;
 pub mod payments;
 pub mod shared_state;
@@ -44,6 +45,16 @@ macro_rules! account_store_tests {
 macro_rules! catalog_store_tests {
     ($make:expr) => {
         $crate::__catalog_store_cases!($crate::__conformance_tests, $make,);
+    };
+}
+
+/// Generates one `#[tokio::test]` per commerce-store contract ([`commerce`]), races included.
+/// `$make` yields a value implementing the commerce ports, `CatalogRepository` and the
+/// account-store traits (curricula sell catalog courses and belong to tutors).
+#[macro_export]
+macro_rules! commerce_store_tests {
+    ($make:expr) => {
+        $crate::__commerce_store_cases!($crate::__conformance_tests, $make,);
     };
 }
 

@@ -11,6 +11,7 @@ use reserva_application::accounts::{
     AccountPolicy, Accounts, AccountsPorts, FallbackRateLimiter, LoginLimits,
 };
 use reserva_application::catalog::{Catalog, CatalogPolicy, CatalogPorts};
+use reserva_application::commerce::{Curricula, CurriculaPorts};
 use reserva_application::exams::{Exams, ExamsPorts};
 use reserva_application::ports::payments::PaymentGateway;
 use reserva_application::ports::shared_state::RateLimiter;
@@ -180,6 +181,15 @@ pub(crate) fn catalog(
     Catalog::new(ports, policy)
 }
 
+/// Builds the curricula use cases over the connected store.
+pub(crate) fn curricula(store: &StorePorts) -> Curricula {
+    Curricula::new(CurriculaPorts {
+        curricula: store.curricula.clone(),
+        users: store.users.clone(),
+        clock: Arc::new(SystemClock),
+    })
+}
+
 /// Connects the store, migrating it first when configured.
 pub(crate) async fn connect_store(settings: &Settings) -> Result<StorePorts, StartupError> {
     if settings.database.migrate_on_start {
@@ -239,6 +249,7 @@ impl Application {
         let state = ApiState {
             accounts: accounts(settings, &store, &shared)?,
             catalog,
+            curricula: curricula(&store),
             exams,
             tickets,
             wallet: wallet(&store),

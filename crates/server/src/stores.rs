@@ -11,6 +11,7 @@ use reserva_application::ports::accounts::{SessionRepository, UserRepository};
 use reserva_application::ports::catalog::{
     CatalogRepository, CatalogSeeder, RegistrationRepository,
 };
+use reserva_application::ports::commerce::CurriculumRepository;
 use reserva_application::ports::exams::{ExamSlotRepository, ReservationRepository};
 use reserva_application::ports::payments::PaymentGateway;
 use reserva_application::ports::shared_state::{
@@ -37,6 +38,7 @@ pub(crate) struct StorePorts {
     pub registrations: Arc<dyn RegistrationRepository>,
     /// Bulk loading of `reserva seed catalog`.
     pub seeder: Arc<dyn CatalogSeeder>,
+    pub curricula: Arc<dyn CurriculumRepository>,
     pub probe: Arc<dyn HealthProbe>,
     /// `sqlite` or `postgres`, for logs.
     pub kind: &'static str,
@@ -55,6 +57,7 @@ impl StorePorts {
             + CatalogRepository
             + RegistrationRepository
             + CatalogSeeder
+            + CurriculumRepository
             + HealthProbe
             + 'static,
     {
@@ -70,6 +73,7 @@ impl StorePorts {
             items: store.clone(),
             registrations: store.clone(),
             seeder: store.clone(),
+            curricula: store.clone(),
             probe: store,
             kind,
         }

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod catalog;
+mod commerce;
 mod exams;
 mod helpers;
 mod hostile;

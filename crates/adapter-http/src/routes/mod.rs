@@ -3,6 +3,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod catalog;
+pub(crate) mod commerce;
 mod dto;
 pub(crate) mod exams;
 pub(crate) mod operations;
@@ -15,6 +16,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub(crate) fn api_v1(config: &mut ServiceConfig<'_>) {
     accounts::configure(config);
     catalog::configure(config);
+    commerce::configure(config);
     exams::configure(config);
     tickets::configure(config);
     wallet::configure(config);

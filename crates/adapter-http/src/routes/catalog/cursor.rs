@@ -1,6 +1,7 @@
-//! The catalog's opaque keyset cursors, base64url like the others (`crate::pagination`). A
-//! catalog cursor starts with its sort's tag, so one of the other sort (or of another list) is a
-//! 400 instead of a page in the wrong order.
+//! The keyset cursors of the lists ordered newest first by an instant and an id (the catalog's,
+//! the payments', the curricula's), base64url like the others (`crate::pagination`). A cursor
+//! starts with its list's (and sort's) tag, so one of another list or sort is a 400 instead of
+//! a page in the wrong order.
 
 use crate::errors::ApiError;
 use base64::Engine as _;
@@ -13,6 +14,8 @@ use uuid::Uuid;
 const CREATED: u8 = 1;
 const POPULAR: u8 = 2;
 const PAYMENT: u8 = 3;
+/// The tag of the curricula list's cursors.
+pub(crate) const CURRICULUM: u8 = 4;
 
 fn invalid() -> ApiError {
     ApiError::invalid_field(
@@ -47,9 +50,7 @@ pub(crate) fn encode_catalog(cursor: CatalogCursor) -> String {
     let mut bytes = Vec::with_capacity(33);
     match cursor {
         CatalogCursor::Created { created_at, id } => {
-            bytes.push(CREATED);
-            bytes.extend(created_at.timestamp_micros().to_be_bytes());
-            bytes.extend(id.as_uuid().as_bytes());
+            return encode_instant_id(CREATED, created_at, id.as_uuid());
         }
         CatalogCursor::Popular {
             registration_count,
@@ -100,13 +101,37 @@ pub(crate) fn decode_catalog(
     decoded.map(Some).ok_or_else(invalid)
 }
 
+/// Encodes an `(instant, id)` position of a list tagged `tag`.
+pub(crate) fn encode_instant_id(tag: u8, at: DateTime<Utc>, id: Uuid) -> String {
+    let mut bytes = Vec::with_capacity(25);
+    bytes.push(tag);
+    bytes.extend(at.timestamp_micros().to_be_bytes());
+    bytes.extend(id.as_bytes());
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Decodes `?cursor=` of the list tagged `tag`.
+///
+/// # Errors
+/// 400 (`cursor`, `invalid_cursor`) for anything this API did not issue for that list.
+pub(crate) fn decode_instant_id(
+    cursor: Option<&str>,
+    tag: u8,
+) -> Result<Option<(DateTime<Utc>, Uuid)>, ApiError> {
+    let Some(text) = cursor else {
+        return Ok(None);
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
+    let decoded = match bytes.first() {
+        Some(&first) if first == tag && bytes.len() == 25 => instant(&bytes, 1).zip(id(&bytes, 9)),
+        _ => None,
+    };
+    decoded.map(Some).ok_or_else(invalid)
+}
+
 /// Encodes where the next page of payments starts.
 pub(crate) fn encode_payment((paid_at, id): (DateTime<Utc>, PaymentId)) -> String {
-    let mut bytes = Vec::with_capacity(25);
-    bytes.push(PAYMENT);
-    bytes.extend(paid_at.timestamp_micros().to_be_bytes());
-    bytes.extend(id.as_uuid().as_bytes());
-    URL_SAFE_NO_PAD.encode(bytes)
+    encode_instant_id(PAYMENT, paid_at, id.as_uuid())
 }
 
 /// Decodes `?cursor=` of the payments list.
@@ -116,17 +141,10 @@ pub(crate) fn encode_payment((paid_at, id): (DateTime<Utc>, PaymentId)) -> Strin
 pub(crate) fn decode_payment(
     cursor: Option<&str>,
 ) -> Result<Option<(DateTime<Utc>, PaymentId)>, ApiError> {
-    let Some(text) = cursor else {
-        return Ok(None);
-    };
-    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
-    let decoded = match bytes.first() {
-        Some(&PAYMENT) if bytes.len() == 25 => instant(&bytes, 1)
-            .zip(id(&bytes, 9))
+    Ok(
+        decode_instant_id(cursor, PAYMENT)?
             .map(|(paid_at, id)| (paid_at, PaymentId::from_uuid(id))),
-        _ => None,
-    };
-    decoded.map(Some).ok_or_else(invalid)
+    )
 }
 
 #[cfg(test)]

@@ -364,7 +364,7 @@ pub(crate) struct CreateItemRequest {
 
 /// Deserialises a field that is present (even as `null`) to `Some`, so an absent field (`None`,
 /// by `default`) and a `null` one (`Some(None)`) differ.
-fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,

@@ -2,8 +2,8 @@
 //! completing), the caller's payments (and cancelling one), and the items' administration.
 
 mod admin;
-mod cursor;
-mod dto;
+pub(crate) mod cursor;
+pub(crate) mod dto;
 mod items;
 mod payments;
 
