@@ -8,6 +8,7 @@ mod ids;
 
 pub mod accounts;
 pub mod catalog;
+pub mod commerce;
 pub mod exams;
 pub mod paging;
 pub mod text;

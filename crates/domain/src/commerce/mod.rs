@@ -1,0 +1,35 @@
+//! Commerce: curricula (courses sold as one item), the cart, orders, two-phase checkout, receipts
+//! and the course access a paid order gives.
+//!
+//! The numbers of the product live here once: an order's total is at most
+//! [`ORDER_TOTAL_LIMIT`] (checked when the order is made, on both of its paths, and again at
+//! checkout), access lasts [`ACCESS_DAYS`] from payment, and a cart holds at most
+//! [`CART_ITEM_LIMIT`] items.
+
+mod access;
+mod cart;
+mod orders;
+
+pub use access::{ACCESS_DAYS, AccessGrant, access_expires_at, has_access, live_courses};
+pub use cart::{CART_ITEM_LIMIT, CartLine, ItemRef, owns_all};
+pub use orders::{
+    ORDER_TOTAL_LIMIT, Order, OrderItem, OrderStatus, OrderTotalExceeded, OrderTransition,
+    order_total,
+};
+
+typed_id!(
+    /// Identifies a curriculum (a group of courses sold as one item).
+    CurriculumId
+);
+typed_id!(
+    /// Identifies one line of a user's cart.
+    CartItemId
+);
+typed_id!(
+    /// Identifies an order.
+    OrderId
+);
+typed_id!(
+    /// Identifies one line of an order.
+    OrderItemId
+);
