@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod commerce;
 mod error;
 pub mod exams;
 mod page;

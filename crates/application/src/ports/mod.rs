@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod commerce;
 pub mod exams;
 pub mod payments;
 pub mod security;
