@@ -31,3 +31,9 @@ mod catalog {
         super::TemporaryDatabase::create().await.into_store().await
     });
 }
+
+mod commerce {
+    reserva_conformance::commerce_orders_store_tests!(async {
+        super::TemporaryDatabase::create().await.into_store().await
+    });
+}

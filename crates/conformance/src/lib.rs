@@ -17,6 +17,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod commerce;
 pub mod exams;
 pub mod payments;
 pub mod shared_state;
@@ -44,6 +45,17 @@ macro_rules! account_store_tests {
 macro_rules! catalog_store_tests {
     ($make:expr) => {
         $crate::__catalog_store_cases!($crate::__conformance_tests, $make,);
+    };
+}
+
+/// Generates one `#[tokio::test]` per commerce cart, order and access contract
+/// ([`commerce`]), races included. `$make` yields a value implementing `CartRepository`,
+/// `OrderRepository`, `AccessRepository`, `CatalogRepository`, the account-store traits and the
+/// test-only [`commerce::fixtures::CommerceFixtures`].
+#[macro_export]
+macro_rules! commerce_orders_store_tests {
+    ($make:expr) => {
+        $crate::__commerce_orders_store_cases!($crate::__conformance_tests, $make,);
     };
 }
 

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod batch;
 pub mod catalog;
+pub mod commerce;
 mod dsl;
 pub mod exams;
 mod search;
