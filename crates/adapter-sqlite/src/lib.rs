@@ -17,6 +17,7 @@
 
 mod accounts;
 mod catalog;
+mod commerce;
 mod errors;
 mod exams;
 mod migrations;

@@ -21,3 +21,7 @@ mod tickets {
 mod wallet {
     reserva_conformance::wallet_store_tests!(super::support::fresh());
 }
+
+mod commerce {
+    reserva_conformance::commerce_orders_store_tests!(super::support::fresh());
+}

@@ -70,7 +70,7 @@ pub fn live_courses(grants: Vec<AccessGrant>, now: DateTime<Utc>) -> Vec<AccessG
         }
     }
     let mut live: Vec<AccessGrant> = best.into_values().collect();
-    live.sort_by(|a, b| (b.expires_at, b.course_id).cmp(&(a.expires_at, a.course_id)));
+    live.sort_by_key(|grant| std::cmp::Reverse((grant.expires_at, grant.course_id)));
     live
 }
 

@@ -1,0 +1,30 @@
+//! Commerce on SQLite: the cart, orders and course access (hB's slice), one file each.
+//!
+//! Every write is one `BEGIN IMMEDIATE` transaction, so no other writer runs between a check
+//! (in the cart, owned, under the cap, the total) and its write; the partial unique indexes
+//! (`cart_items_one_course`, `cart_items_one_curriculum`, `orders_one_pending`) are the
+//! backstops. Ids are UUID text, instants microseconds.
+
+pub(crate) mod access;
+mod cart;
+#[cfg(feature = "test-support")]
+mod fixtures;
+mod offers;
+mod orders;
+mod repository;
+
+use reserva_application::DependencyError;
+
+fn corrupt(error: DependencyError) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(error.to_string().into())
+}
+
+/// A stored UUID, as a query error when it is not one.
+fn stored_uuid(text: &str) -> Result<uuid::Uuid, diesel::result::Error> {
+    crate::uuid(text).map_err(corrupt)
+}
+
+/// A stored instant, as a query error when it is out of range.
+fn stored_instant(micros: i64) -> Result<chrono::DateTime<chrono::Utc>, diesel::result::Error> {
+    crate::instant(micros).map_err(corrupt)
+}
