@@ -33,6 +33,12 @@ mod catalog {
 }
 
 mod commerce {
+    reserva_conformance::commerce_store_tests!(async {
+        super::TemporaryDatabase::create().await.into_store().await
+    });
+}
+
+mod commerce_orders {
     reserva_conformance::commerce_orders_store_tests!(async {
         super::TemporaryDatabase::create().await.into_store().await
     });

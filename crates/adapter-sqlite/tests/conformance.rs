@@ -10,6 +10,10 @@ mod catalog {
     reserva_conformance::catalog_store_tests!(super::support::fresh());
 }
 
+mod commerce {
+    reserva_conformance::commerce_store_tests!(super::support::fresh());
+}
+
 mod exams {
     reserva_conformance::exam_store_tests!(super::support::fresh());
 }
@@ -22,6 +26,6 @@ mod wallet {
     reserva_conformance::wallet_store_tests!(super::support::fresh());
 }
 
-mod commerce {
+mod commerce_orders {
     reserva_conformance::commerce_orders_store_tests!(super::support::fresh());
 }

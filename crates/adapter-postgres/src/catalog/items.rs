@@ -165,7 +165,7 @@ pub(super) async fn delete(
 /// [`reserva_domain::catalog::SearchText::words`] (letters, digits and `_` only, so no tsquery
 /// syntax can reach the parser) joined by spaces, which it ANDs. `None` when there are none:
 /// such a search matches nothing.
-pub(super) fn tsquery_words(words: &[String]) -> Option<String> {
+pub(crate) fn tsquery_words(words: &[String]) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 

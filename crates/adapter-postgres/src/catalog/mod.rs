@@ -11,6 +11,7 @@
 mod audit;
 mod changes;
 mod items;
+pub(crate) use items::tsquery_words;
 mod payments;
 mod reads;
 mod repository;

@@ -1,5 +1,13 @@
-//! Commerce on PostgreSQL: the cart, orders and course access (hB's slice), one file each.
+//! The commerce ports on PostgreSQL, one file per slice.
 //!
+//! Curricula ([`curricula`]): every write is one transaction that checks the listed courses with
+//! `SELECT … FOR SHARE` (so a course cannot be soft-deleted between the check and the commit)
+//! and writes the curriculum and its ordered `curriculum_courses` rows; reads take the course
+//! ids in order in the same statement (`ARRAY(… ORDER BY position)`); the list is newest first
+//! on the partial index of curricula that are not deleted, searched on the GIN index of the
+//! generated tsvector.
+//!
+//! The cart, orders and course access ([`cart`], [`orders`], [`access`]):
 //! A user's cart and order writes are serialised by a `FOR NO KEY UPDATE` lock on the user's
 //! row ([`lock_user`]), taken first in each of those transactions: so the cart's cap and
 //! "cancel the pending order, insert the new one" hold under any race, and the partial unique
@@ -9,6 +17,7 @@
 
 pub(crate) mod access;
 mod cart;
+mod curricula;
 #[cfg(feature = "test-support")]
 mod fixtures;
 mod offers;

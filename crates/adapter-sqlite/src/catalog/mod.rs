@@ -12,6 +12,7 @@ mod items;
 mod payments;
 mod repository;
 mod search;
+pub(crate) use search::match_query;
 mod seeder;
 
 use crate::schema::{catalog_items, catalog_payments, catalog_registrations};

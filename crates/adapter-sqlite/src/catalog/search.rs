@@ -6,7 +6,7 @@
 use reserva_domain::catalog::SearchText;
 
 /// The `MATCH` operand for `search`; `None` when it has no words (then nothing matches).
-pub(super) fn match_query(search: &SearchText) -> Option<String> {
+pub(crate) fn match_query(search: &SearchText) -> Option<String> {
     let words = search.words();
     if words.is_empty() {
         return None;

@@ -1,12 +1,19 @@
-//! Commerce on SQLite: the cart, orders and course access (hB's slice), one file each.
+//! The commerce ports on SQLite, one file per slice.
 //!
-//! Every write is one `BEGIN IMMEDIATE` transaction, so no other writer runs between a check
+//! Curricula ([`curricula`]): every write is one `BEGIN IMMEDIATE` transaction, so no other
+//! writer runs between the check of the listed courses and the write of the curriculum and its
+//! ordered `curriculum_courses` rows; reads are one snapshot, the course ids in order read with
+//! `group_concat(… ORDER BY position)`; search is the FTS5 table `curricula_search`, queried as
+//! the catalog's is (each word quoted).
+//!
+//! The cart, orders and course access ([`cart`], [`orders`], [`access`]): every write is one `BEGIN IMMEDIATE` transaction, so no other writer runs between a check
 //! (in the cart, owned, under the cap, the total) and its write; the partial unique indexes
 //! (`cart_items_one_course`, `cart_items_one_curriculum`, `orders_one_pending`) are the
 //! backstops. Ids are UUID text, instants microseconds.
 
 pub(crate) mod access;
 mod cart;
+mod curricula;
 #[cfg(feature = "test-support")]
 mod fixtures;
 mod offers;

@@ -1,14 +1,20 @@
-//! Commerce use cases, one file per use case: the cart ([`cart`]), orders ([`orders`]) and the
-//! caller's course access ([`access`]), over [`Shopping`]'s ports.
+//! Commerce use cases: curricula (managed by admins and their own tutors, read by every user),
+//! the cart ([`cart`]), orders ([`orders`]) and the caller's course access ([`access`]) over
+//! [`Shopping`]'s ports, and, in their own files, billing addresses and checkout.
 
 mod access;
 mod cart;
+mod curricula;
 mod orders;
 mod shopping;
 #[cfg(test)]
 mod test_support;
 
 pub use cart::{AddToCartUseCaseError, Cart, RemoveFromCartError};
+pub use curricula::{
+    Curricula, CurriculaPorts, CurriculumChanges, CurriculumCommand, CurriculumEditError,
+    CurriculumPage, GetCurriculumError, ListCurricula, ListCurriculaError,
+};
 pub use orders::{
     GetOrderError, ListOrders, ListOrdersError, OrderPage, OrderRequest, PlaceOrderUseCaseError,
 };

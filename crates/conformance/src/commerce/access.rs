@@ -1,13 +1,13 @@
 //! Access contracts: a paid order opens each of its courses (a curriculum's included) for 730
 //! days from payment, a refund withdraws it, and the reads are the condition of `has_access`.
 
-use super::{CommerceStore, bought, course, curriculum, member};
+use super::{ShoppingStore, bought, course, curriculum, member};
 use crate::support::now;
 use chrono::Duration;
 use reserva_domain::commerce::ItemRef;
 
 /// Paying grants every course of the order for 730 days.
-pub async fn paying_grants_every_course_of_the_order_for_730_days<S: CommerceStore>(store: &S) {
+pub async fn paying_grants_every_course_of_the_order_for_730_days<S: ShoppingStore>(store: &S) {
     let buyer = member(store).await;
     let (a, b) = (course(store, 1_000).await, course(store, 1_000).await);
     let bundle = curriculum(store, 1_500, &[a.id, b.id]).await;
@@ -60,7 +60,7 @@ pub async fn paying_grants_every_course_of_the_order_for_730_days<S: CommerceSto
 }
 
 /// A refund withdraws the access.
-pub async fn a_refund_withdraws_the_access<S: CommerceStore>(store: &S) {
+pub async fn a_refund_withdraws_the_access<S: ShoppingStore>(store: &S) {
     let buyer = member(store).await;
     let item = course(store, 1_000).await;
     let order = bought(store, buyer, &[ItemRef::Course(item.id)], now()).await;
@@ -75,7 +75,7 @@ pub async fn a_refund_withdraws_the_access<S: CommerceStore>(store: &S) {
 }
 
 /// Access is the users own.
-pub async fn access_is_the_users_own<S: CommerceStore>(store: &S) {
+pub async fn access_is_the_users_own<S: ShoppingStore>(store: &S) {
     let buyer = member(store).await;
     let other = member(store).await;
     let item = course(store, 1_000).await;

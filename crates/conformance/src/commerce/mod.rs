@@ -1,18 +1,21 @@
-//! Contracts of the commerce stores: the cart (`CartRepository`), orders (`OrderRepository`)
-//! and course access (`AccessRepository`), races included, one file per slice, over the
-//! fixtures here. Courses are real catalog items and users real rows; curricula, paid and
-//! refunded orders come from the test-only [`fixtures::CommerceFixtures`].
+//! Contracts of the commerce ports, one file per slice: curricula ([`curricula`]), the cart
+//! ([`cart`]), orders ([`orders`]) and course access ([`access`]), races included. Courses are
+//! real catalog items, curricula made through their port and users real rows; paid and refunded
+//! orders come from the test-only [`fixtures::CommerceFixtures`] until the checkout makes them.
 
 pub mod access;
 pub mod cart;
+pub mod curricula;
 pub mod fixtures;
 pub mod orders;
 
 use crate::accounts::AccountStore;
 use crate::support::{new_user, now, tag};
 use chrono::{DateTime, Duration, Utc};
-use fixtures::{CommerceFixtures, TestCurriculum};
+use fixtures::CommerceFixtures;
 use reserva_application::ports::catalog::{CatalogRepository, NewItem};
+use reserva_application::ports::commerce::CurriculumRepository;
+use reserva_application::ports::commerce::NewCurriculum;
 use reserva_application::ports::commerce::access::AccessRepository;
 use reserva_application::ports::commerce::cart::{CartRepository, NewCartItem};
 use reserva_application::ports::commerce::orders::{NewOrder, OrderRepository, OrderSource};
@@ -21,31 +24,26 @@ use reserva_domain::catalog::{
     CatalogItem, Category, CourseDetails, ItemId, ItemKind, ItemTitle, Schedule, SkillLevel,
 };
 use reserva_domain::commerce::{
-    CART_ITEM_LIMIT, CartItemId, CartLine, CurriculumId, ItemRef, Order, OrderId,
+    CART_ITEM_LIMIT, CartItemId, CartLine, CourseList, CurriculumId, CurriculumName, ItemRef,
+    Order, OrderId,
 };
 use reserva_domain::wallet::Money;
 use uuid::Uuid;
 
-/// What a commerce store is: carts, orders and access over the catalog's courses and the
-/// accounts' users, with the test-only fixtures.
-pub trait CommerceStore:
-    CartRepository
-    + OrderRepository
-    + AccessRepository
-    + CatalogRepository
-    + AccountStore
-    + CommerceFixtures
+/// What a commerce store is: the commerce ports, the catalog whose courses they sell, and the
+/// users they belong to, in one store.
+pub trait CommerceStore: CurriculumRepository + CatalogRepository + AccountStore {}
+impl<T: CurriculumRepository + CatalogRepository + AccountStore + ?Sized> CommerceStore for T {}
+
+/// What the cart, order and access cases need: a commerce store with carts, orders and access,
+/// and the test-only fixtures.
+pub trait ShoppingStore:
+    CommerceStore + CartRepository + OrderRepository + AccessRepository + CommerceFixtures
 {
 }
 impl<
-    T: CartRepository
-        + OrderRepository
-        + AccessRepository
-        + CatalogRepository
-        + AccountStore
-        + CommerceFixtures
-        + ?Sized,
-> CommerceStore for T
+    T: CommerceStore + CartRepository + OrderRepository + AccessRepository + CommerceFixtures + ?Sized,
+> ShoppingStore for T
 {
 }
 
@@ -53,7 +51,7 @@ fn money(amount: i64) -> Money {
     Money::new(amount).unwrap_or_else(|e| panic!("{e}"))
 }
 
-async fn user<S: CommerceStore>(store: &S, role: Role) -> UserId {
+async fn user<S: ShoppingStore>(store: &S, role: Role) -> UserId {
     match store
         .insert_user(new_user(&format!("com{}", tag()), role))
         .await
@@ -63,7 +61,7 @@ async fn user<S: CommerceStore>(store: &S, role: Role) -> UserId {
     }
 }
 
-async fn member<S: CommerceStore>(store: &S) -> UserId {
+async fn member<S: ShoppingStore>(store: &S) -> UserId {
     user(store, Role::Member).await
 }
 
@@ -86,7 +84,7 @@ fn new_item(kind: ItemKind, title: &str, price: i64, tutor: UserId) -> NewItem {
 }
 
 /// A course at `price` (with its own new tutor).
-async fn course<S: CommerceStore>(store: &S, price: i64) -> CatalogItem {
+async fn course<S: ShoppingStore>(store: &S, price: i64) -> CatalogItem {
     let tutor = user(store, Role::Tutor).await;
     let title = format!("Course {}", tag());
     store
@@ -96,7 +94,7 @@ async fn course<S: CommerceStore>(store: &S, price: i64) -> CatalogItem {
 }
 
 /// A test (not a course: commerce does not sell it) at `price`.
-async fn test_item<S: CommerceStore>(store: &S, price: i64) -> CatalogItem {
+async fn test_item<S: ShoppingStore>(store: &S, price: i64) -> CatalogItem {
     let tutor = user(store, Role::Tutor).await;
     let title = format!("Test {}", tag());
     store
@@ -106,19 +104,24 @@ async fn test_item<S: CommerceStore>(store: &S, price: i64) -> CatalogItem {
 }
 
 /// A curriculum of `courses` at `price`.
-async fn curriculum<S: CommerceStore>(store: &S, price: i64, courses: &[ItemId]) -> CurriculumId {
+async fn curriculum<S: ShoppingStore>(store: &S, price: i64, courses: &[ItemId]) -> CurriculumId {
     let tutor = user(store, Role::Tutor).await;
     let id = CurriculumId::from_uuid(Uuid::now_v7());
     store
-        .insert_curriculum(TestCurriculum {
+        .create_curriculum(NewCurriculum {
             id,
-            name: format!("Curriculum {}", tag()),
-            price,
-            tutor,
-            courses: courses.to_vec(),
+            name: CurriculumName::parse(&format!("Curriculum {}", tag()))
+                .unwrap_or_else(|e| panic!("{e}")),
+            description: None,
+            price: money(price),
+            category: Category::Python,
+            skill_level: SkillLevel::Beginner,
+            tutor_id: tutor,
+            courses: CourseList::new(courses.to_vec()).unwrap_or_else(|e| panic!("{e}")),
             now: now(),
         })
-        .await;
+        .await
+        .unwrap_or_else(|e| panic!("create_curriculum: {e:?}"));
     id
 }
 
@@ -133,14 +136,14 @@ fn new_line(user: UserId, item: ItemRef) -> NewCartItem {
 }
 
 /// Adds `item` to `user`'s cart, failing the case if it is refused.
-async fn add<S: CommerceStore>(store: &S, user: UserId, item: ItemRef) -> CartLine {
+async fn add<S: ShoppingStore>(store: &S, user: UserId, item: ItemRef) -> CartLine {
     store
         .add_to_cart(new_line(user, item))
         .await
         .unwrap_or_else(|e| panic!("add_to_cart: {e:?}"))
 }
 
-async fn cart_of<S: CommerceStore>(store: &S, user: UserId) -> Vec<CartLine> {
+async fn cart_of<S: ShoppingStore>(store: &S, user: UserId) -> Vec<CartLine> {
     store
         .cart(user)
         .await
@@ -157,7 +160,7 @@ fn new_order(user: UserId, source: OrderSource, at: DateTime<Utc>) -> NewOrder {
 }
 
 /// Places an order of `items` now, failing the case if it is refused.
-async fn order<S: CommerceStore>(store: &S, user: UserId, items: &[ItemRef]) -> Order {
+async fn order<S: ShoppingStore>(store: &S, user: UserId, items: &[ItemRef]) -> Order {
     store
         .place_order(new_order(user, OrderSource::Items(items.to_vec()), now()))
         .await
@@ -165,7 +168,7 @@ async fn order<S: CommerceStore>(store: &S, user: UserId, items: &[ItemRef]) -> 
 }
 
 /// `user` orders `items` and pays at `paid_at`: access from then for 730 days.
-async fn bought<S: CommerceStore>(
+async fn bought<S: ShoppingStore>(
     store: &S,
     user: UserId,
     items: &[ItemRef],
@@ -176,12 +179,36 @@ async fn bought<S: CommerceStore>(
     placed
 }
 
-async fn reread<S: CommerceStore>(store: &S, user: UserId, id: OrderId) -> Order {
+async fn reread<S: ShoppingStore>(store: &S, user: UserId, id: OrderId) -> Order {
     store
         .order(user, id)
         .await
         .unwrap_or_else(|e| panic!("order: {e}"))
         .unwrap_or_else(|| panic!("order {id} not found"))
+}
+
+/// The registered commerce-store cases by file, listed once: [`crate::commerce_store_tests!`]
+/// expands them and the registration check compares them with the case files.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __commerce_store_cases {
+    ($callback:path, $($args:tt)*) => {
+        $callback! {
+            $($args)*
+            commerce {
+                curricula: [
+                    curricula_round_trip_with_their_courses_in_order,
+                    unknown_test_or_deleted_courses_are_refused_and_nothing_is_written,
+                    edits_replace_fields_and_courses_within_the_scope,
+                    a_deleted_curriculum_is_hidden_but_kept_for_history,
+                    search_is_the_and_of_plain_words,
+                    filters_by_category_level_and_inclusive_price,
+                    keyset_pages_neither_skip_nor_repeat_while_rows_arrive,
+                    concurrent_edits_leave_one_whole_course_list,
+                ],
+            }
+        }
+    };
 }
 
 /// The registered commerce cart/order/access cases by file, listed once:

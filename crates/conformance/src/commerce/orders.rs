@@ -3,7 +3,7 @@
 //! nothing written on a refusal, and the reads.
 
 use super::{
-    CommerceStore, add, bought, cart_of, course, curriculum, member, money, new_order, order,
+    ShoppingStore, add, bought, cart_of, course, curriculum, member, money, new_order, order,
     reread,
 };
 use crate::support::now;
@@ -16,7 +16,7 @@ use reserva_domain::paging::PageLimit;
 use uuid::Uuid;
 
 /// An order from the cart snapshots its items and empties the cart.
-pub async fn an_order_from_the_cart_snapshots_its_items_and_empties_the_cart<S: CommerceStore>(
+pub async fn an_order_from_the_cart_snapshots_its_items_and_empties_the_cart<S: ShoppingStore>(
     store: &S,
 ) {
     let buyer = member(store).await;
@@ -72,7 +72,7 @@ pub async fn an_order_from_the_cart_snapshots_its_items_and_empties_the_cart<S: 
 }
 
 /// An empty cart is refused.
-pub async fn an_empty_cart_is_refused<S: CommerceStore>(store: &S) {
+pub async fn an_empty_cart_is_refused<S: ShoppingStore>(store: &S) {
     let buyer = member(store).await;
     assert_eq!(
         store
@@ -100,7 +100,7 @@ pub async fn an_empty_cart_is_refused<S: CommerceStore>(store: &S) {
 }
 
 /// A new order cancels the pending one.
-pub async fn a_new_order_cancels_the_pending_one<S: CommerceStore>(store: &S) {
+pub async fn a_new_order_cancels_the_pending_one<S: ShoppingStore>(store: &S) {
     let buyer = member(store).await;
     let item = ItemRef::Course(course(store, 100).await.id);
     let first = order(store, buyer, &[item]).await;
@@ -124,7 +124,7 @@ pub async fn a_new_order_cancels_the_pending_one<S: CommerceStore>(store: &S) {
 }
 
 /// The total limit holds on both paths and a refusal writes nothing.
-pub async fn the_total_limit_holds_on_both_paths_and_a_refusal_writes_nothing<S: CommerceStore>(
+pub async fn the_total_limit_holds_on_both_paths_and_a_refusal_writes_nothing<S: ShoppingStore>(
     store: &S,
 ) {
     let buyer = member(store).await;
@@ -164,7 +164,7 @@ pub async fn the_total_limit_holds_on_both_paths_and_a_refusal_writes_nothing<S:
 }
 
 /// Direct items must exist and not be owned.
-pub async fn direct_items_must_exist_and_not_be_owned<S: CommerceStore>(store: &S) {
+pub async fn direct_items_must_exist_and_not_be_owned<S: ShoppingStore>(store: &S) {
     let buyer = member(store).await;
     let owned = course(store, 100).await;
     bought(store, buyer, &[ItemRef::Course(owned.id)], now()).await;
@@ -196,7 +196,7 @@ pub async fn direct_items_must_exist_and_not_be_owned<S: CommerceStore>(store: &
 }
 
 /// Orders page newest first and filter by status.
-pub async fn orders_page_newest_first_and_filter_by_status<S: CommerceStore>(store: &S) {
+pub async fn orders_page_newest_first_and_filter_by_status<S: ShoppingStore>(store: &S) {
     let buyer = member(store).await;
     let item = ItemRef::Course(course(store, 100).await.id);
     let mut placed = Vec::new();
@@ -249,7 +249,7 @@ pub async fn orders_page_newest_first_and_filter_by_status<S: CommerceStore>(sto
 }
 
 /// Concurrent orders leave exactly one pending.
-pub async fn concurrent_orders_leave_exactly_one_pending<S: CommerceStore>(store: &S) {
+pub async fn concurrent_orders_leave_exactly_one_pending<S: ShoppingStore>(store: &S) {
     let buyer = member(store).await;
     let item = ItemRef::Course(course(store, 100).await.id);
     let attempts =

@@ -1,6 +1,12 @@
-//! Storage of commerce: curricula, the cart, orders, billing addresses, checkout payments and
-//! course access, one file per slice.
+//! Storage of commerce: curricula, the cart, orders, (in their own files) billing addresses,
+//! checkouts, and access grants. Every method is one transaction.
 
 pub mod access;
 pub mod cart;
+pub mod curricula;
 pub mod orders;
+
+pub use curricula::{
+    CurriculumCourse, CurriculumDetail, CurriculumForSale, CurriculumQuery, CurriculumRepository,
+    CurriculumUpdate, NewCurriculum, WriteCurriculumError,
+};
