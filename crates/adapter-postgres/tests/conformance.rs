@@ -37,3 +37,9 @@ mod commerce {
         super::TemporaryDatabase::create().await.into_store().await
     });
 }
+
+mod commerce_orders {
+    reserva_conformance::commerce_orders_store_tests!(async {
+        super::TemporaryDatabase::create().await.into_store().await
+    });
+}

@@ -25,3 +25,7 @@ mod tickets {
 mod wallet {
     reserva_conformance::wallet_store_tests!(super::support::fresh());
 }
+
+mod commerce_orders {
+    reserva_conformance::commerce_orders_store_tests!(super::support::fresh());
+}

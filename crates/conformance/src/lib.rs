@@ -48,6 +48,17 @@ macro_rules! catalog_store_tests {
     };
 }
 
+/// Generates one `#[tokio::test]` per commerce cart, order and access contract
+/// ([`commerce`]), races included. `$make` yields a value implementing `CartRepository`,
+/// `OrderRepository`, `AccessRepository`, `CatalogRepository`, the account-store traits and the
+/// test-only [`commerce::fixtures::CommerceFixtures`].
+#[macro_export]
+macro_rules! commerce_orders_store_tests {
+    ($make:expr) => {
+        $crate::__commerce_orders_store_cases!($crate::__conformance_tests, $make,);
+    };
+}
+
 /// Generates one `#[tokio::test]` per commerce-store contract ([`commerce`]), races included.
 /// `$make` yields a value implementing the commerce ports, `CatalogRepository` and the
 /// account-store traits (curricula sell catalog courses and belong to tutors).

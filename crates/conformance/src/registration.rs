@@ -25,6 +25,7 @@ macro_rules! listing {
 
 crate::__account_store_cases!(listing, ACCOUNTS,);
 crate::__catalog_store_cases!(listing, CATALOG,);
+crate::__commerce_orders_store_cases!(listing, COMMERCE_ORDERS,);
 crate::__commerce_store_cases!(listing, COMMERCE,);
 crate::__exam_store_cases!(listing, EXAMS,);
 crate::__payment_gateway_cases!(listing, PAYMENTS,);
@@ -32,9 +33,10 @@ crate::__shared_state_cases!(listing, SHARED_STATE,);
 crate::__tickets_store_cases!(listing, TICKETS,);
 crate::__wallet_store_cases!(listing, WALLET,);
 
-const SUITES: [Suite; 8] = [
+const SUITES: [Suite; 9] = [
     ACCOUNTS,
     CATALOG,
+    COMMERCE_ORDERS,
     COMMERCE,
     EXAMS,
     PAYMENTS,

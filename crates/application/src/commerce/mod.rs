@@ -1,9 +1,21 @@
 //! Commerce use cases: curricula (managed by admins and their own tutors, read by every user),
-//! and, in their own files, the cart, orders, billing addresses, checkout and access.
+//! the cart ([`cart`]), orders ([`orders`]) and the caller's course access ([`access`]) over
+//! [`Shopping`]'s ports, and, in their own files, billing addresses and checkout.
 
+mod access;
+mod cart;
 mod curricula;
+mod orders;
+mod shopping;
+#[cfg(test)]
+mod test_support;
 
+pub use cart::{AddToCartUseCaseError, Cart, RemoveFromCartError};
 pub use curricula::{
     Curricula, CurriculaPorts, CurriculumChanges, CurriculumCommand, CurriculumEditError,
     CurriculumPage, GetCurriculumError, ListCurricula, ListCurriculaError,
 };
+pub use orders::{
+    GetOrderError, ListOrders, ListOrdersError, OrderPage, OrderRequest, PlaceOrderUseCaseError,
+};
+pub use shopping::{Shopping, ShoppingPorts};

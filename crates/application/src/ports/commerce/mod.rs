@@ -1,7 +1,10 @@
-//! Storage of commerce: curricula (and, in their own files, the cart, orders, billing addresses,
-//! checkouts and access grants). Every method is one transaction.
+//! Storage of commerce: curricula, the cart, orders, (in their own files) billing addresses,
+//! checkouts, and access grants. Every method is one transaction.
 
+pub mod access;
+pub mod cart;
 pub mod curricula;
+pub mod orders;
 
 pub use curricula::{
     CurriculumCourse, CurriculumDetail, CurriculumForSale, CurriculumQuery, CurriculumRepository,

@@ -1,0 +1,19 @@
+//! Test-only writes the commerce cases need from a slice whose store may not exist yet: an order
+//! paid or refunded (until the checkout does it), implemented in the adapter's test support with plain SQL — paying
+//! and refunding through the adapter's own `grant_order_access` / `revoke_order_access`, the
+//! functions the checkout's transactions call. A fixture panics when it fails: it is a test.
+
+use chrono::{DateTime, Utc};
+use reserva_domain::commerce::OrderId;
+use std::future::Future;
+
+/// The test-only commerce writes.
+pub trait CommerceFixtures: Send + Sync {
+    /// Marks a pending order paid at `paid_at` and grants its access, in one transaction, as
+    /// the checkout's payment does.
+    fn pay_order(&self, order: OrderId, paid_at: DateTime<Utc>) -> impl Future<Output = ()> + Send;
+
+    /// Marks a paid order refunded at `now` and withdraws its access, in one transaction, as
+    /// the checkout's refund does.
+    fn refund_order(&self, order: OrderId, now: DateTime<Utc>) -> impl Future<Output = ()> + Send;
+}
