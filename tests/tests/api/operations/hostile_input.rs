@@ -83,6 +83,9 @@ fn ordinary(document: &Value, schema: &Value) -> Value {
         json!(1)
     } else if schema["type"] == "boolean" {
         json!(true)
+    } else if schema["type"] == "array" {
+        // A list of one ordinary item (a required list of ids, say).
+        json!([ordinary(document, &schema["items"])])
     } else {
         // Optional numbers and flags (`["integer", "null"]`): left out.
         Value::Null
