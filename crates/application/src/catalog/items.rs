@@ -372,8 +372,9 @@ fn parse_title(raw: &str, violations: &mut Vec<FieldViolation>) -> Option<ItemTi
         .ok()
 }
 
-/// `Some(None)` for no description (absent or blank), `None` when it is invalid.
-fn parse_description(
+/// `Some(None)` for no description (absent or blank), `None` when it is invalid. Curricula's
+/// description and price follow the same rules and use these two.
+pub(crate) fn parse_description(
     raw: Option<&str>,
     violations: &mut Vec<FieldViolation>,
 ) -> Option<Option<ItemDescription>> {
@@ -386,7 +387,7 @@ fn parse_description(
     }
 }
 
-fn parse_price(amount: i64, violations: &mut Vec<FieldViolation>) -> Option<Money> {
+pub(crate) fn parse_price(amount: i64, violations: &mut Vec<FieldViolation>) -> Option<Money> {
     price(amount)
         .map_err(|rule| violations.push(FieldViolation::new("price", rule.code(), rule)))
         .ok()

@@ -14,7 +14,7 @@
 mod browse;
 mod cancel;
 mod complete;
-mod items;
+pub(crate) mod items;
 mod payments;
 mod reconcile;
 mod register;

@@ -6,6 +6,7 @@
 //! curriculum is gone from the list and the detail but kept for the orders that name it.
 
 use crate::accounts::Principal;
+use crate::catalog::items::{parse_description, parse_price};
 use crate::ports::accounts::UserRepository;
 use crate::ports::catalog::ItemScope;
 use crate::ports::commerce::{
@@ -15,13 +16,12 @@ use crate::ports::commerce::{
 use crate::ports::system::Clock;
 use crate::{DependencyError, ErrorClass, FieldViolation, UseCaseError};
 use reserva_domain::accounts::{Role, UserId};
-use reserva_domain::catalog::{Category, ItemDescription, ItemId, SearchText, SkillLevel, price};
+use reserva_domain::catalog::{Category, ItemId, SearchText, SkillLevel};
 use reserva_domain::commerce::{
     CourseList, Curriculum, CurriculumCursor, CurriculumId, CurriculumName, InvalidPriceRange,
     PriceRange,
 };
 use reserva_domain::paging::PageLimit;
-use reserva_domain::wallet::Money;
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -481,26 +481,6 @@ fn write_error(error: WriteCurriculumError) -> CurriculumEditError {
 fn parse_name(raw: &str, violations: &mut Vec<FieldViolation>) -> Option<CurriculumName> {
     CurriculumName::parse(raw)
         .map_err(|rule| violations.push(FieldViolation::new("name", rule.code(), rule)))
-        .ok()
-}
-
-/// `Some(None)` for no description (absent or blank), `None` when it is invalid.
-fn parse_description(
-    raw: Option<&str>,
-    violations: &mut Vec<FieldViolation>,
-) -> Option<Option<ItemDescription>> {
-    match raw {
-        None => Some(None),
-        Some(text) => ItemDescription::parse(text)
-            .map(|description| (!description.as_str().is_empty()).then_some(description))
-            .map_err(|rule| violations.push(FieldViolation::new("description", rule.code(), rule)))
-            .ok(),
-    }
-}
-
-fn parse_price(amount: i64, violations: &mut Vec<FieldViolation>) -> Option<Money> {
-    price(amount)
-        .map_err(|rule| violations.push(FieldViolation::new("price", rule.code(), rule)))
         .ok()
 }
 

@@ -7,7 +7,8 @@ use crate::ports::commerce::curricula::MockCurriculumRepository;
 use crate::ports::system::MockClock;
 use chrono::{DateTime, TimeZone, Utc};
 use reserva_domain::accounts::{Email, SessionId, User, Username};
-use reserva_domain::catalog::ItemTitle;
+use reserva_domain::catalog::{ItemDescription, ItemTitle};
+use reserva_domain::wallet::Money;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 3, 0, 0)
