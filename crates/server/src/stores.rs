@@ -12,6 +12,7 @@ use reserva_application::ports::catalog::{
     CatalogRepository, CatalogSeeder, RegistrationRepository,
 };
 use reserva_application::ports::commerce::CurriculumRepository;
+use reserva_application::ports::commerce::billing::BillingAddressRepository;
 use reserva_application::ports::exams::{ExamSlotRepository, ReservationRepository};
 use reserva_application::ports::payments::PaymentGateway;
 use reserva_application::ports::shared_state::{
@@ -39,6 +40,7 @@ pub(crate) struct StorePorts {
     /// Bulk loading of `reserva seed catalog`.
     pub seeder: Arc<dyn CatalogSeeder>,
     pub curricula: Arc<dyn CurriculumRepository>,
+    pub billing: Arc<dyn BillingAddressRepository>,
     pub probe: Arc<dyn HealthProbe>,
     /// `sqlite` or `postgres`, for logs.
     pub kind: &'static str,
@@ -58,6 +60,7 @@ impl StorePorts {
             + RegistrationRepository
             + CatalogSeeder
             + CurriculumRepository
+            + BillingAddressRepository
             + HealthProbe
             + 'static,
     {
@@ -74,6 +77,7 @@ impl StorePorts {
             registrations: store.clone(),
             seeder: store.clone(),
             curricula: store.clone(),
+            billing: store.clone(),
             probe: store,
             kind,
         }

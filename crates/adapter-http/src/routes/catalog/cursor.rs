@@ -16,6 +16,8 @@ const POPULAR: u8 = 2;
 const PAYMENT: u8 = 3;
 /// The tag of the curricula list's cursors.
 pub(crate) const CURRICULUM: u8 = 4;
+/// The tag of the billing-address list's cursors (12: issue #12, clear of the next small tags).
+pub(crate) const BILLING_ADDRESS: u8 = 12;
 
 fn invalid() -> ApiError {
     ApiError::invalid_field(
