@@ -2,6 +2,7 @@
 //! by admins and their own tutors, the refusals, the list's search, filters and pages, the
 //! detail, and concurrent edits). The request builders the slices share are here.
 
+mod billing;
 mod curricula;
 
 use crate::helpers::{TestApp, unique};
