@@ -43,3 +43,9 @@ mod commerce_orders {
         super::TemporaryDatabase::create().await.into_store().await
     });
 }
+
+mod commerce_billing {
+    reserva_conformance::commerce_billing_store_tests!(async {
+        super::TemporaryDatabase::create().await.into_store().await
+    });
+}

@@ -29,3 +29,7 @@ mod wallet {
 mod commerce_orders {
     reserva_conformance::commerce_orders_store_tests!(super::support::fresh());
 }
+
+mod commerce_billing {
+    reserva_conformance::commerce_billing_store_tests!(super::support::fresh());
+}

@@ -27,17 +27,19 @@ crate::__account_store_cases!(listing, ACCOUNTS,);
 crate::__catalog_store_cases!(listing, CATALOG,);
 crate::__commerce_orders_store_cases!(listing, COMMERCE_ORDERS,);
 crate::__commerce_store_cases!(listing, COMMERCE,);
+crate::__commerce_billing_store_cases!(listing, COMMERCE_BILLING,);
 crate::__exam_store_cases!(listing, EXAMS,);
 crate::__payment_gateway_cases!(listing, PAYMENTS,);
 crate::__shared_state_cases!(listing, SHARED_STATE,);
 crate::__tickets_store_cases!(listing, TICKETS,);
 crate::__wallet_store_cases!(listing, WALLET,);
 
-const SUITES: [Suite; 9] = [
+const SUITES: [Suite; 10] = [
     ACCOUNTS,
     CATALOG,
     COMMERCE_ORDERS,
     COMMERCE,
+    COMMERCE_BILLING,
     EXAMS,
     PAYMENTS,
     SHARED_STATE,

@@ -11,6 +11,7 @@ use reserva_application::accounts::{
     AccountPolicy, Accounts, AccountsPorts, FallbackRateLimiter, LoginLimits,
 };
 use reserva_application::catalog::{Catalog, CatalogPolicy, CatalogPorts};
+use reserva_application::commerce::billing::{BillingAddresses, BillingPorts};
 use reserva_application::commerce::{Curricula, CurriculaPorts, Shopping, ShoppingPorts};
 use reserva_application::exams::{Exams, ExamsPorts};
 use reserva_application::ports::payments::PaymentGateway;
@@ -200,6 +201,14 @@ pub(crate) fn shopping(store: &StorePorts) -> Shopping {
     })
 }
 
+/// Builds the billing-address use cases over the connected store.
+pub(crate) fn billing(store: &StorePorts) -> BillingAddresses {
+    BillingAddresses::new(BillingPorts {
+        addresses: store.billing.clone(),
+        clock: Arc::new(SystemClock),
+    })
+}
+
 /// Connects the store, migrating it first when configured.
 pub(crate) async fn connect_store(settings: &Settings) -> Result<StorePorts, StartupError> {
     if settings.database.migrate_on_start {
@@ -261,6 +270,7 @@ impl Application {
             catalog,
             curricula: curricula(&store),
             shopping: shopping(&store),
+            billing: billing(&store),
             exams,
             tickets,
             wallet: wallet(&store),

@@ -15,6 +15,7 @@ use reserva_application::ports::commerce::CurriculumRepository;
 use reserva_application::ports::commerce::access::AccessRepository;
 use reserva_application::ports::commerce::cart::CartRepository;
 use reserva_application::ports::commerce::orders::OrderRepository;
+use reserva_application::ports::commerce::billing::BillingAddressRepository;
 use reserva_application::ports::exams::{ExamSlotRepository, ReservationRepository};
 use reserva_application::ports::payments::PaymentGateway;
 use reserva_application::ports::shared_state::{
@@ -45,6 +46,7 @@ pub(crate) struct StorePorts {
     pub carts: Arc<dyn CartRepository>,
     pub orders: Arc<dyn OrderRepository>,
     pub access: Arc<dyn AccessRepository>,
+    pub billing: Arc<dyn BillingAddressRepository>,
     pub probe: Arc<dyn HealthProbe>,
     /// `sqlite` or `postgres`, for logs.
     pub kind: &'static str,
@@ -67,6 +69,7 @@ impl StorePorts {
             + CartRepository
             + OrderRepository
             + AccessRepository
+            + BillingAddressRepository
             + HealthProbe
             + 'static,
     {
@@ -86,6 +89,7 @@ impl StorePorts {
             carts: store.clone(),
             orders: store.clone(),
             access: store.clone(),
+            billing: store.clone(),
             probe: store,
             kind,
         }

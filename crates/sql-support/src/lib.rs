@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod batch;
+pub mod billing;
 pub mod catalog;
 pub mod commerce;
 mod dsl;

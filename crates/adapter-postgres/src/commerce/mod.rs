@@ -16,6 +16,7 @@
 //! take `KEY SHARE`, never wait on it.)
 
 pub(crate) mod access;
+mod billing;
 mod cart;
 mod curricula;
 #[cfg(feature = "test-support")]

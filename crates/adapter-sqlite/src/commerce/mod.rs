@@ -12,6 +12,7 @@
 //! backstops. Ids are UUID text, instants microseconds.
 
 pub(crate) mod access;
+mod billing;
 mod cart;
 mod curricula;
 #[cfg(feature = "test-support")]

@@ -3,6 +3,7 @@
 //! [`Shopping`]'s ports, and, in their own files, billing addresses and checkout.
 
 mod access;
+pub mod billing;
 mod cart;
 mod curricula;
 mod orders;

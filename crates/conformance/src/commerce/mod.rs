@@ -4,6 +4,7 @@
 //! orders come from the test-only [`fixtures::CommerceFixtures`] until the checkout makes them.
 
 pub mod access;
+pub mod billing;
 pub mod cart;
 pub mod curricula;
 pub mod fixtures;

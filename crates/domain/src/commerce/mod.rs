@@ -11,6 +11,7 @@
 //! [`CART_ITEM_LIMIT`] items.
 
 mod access;
+pub mod billing;
 mod cart;
 mod curricula;
 mod orders;

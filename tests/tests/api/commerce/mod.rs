@@ -5,6 +5,7 @@
 
 mod access;
 mod cart;
+mod billing;
 mod curricula;
 mod orders;
 

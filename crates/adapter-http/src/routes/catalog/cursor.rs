@@ -18,6 +18,8 @@ const PAYMENT: u8 = 3;
 pub(crate) const CURRICULUM: u8 = 4;
 /// The tag of the orders list's cursors.
 pub(crate) const ORDER: u8 = 5;
+/// The tag of the billing-address list's cursors (12: issue #12, clear of the next small tags).
+pub(crate) const BILLING_ADDRESS: u8 = 12;
 
 fn invalid() -> ApiError {
     ApiError::invalid_field(

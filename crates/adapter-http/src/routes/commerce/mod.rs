@@ -3,6 +3,7 @@
 
 mod access;
 mod cart;
+mod billing;
 mod curricula;
 mod orders;
 
@@ -10,6 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Registers every commerce endpoint.
 pub(crate) fn configure(config: &mut ServiceConfig<'_>) {
+    billing::configure(config);
     config
         .service(curricula::list_curricula)
         .service(curricula::get_curriculum)

@@ -2,6 +2,7 @@
 //! checkouts, and access grants. Every method is one transaction.
 
 pub mod access;
+pub mod billing;
 pub mod cart;
 pub mod curricula;
 pub mod orders;
