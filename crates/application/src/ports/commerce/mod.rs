@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod cart;
+pub mod checkout;
 pub mod curricula;
 pub mod orders;
 
