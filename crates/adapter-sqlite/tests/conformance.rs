@@ -29,3 +29,7 @@ mod wallet {
 mod commerce_orders {
     reserva_conformance::commerce_orders_store_tests!(super::support::fresh());
 }
+
+mod commerce_checkout {
+    reserva_conformance::commerce_checkout_store_tests!(super::support::fresh());
+}

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod batch;
 pub mod catalog;
+pub mod checkout;
 pub mod commerce;
 mod dsl;
 pub mod exams;
