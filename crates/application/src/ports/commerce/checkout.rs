@@ -83,7 +83,8 @@ pub struct ApplyCallback {
     /// What the provider says.
     pub result: CallbackResult,
     /// The provider's reference (stored when the payment has none yet; a stored one is kept).
-    pub reference: String,
+    /// `None` when the result comes from a provider lookup that gave none.
+    pub reference: Option<String>,
     /// The instant (`paid_at`, grants from it).
     pub now: DateTime<Utc>,
 }
