@@ -1,6 +1,7 @@
 //! `reserva-load`: drives a running Reserva over HTTP with the exam workloads of
 //! `docs/benchmarks/SOURCE-SYSTEM.md`, or a concert on-sale through the waiting room
-//! (`--workload onsale`), or the catalog workloads (`--workload catalog`), and prints requests/s and latency percentiles per run.
+//! (`--workload onsale`), the catalog workloads (`--workload catalog`) or the commerce checkout
+//! (`--workload checkout`), and prints requests/s and latency percentiles per run.
 //!
 //! A Rust tool rather than wrk alone because the workloads need state: 200 users' tokens, the
 //! pending reservations that E-CONFIRM must confirm exactly once each, and a check afterwards
@@ -10,6 +11,7 @@
 mod buyer;
 mod capacity;
 mod catalog;
+mod checkout;
 mod client;
 mod onsale;
 mod report;
@@ -75,6 +77,9 @@ pub struct Options {
     /// catalog: open tests G-APPLY-SPREAD spreads over (200 applies each).
     #[arg(long, default_value_t = 2_000)]
     spread_tests: usize,
+    /// checkout: a file of course ids, one per line, each priced within an order's limit.
+    #[arg(long)]
+    course_ids: Option<String>,
 }
 
 /// The workloads.
@@ -89,6 +94,8 @@ pub enum Workload {
     /// The catalog workloads G-LIST, G-LIST-F, G-SEARCH, G-SEARCH-F, G-APPLY-SPREAD and
     /// G-APPLY-HOT, with the apply checks.
     Catalog,
+    /// Commerce checkout end to end: order, the provider's ready, the approval and its callback.
+    Checkout,
 }
 
 impl Options {

@@ -100,6 +100,7 @@ pub(crate) async fn run_all(options: &Options) -> Result<(), String> {
         crate::Workload::Onsale => return crate::onsale::run(options, &admin).await,
         crate::Workload::Seats => return crate::capacity::run(options, &admin).await,
         crate::Workload::Catalog => return crate::catalog::run(options).await,
+        crate::Workload::Checkout => return crate::checkout::run(options).await,
         crate::Workload::Exams => {}
     }
     let tokens = Arc::new(user_tokens(&setup, options.users).await?);

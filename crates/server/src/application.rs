@@ -11,7 +11,7 @@ use reserva_application::accounts::{
     AccountPolicy, Accounts, AccountsPorts, FallbackRateLimiter, LoginLimits,
 };
 use reserva_application::catalog::{Catalog, CatalogPolicy, CatalogPorts};
-use reserva_application::commerce::{Curricula, CurriculaPorts};
+use reserva_application::commerce::{Curricula, CurriculaPorts, Shopping, ShoppingPorts};
 use reserva_application::exams::{Exams, ExamsPorts};
 use reserva_application::ports::payments::PaymentGateway;
 use reserva_application::ports::shared_state::RateLimiter;
@@ -190,6 +190,16 @@ pub(crate) fn curricula(store: &StorePorts) -> Curricula {
     })
 }
 
+/// Builds the cart, order and access use cases over the connected store.
+pub(crate) fn shopping(store: &StorePorts) -> Shopping {
+    Shopping::new(ShoppingPorts {
+        carts: store.carts.clone(),
+        orders: store.orders.clone(),
+        access: store.access.clone(),
+        clock: Arc::new(SystemClock),
+    })
+}
+
 /// Connects the store, migrating it first when configured.
 pub(crate) async fn connect_store(settings: &Settings) -> Result<StorePorts, StartupError> {
     if settings.database.migrate_on_start {
@@ -250,6 +260,7 @@ impl Application {
             accounts: accounts(settings, &store, &shared)?,
             catalog,
             curricula: curricula(&store),
+            shopping: shopping(&store),
             exams,
             tickets,
             wallet: wallet(&store),

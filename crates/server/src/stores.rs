@@ -12,6 +12,9 @@ use reserva_application::ports::catalog::{
     CatalogRepository, CatalogSeeder, RegistrationRepository,
 };
 use reserva_application::ports::commerce::CurriculumRepository;
+use reserva_application::ports::commerce::access::AccessRepository;
+use reserva_application::ports::commerce::cart::CartRepository;
+use reserva_application::ports::commerce::orders::OrderRepository;
 use reserva_application::ports::exams::{ExamSlotRepository, ReservationRepository};
 use reserva_application::ports::payments::PaymentGateway;
 use reserva_application::ports::shared_state::{
@@ -39,6 +42,9 @@ pub(crate) struct StorePorts {
     /// Bulk loading of `reserva seed catalog`.
     pub seeder: Arc<dyn CatalogSeeder>,
     pub curricula: Arc<dyn CurriculumRepository>,
+    pub carts: Arc<dyn CartRepository>,
+    pub orders: Arc<dyn OrderRepository>,
+    pub access: Arc<dyn AccessRepository>,
     pub probe: Arc<dyn HealthProbe>,
     /// `sqlite` or `postgres`, for logs.
     pub kind: &'static str,
@@ -58,6 +64,9 @@ impl StorePorts {
             + RegistrationRepository
             + CatalogSeeder
             + CurriculumRepository
+            + CartRepository
+            + OrderRepository
+            + AccessRepository
             + HealthProbe
             + 'static,
     {
@@ -74,6 +83,9 @@ impl StorePorts {
             registrations: store.clone(),
             seeder: store.clone(),
             curricula: store.clone(),
+            carts: store.clone(),
+            orders: store.clone(),
+            access: store.clone(),
             probe: store,
             kind,
         }

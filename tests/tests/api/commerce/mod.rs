@@ -1,8 +1,12 @@
 //! Commerce over HTTP on both backends, one module per slice: curricula (their administration
 //! by admins and their own tutors, the refusals, the list's search, filters and pages, the
-//! detail, and concurrent edits). The request builders the slices share are here.
+//! detail, and concurrent edits), the cart, orders and course access. The request builders the
+//! slices share are here.
 
+mod access;
+mod cart;
 mod curricula;
+mod orders;
 
 use crate::helpers::{TestApp, unique};
 use chrono::{Duration, SecondsFormat, Utc};

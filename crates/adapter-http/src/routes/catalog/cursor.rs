@@ -16,6 +16,8 @@ const POPULAR: u8 = 2;
 const PAYMENT: u8 = 3;
 /// The tag of the curricula list's cursors.
 pub(crate) const CURRICULUM: u8 = 4;
+/// The tag of the orders list's cursors.
+pub(crate) const ORDER: u8 = 5;
 
 fn invalid() -> ApiError {
     ApiError::invalid_field(
