@@ -405,7 +405,7 @@ async fn apply_in(
     .bind::<Text, _>(plan.status.as_str())
     .bind::<Text, _>(plan.refund.as_str())
     .bind::<Text, _>(plan.recorded.as_str())
-    .bind::<Text, _>(&callback.reference)
+    .bind::<diesel::sql_types::Nullable<Text>, _>(callback.reference.as_deref())
     .bind::<diesel::sql_types::Bool, _>(plan.pays)
     .bind::<Timestamptz, _>(now)
     .execute(connection)

@@ -325,7 +325,7 @@ pub(super) fn apply_callback(
     .bind::<Text, _>(plan.status.as_str())
     .bind::<Text, _>(plan.refund.as_str())
     .bind::<Text, _>(plan.recorded.as_str())
-    .bind::<Text, _>(&callback.reference)
+    .bind::<diesel::sql_types::Nullable<Text>, _>(callback.reference.as_deref())
     .bind::<Bool, _>(plan.pays)
     .bind::<BigInt, _>(now)
     .execute(connection)?;

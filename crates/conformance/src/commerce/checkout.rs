@@ -56,7 +56,7 @@ fn delivery(id: CheckoutId, result: CallbackResult, at: DateTime<Utc>) -> ApplyC
     ApplyCallback {
         id,
         result,
-        reference: format!("T{}", tag()),
+        reference: Some(format!("T{}", tag())),
         now: at,
     }
 }
@@ -378,7 +378,7 @@ pub async fn an_approval_pays_grants_and_posts_one_transfer<S: CheckoutStore>(st
         .apply_callback(ApplyCallback {
             id,
             result: CallbackResult::Approved,
-            reference: "T-approved".into(),
+            reference: Some("T-approved".into()),
             now: paid_at,
         })
         .await
