@@ -12,6 +12,8 @@ use reserva_application::ports::catalog::{
     CatalogRepository, CatalogSeeder, RegistrationRepository,
 };
 use reserva_application::ports::commerce::CurriculumRepository;
+use reserva_application::ports::commerce::checkout::CheckoutRepository;
+use reserva_application::ports::commerce::orders::OrderRepository;
 use reserva_application::ports::exams::{ExamSlotRepository, ReservationRepository};
 use reserva_application::ports::payments::PaymentGateway;
 use reserva_application::ports::shared_state::{
@@ -39,6 +41,8 @@ pub(crate) struct StorePorts {
     /// Bulk loading of `reserva seed catalog`.
     pub seeder: Arc<dyn CatalogSeeder>,
     pub curricula: Arc<dyn CurriculumRepository>,
+    pub orders: Arc<dyn OrderRepository>,
+    pub checkouts: Arc<dyn CheckoutRepository>,
     pub probe: Arc<dyn HealthProbe>,
     /// `sqlite` or `postgres`, for logs.
     pub kind: &'static str,
@@ -58,6 +62,8 @@ impl StorePorts {
             + RegistrationRepository
             + CatalogSeeder
             + CurriculumRepository
+            + OrderRepository
+            + CheckoutRepository
             + HealthProbe
             + 'static,
     {
@@ -74,6 +80,8 @@ impl StorePorts {
             registrations: store.clone(),
             seeder: store.clone(),
             curricula: store.clone(),
+            orders: store.clone(),
+            checkouts: store.clone(),
             probe: store,
             kind,
         }
