@@ -14,6 +14,7 @@ use reserva_application::ports::catalog::{
 use reserva_application::ports::commerce::CurriculumRepository;
 use reserva_application::ports::commerce::access::AccessRepository;
 use reserva_application::ports::commerce::cart::CartRepository;
+use reserva_application::ports::commerce::checkout::CheckoutRepository;
 use reserva_application::ports::commerce::orders::OrderRepository;
 use reserva_application::ports::exams::{ExamSlotRepository, ReservationRepository};
 use reserva_application::ports::payments::PaymentGateway;
@@ -45,6 +46,7 @@ pub(crate) struct StorePorts {
     pub carts: Arc<dyn CartRepository>,
     pub orders: Arc<dyn OrderRepository>,
     pub access: Arc<dyn AccessRepository>,
+    pub checkouts: Arc<dyn CheckoutRepository>,
     pub probe: Arc<dyn HealthProbe>,
     /// `sqlite` or `postgres`, for logs.
     pub kind: &'static str,
@@ -67,6 +69,7 @@ impl StorePorts {
             + CartRepository
             + OrderRepository
             + AccessRepository
+            + CheckoutRepository
             + HealthProbe
             + 'static,
     {
@@ -86,6 +89,7 @@ impl StorePorts {
             carts: store.clone(),
             orders: store.clone(),
             access: store.clone(),
+            checkouts: store.clone(),
             probe: store,
             kind,
         }
