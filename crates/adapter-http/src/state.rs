@@ -6,7 +6,7 @@ use crate::client_address::TrustedProxies;
 use reserva_application::accounts::Accounts;
 use reserva_application::catalog::Catalog;
 use reserva_application::commerce::billing::BillingAddresses;
-use reserva_application::commerce::{Curricula, Shopping};
+use reserva_application::commerce::{Checkout, Curricula, Shopping};
 use reserva_application::exams::Exams;
 use reserva_application::ports::shared_state::IdempotencyRecords;
 use reserva_application::ports::system::HealthProbe;
@@ -28,6 +28,8 @@ pub struct ApiState {
     pub shopping: Shopping,
     /// Commerce use cases: the caller's billing addresses.
     pub billing: BillingAddresses,
+    /// Commerce checkout: payments, callbacks, refunds, receipts.
+    pub checkout: Checkout,
     /// Exams use cases.
     pub exams: Exams,
     /// Tickets use cases: concerts, the waiting room, seat holds and bookings.

@@ -9,7 +9,8 @@
 //! Each port lives in its own module with the part of the state it keeps, over the expiring maps
 //! of [`expiring`]; this file only composes the parts into the one public store type.
 //!
-//! It also holds [`SimulatedGateway`], the in-process payment provider for tests and benchmarks.
+//! It also holds [`SimulatedGateway`], the in-process payment provider for tests and benchmarks,
+//! and [`SimulatedCheckoutProvider`], the two-phase provider of commerce checkout.
 
 mod expiring;
 mod health;
@@ -20,7 +21,10 @@ mod rate_limits;
 mod sessions;
 mod waiting_room;
 
-pub use payment_gateway::{DECLINE_REASON, SimulatedGateway, SimulatorRules, SimulatorTotals};
+pub use payment_gateway::{
+    CheckoutSimulatorRules, CheckoutSimulatorTotals, DECLINE_REASON, READY_DECLINE_REASON,
+    SimulatedCheckoutProvider, SimulatedGateway, SimulatorRules, SimulatorTotals,
+};
 use std::sync::Arc;
 
 /// Shared state held in this process. Cloning is cheap and every clone sees the same state.

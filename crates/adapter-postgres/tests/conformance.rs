@@ -49,3 +49,9 @@ mod commerce_billing {
         super::TemporaryDatabase::create().await.into_store().await
     });
 }
+
+mod commerce_checkout {
+    reserva_conformance::commerce_checkout_store_tests!(async {
+        super::TemporaryDatabase::create().await.into_store().await
+    });
+}

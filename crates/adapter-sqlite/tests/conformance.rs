@@ -33,3 +33,7 @@ mod commerce_orders {
 mod commerce_billing {
     reserva_conformance::commerce_billing_store_tests!(super::support::fresh());
 }
+
+mod commerce_checkout {
+    reserva_conformance::commerce_checkout_store_tests!(super::support::fresh());
+}

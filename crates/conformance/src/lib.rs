@@ -69,6 +69,16 @@ macro_rules! commerce_billing_store_tests {
     };
 }
 
+/// Generates one `#[tokio::test]` per checkout contract ([`commerce::checkout`]), races
+/// included. `$make` yields a value implementing `CheckoutRepository`, `WalletRepository` (the
+/// ledger the checkout posts to) and everything [`commerce_orders_store_tests!`] needs.
+#[macro_export]
+macro_rules! commerce_checkout_store_tests {
+    ($make:expr) => {
+        $crate::__commerce_checkout_store_cases!($crate::__conformance_tests, $make,);
+    };
+}
+
 /// Generates one `#[tokio::test]` per commerce-store contract ([`commerce`]), races included.
 /// `$make` yields a value implementing the commerce ports, `CatalogRepository` and the
 /// account-store traits (curricula sell catalog courses and belong to tutors).

@@ -25,6 +25,7 @@ macro_rules! listing {
 
 crate::__account_store_cases!(listing, ACCOUNTS,);
 crate::__catalog_store_cases!(listing, CATALOG,);
+crate::__commerce_checkout_store_cases!(listing, COMMERCE_CHECKOUT,);
 crate::__commerce_orders_store_cases!(listing, COMMERCE_ORDERS,);
 crate::__commerce_store_cases!(listing, COMMERCE,);
 crate::__commerce_billing_store_cases!(listing, COMMERCE_BILLING,);
@@ -34,9 +35,10 @@ crate::__shared_state_cases!(listing, SHARED_STATE,);
 crate::__tickets_store_cases!(listing, TICKETS,);
 crate::__wallet_store_cases!(listing, WALLET,);
 
-const SUITES: [Suite; 10] = [
+const SUITES: [Suite; 11] = [
     ACCOUNTS,
     CATALOG,
+    COMMERCE_CHECKOUT,
     COMMERCE_ORDERS,
     COMMERCE,
     COMMERCE_BILLING,

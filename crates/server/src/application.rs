@@ -1,22 +1,27 @@
 //! Start-up: connect the adapters, wire them to the use cases, bind the HTTP server.
 
 use crate::limits;
-use crate::settings::Settings;
+use crate::settings::{PaymentProvider, Settings};
 use crate::stores::{self, SharedStatePorts, StorePorts};
-use reserva_adapter_crypto::{Argon2PasswordHasher, JwtAccessTokens, RefreshTokens};
+use reserva_adapter_crypto::{Argon2PasswordHasher, HmacCallbacks, JwtAccessTokens, RefreshTokens};
 use reserva_adapter_http::{ApiState, HttpApi, HttpSettings, StopHandle, TrustedProxies};
-use reserva_adapter_memory::MemorySharedState;
+use reserva_adapter_memory::{MemorySharedState, SimulatedCheckoutProvider};
 use reserva_application::DependencyError;
 use reserva_application::accounts::{
     AccountPolicy, Accounts, AccountsPorts, FallbackRateLimiter, LoginLimits,
 };
 use reserva_application::catalog::{Catalog, CatalogPolicy, CatalogPorts};
 use reserva_application::commerce::billing::{BillingAddresses, BillingPorts};
-use reserva_application::commerce::{Curricula, CurriculaPorts, Shopping, ShoppingPorts};
+use reserva_application::commerce::{
+    Checkout, CheckoutPorts, Curricula, CurriculaPorts, Shopping, ShoppingPorts,
+};
 use reserva_application::exams::{Exams, ExamsPorts};
+use reserva_application::ports::checkout_provider::{
+    CallbackCodec, CheckoutGateway, ProviderSimulator,
+};
 use reserva_application::ports::payments::PaymentGateway;
 use reserva_application::ports::shared_state::RateLimiter;
-use reserva_application::ports::system::SystemClock;
+use reserva_application::ports::system::{Clock, SystemClock};
 use reserva_application::ports::waiting_room::WaitingRoom;
 use reserva_application::tickets::{Tickets, TicketsPorts};
 use reserva_application::wallet::{Wallet, WalletPorts};
@@ -64,6 +69,26 @@ fn signing_secret(settings: &Settings) -> Vec<u8> {
         uuid::Uuid::new_v4().simple()
     );
     random.into_bytes()
+}
+
+/// The secret the checkout provider signs its callbacks with (a random one, with a warning,
+/// when none is configured).
+fn provider_secret(settings: &Settings) -> Vec<u8> {
+    if let Some(secret) = &settings.commerce.provider_secret {
+        return secret.expose().as_bytes().to_vec();
+    }
+    tracing::warn!(
+        "no commerce.provider_secret configured (RESERVA_COMMERCE__PROVIDER_SECRET): generated a \
+         random development secret. Only the simulated provider of this process can sign \
+         callbacks this instance accepts. Set a secret of at least 32 bytes, shared with the \
+         provider, in production."
+    );
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+    .into_bytes()
 }
 
 /// The counters of the login limits: in shared state, and with Redis in this instance while
@@ -209,6 +234,34 @@ pub(crate) fn billing(store: &StorePorts) -> BillingAddresses {
     })
 }
 
+/// Builds the checkout use cases over the connected store, the callback codec and the checkout
+/// provider (the simulated one, which also plays the user's side, per process).
+pub(crate) fn checkout(settings: &Settings, store: &StorePorts) -> Result<Checkout, StartupError> {
+    let codec = HmacCallbacks::new(&provider_secret(settings))
+        .map_err(|error| StartupError::Settings(format!("commerce.provider_secret: {error}")))?;
+    let codec: Arc<dyn CallbackCodec> = Arc::new(codec);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let (gateway, simulator): (Arc<dyn CheckoutGateway>, Option<Arc<dyn ProviderSimulator>>) =
+        match settings.payments.provider {
+            PaymentProvider::Simulated => {
+                let provider = Arc::new(SimulatedCheckoutProvider::new(
+                    settings.commerce.simulator_rules(),
+                    codec.clone(),
+                    clock.clone(),
+                ));
+                (provider.clone(), Some(provider))
+            }
+        };
+    Ok(Checkout::new(CheckoutPorts {
+        checkouts: store.checkouts.clone(),
+        orders: store.orders.clone(),
+        gateway,
+        codec,
+        simulator,
+        clock,
+    }))
+}
+
 /// Connects the store, migrating it first when configured.
 pub(crate) async fn connect_store(settings: &Settings) -> Result<StorePorts, StartupError> {
     if settings.database.migrate_on_start {
@@ -263,6 +316,12 @@ impl Application {
             shared.lock.clone(),
             settings.payments.reconcile_interval(),
         );
+        let checkout = checkout(settings, &store)?;
+        crate::jobs::spawn_checkout_sweep(
+            checkout.clone(),
+            shared.lock.clone(),
+            settings.commerce.sweep_interval(),
+        );
         let trusted_proxies = TrustedProxies::parse(settings.server.trusted_proxies.as_slice())
             .map_err(|entry| StartupError::Settings(format!("server.trusted_proxies: {entry}")))?;
         let state = ApiState {
@@ -271,6 +330,7 @@ impl Application {
             curricula: curricula(&store),
             shopping: shopping(&store),
             billing: billing(&store),
+            checkout,
             exams,
             tickets,
             wallet: wallet(&store),

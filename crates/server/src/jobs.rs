@@ -1,8 +1,9 @@
-//! Scheduled jobs (exam slots, the tickets sweeper, the payments reconciler). Each run takes the
+//! Scheduled jobs (exam slots, the tickets sweeper, the payments reconciler, the checkout sweep). Each run takes the
 //! distributed lock, so with several instances one does the work; the work itself is idempotent, so a run that overlaps another (a lock lost to its TTL)
 //! is harmless.
 
 use reserva_application::catalog::Catalog;
+use reserva_application::commerce::Checkout;
 use reserva_application::exams::Exams;
 use reserva_application::ports::shared_state::DistributedLock;
 use reserva_application::tickets::Tickets;
@@ -12,6 +13,7 @@ use std::time::Duration;
 const SLOT_LOCK: &str = "jobs:exam-slots";
 const SWEEP_LOCK: &str = "jobs:tickets-sweep";
 const RECONCILE_LOCK: &str = "jobs:payments-reconcile";
+const CHECKOUT_SWEEP_LOCK: &str = "jobs:checkout-sweep";
 /// The reconciler lock outlives a run that hangs by this much at least (a run of slow lookups
 /// takes a while; an overlap is harmless, only wasteful).
 const MIN_RECONCILE_LOCK: Duration = Duration::from_secs(60);
@@ -157,6 +159,62 @@ pub(crate) async fn reconcile_once(
     }
     if let Err(error) = lock.release(RECONCILE_LOCK, &token).await {
         tracing::warn!(%error, "reconciler lock release failed; it expires by itself");
+    }
+}
+
+/// Expires unapproved checkouts (asking the provider first) and retries owed refunds every
+/// `interval`, starting one period after start-up.
+pub(crate) fn spawn_checkout_sweep(
+    checkout: Checkout,
+    lock: Arc<dyn DistributedLock>,
+    interval: Duration,
+) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            checkout_sweep_once(&checkout, lock.as_ref(), interval).await;
+        }
+    });
+}
+
+/// One locked checkout sweep. An overlapping run is harmless: lookups and refunds are
+/// idempotent by checkout id, a callback applied twice is a replay, and expiring a payment no
+/// longer ready changes nothing.
+pub(crate) async fn checkout_sweep_once(
+    checkout: &Checkout,
+    lock: &dyn DistributedLock,
+    interval: Duration,
+) {
+    let ttl = (interval * 4).max(MIN_RECONCILE_LOCK);
+    let token = match lock.try_acquire(CHECKOUT_SWEEP_LOCK, ttl).await {
+        Ok(Some(token)) => token,
+        Ok(None) => {
+            tracing::debug!("the checkout sweep is running on another instance");
+            return;
+        }
+        Err(error) => {
+            tracing::warn!(%error, "checkout sweep skipped: lock unavailable");
+            return;
+        }
+    };
+    match checkout.sweep().await {
+        Ok(report) if report.expired + report.resolved + report.refunds_done + report.left > 0 => {
+            tracing::info!(
+                expired = report.expired,
+                resolved = report.resolved,
+                refunds_done = report.refunds_done,
+                left = report.left,
+                "checkouts swept"
+            );
+        }
+        Ok(_) => tracing::debug!("checkouts swept: nothing due"),
+        Err(error) => tracing::warn!(%error, "checkout sweep failed; will retry next run"),
+    }
+    if let Err(error) = lock.release(CHECKOUT_SWEEP_LOCK, &token).await {
+        tracing::warn!(%error, "checkout sweep lock release failed; it expires by itself");
     }
 }
 

@@ -140,6 +140,8 @@ pub struct Settings {
     pub tickets: TicketSettings,
     /// The payment provider of catalog registrations, and its reconciler.
     pub payments: PaymentSettings,
+    /// Commerce checkout: the provider's callback secret, the sweep, the simulated provider.
+    pub commerce: CommerceSettings,
     /// Logging.
     pub log: LogSettings,
 }
@@ -559,6 +561,70 @@ pub struct SimulatorSettings {
     pub late_ms: u64,
 }
 
+/// `[commerce]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CommerceSettings {
+    /// The secret shared with the checkout provider, which signs its callbacks with it (at
+    /// least 32 bytes). Absent: a random one is generated at start, with a warning (the
+    /// simulated provider signs with it too, so that works for one process only).
+    pub provider_secret: Option<Secret>,
+    /// How often the checkout sweep expires unapproved payments and retries owed refunds (one
+    /// instance at a time).
+    pub sweep_interval_seconds: u64,
+    /// How the simulated checkout provider behaves (with `payments.provider = "simulated"`).
+    pub simulator: CheckoutSimulatorSettings,
+}
+
+impl Default for CommerceSettings {
+    fn default() -> Self {
+        Self {
+            provider_secret: None,
+            sweep_interval_seconds: 30,
+            simulator: CheckoutSimulatorSettings::default(),
+        }
+    }
+}
+
+impl CommerceSettings {
+    /// How often the sweep runs.
+    #[must_use]
+    pub const fn sweep_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.sweep_interval_seconds)
+    }
+
+    /// The simulated checkout provider's rules.
+    #[must_use]
+    pub fn simulator_rules(&self) -> reserva_adapter_memory::CheckoutSimulatorRules {
+        let simulator = &self.simulator;
+        reserva_adapter_memory::CheckoutSimulatorRules {
+            decline_ready_amounts: simulator.decline_ready_amounts.clone(),
+            timeout_ready_amounts: simulator.timeout_ready_amounts.clone(),
+            timeout_refund_amounts: simulator.timeout_refund_amounts.clone(),
+            deliver_twice: simulator.deliver_twice,
+            late_seconds: simulator.late_seconds,
+            ..reserva_adapter_memory::CheckoutSimulatorRules::default()
+        }
+    }
+}
+
+/// `[commerce.simulator]`: the simulated checkout provider's switches (amount rules apply to
+/// the first attempt of a payment id).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CheckoutSimulatorSettings {
+    /// Checkouts of these amounts are declined at ready.
+    pub decline_ready_amounts: Vec<i64>,
+    /// Checkouts of these amounts are made ready, and the answer is lost.
+    pub timeout_ready_amounts: Vec<i64>,
+    /// The first refund of these amounts is made, and its answer is lost.
+    pub timeout_refund_amounts: Vec<i64>,
+    /// Every callback is delivered twice.
+    pub deliver_twice: bool,
+    /// Callbacks are signed this many seconds in the past (over 300: stale).
+    pub late_seconds: i64,
+}
+
 /// `[log]`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -710,6 +776,17 @@ impl Settings {
             .is_some_and(|secret| secret.expose().len() < 32)
         {
             return invalid("auth.jwt_secret", "must be at least 32 bytes");
+        }
+        if self
+            .commerce
+            .provider_secret
+            .as_ref()
+            .is_some_and(|secret| secret.expose().len() < 32)
+        {
+            return invalid("commerce.provider_secret", "must be at least 32 bytes");
+        }
+        if self.commerce.sweep_interval_seconds == 0 {
+            return invalid("commerce.sweep_interval_seconds", "must be positive");
         }
         if self.auth.access_token_ttl_seconds == 0 || self.auth.refresh_token_ttl_days == 0 {
             return invalid("auth.*_ttl", "must be positive");
@@ -921,6 +998,17 @@ mod tests {
     fn invalid_values_name_their_setting() {
         let mut settings = Settings::default();
         settings.auth.jwt_secret = Some(Secret::new("short".into()));
+        assert!(settings.validate().is_err());
+        let mut settings = Settings::default();
+        settings.commerce.provider_secret = Some(Secret::new("s".repeat(31)));
+        let error = settings.validate().err().map(|error| error.to_string());
+        assert!(
+            error.is_some_and(|text| text.contains("commerce.provider_secret")),
+            "a short provider secret is refused"
+        );
+        settings.commerce.provider_secret = Some(Secret::new("s".repeat(32)));
+        assert!(settings.validate().is_ok());
+        settings.commerce.sweep_interval_seconds = 0;
         assert!(settings.validate().is_err());
         let mut settings = Settings::default();
         settings.database.url = Secret::new("mysql://x".into());

@@ -14,6 +14,7 @@ use reserva_application::ports::catalog::{
 use reserva_application::ports::commerce::CurriculumRepository;
 use reserva_application::ports::commerce::access::AccessRepository;
 use reserva_application::ports::commerce::cart::CartRepository;
+use reserva_application::ports::commerce::checkout::CheckoutRepository;
 use reserva_application::ports::commerce::orders::OrderRepository;
 use reserva_application::ports::commerce::billing::BillingAddressRepository;
 use reserva_application::ports::exams::{ExamSlotRepository, ReservationRepository};
@@ -47,6 +48,7 @@ pub(crate) struct StorePorts {
     pub orders: Arc<dyn OrderRepository>,
     pub access: Arc<dyn AccessRepository>,
     pub billing: Arc<dyn BillingAddressRepository>,
+    pub checkouts: Arc<dyn CheckoutRepository>,
     pub probe: Arc<dyn HealthProbe>,
     /// `sqlite` or `postgres`, for logs.
     pub kind: &'static str,
@@ -70,6 +72,7 @@ impl StorePorts {
             + OrderRepository
             + AccessRepository
             + BillingAddressRepository
+            + CheckoutRepository
             + HealthProbe
             + 'static,
     {
@@ -90,6 +93,7 @@ impl StorePorts {
             orders: store.clone(),
             access: store.clone(),
             billing: store.clone(),
+            checkouts: store.clone(),
             probe: store,
             kind,
         }

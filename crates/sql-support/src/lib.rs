@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod batch;
 pub mod billing;
 pub mod catalog;
+pub mod checkout;
 pub mod commerce;
 mod dsl;
 pub mod exams;

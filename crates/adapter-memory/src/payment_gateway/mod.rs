@@ -12,8 +12,14 @@
 //! 100 bytes: the id, the outcome and the amount, in a hash map), never pruned, so a million
 //! payments cost about 100 MB; that is fine for tests and benchmarks, which is all it is for.
 
+mod checkout;
 #[cfg(test)]
 mod tests;
+
+pub use checkout::{
+    CheckoutSimulatorRules, CheckoutSimulatorTotals, READY_DECLINE_REASON,
+    SimulatedCheckoutProvider,
+};
 
 use async_trait::async_trait;
 use reserva_application::ports::payments::{

@@ -100,10 +100,6 @@ pub(super) async fn has(
 ///
 /// # Errors
 /// The database's error, for the caller's transaction to roll back on.
-#[cfg_attr(
-    not(feature = "test-support"),
-    expect(dead_code, reason = "the checkout's payment transaction (hC) calls it")
-)]
 pub(crate) async fn grant_order_access(
     connection: &mut AsyncPgConnection,
     order: OrderId,
@@ -135,10 +131,6 @@ pub(crate) async fn grant_order_access(
 ///
 /// # Errors
 /// The database's error, for the caller's transaction to roll back on.
-#[cfg_attr(
-    not(feature = "test-support"),
-    expect(dead_code, reason = "the checkout's refund transaction (hC) calls it")
-)]
 pub(crate) async fn revoke_order_access(
     connection: &mut AsyncPgConnection,
     order: OrderId,

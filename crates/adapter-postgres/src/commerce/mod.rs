@@ -14,15 +14,23 @@
 //! indexes (`cart_items_one_course`, `cart_items_one_curriculum`, `orders_one_pending`) stay the
 //! backstops. (`NO KEY` so that foreign-key checks of other writes that point at the user, which
 //! take `KEY SHARE`, never wait on it.)
+//!
+//! The checkout and receipts ([`checkout`], [`receipts`]): one transaction per write, each
+//! locking the payment row first and then its order (an open: the order's ready payment, then
+//! the order), run again when PostgreSQL breaks a deadlock; a paid callback grants access with
+//! [`access::grant_order_access`] and a refund withdraws it with
+//! [`access::revoke_order_access`] in the same transaction as the ledger transfers.
 
 pub(crate) mod access;
 mod billing;
 mod cart;
+mod checkout;
 mod curricula;
 #[cfg(feature = "test-support")]
 mod fixtures;
 mod offers;
 mod orders;
+mod receipts;
 mod repository;
 
 use diesel::sql_types::Uuid as SqlUuid;

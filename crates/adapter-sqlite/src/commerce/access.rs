@@ -100,10 +100,6 @@ pub(super) fn has(
 ///
 /// # Errors
 /// The database's error, for the caller's transaction to roll back on.
-#[cfg_attr(
-    not(feature = "test-support"),
-    expect(dead_code, reason = "the checkout's payment transaction (hC) calls it")
-)]
 pub(crate) fn grant_order_access(
     connection: &mut SqliteConnection,
     order: OrderId,
@@ -134,10 +130,6 @@ pub(crate) fn grant_order_access(
 ///
 /// # Errors
 /// The database's error, for the caller's transaction to roll back on.
-#[cfg_attr(
-    not(feature = "test-support"),
-    expect(dead_code, reason = "the checkout's refund transaction (hC) calls it")
-)]
 pub(crate) fn revoke_order_access(
     connection: &mut SqliteConnection,
     order: OrderId,

@@ -10,15 +10,22 @@
 //! (in the cart, owned, under the cap, the total) and its write; the partial unique indexes
 //! (`cart_items_one_course`, `cart_items_one_curriculum`, `orders_one_pending`) are the
 //! backstops. Ids are UUID text, instants microseconds.
+//!
+//! The checkout and receipts ([`checkout`], [`receipts`]): each write is one `BEGIN IMMEDIATE`
+//! transaction that reads the payment and its order, then writes what the shared decision says
+//! (payment, order, access grants or revocations, ledger transfers); receipts are read in one
+//! snapshot.
 
 pub(crate) mod access;
 mod billing;
 mod cart;
+mod checkout;
 mod curricula;
 #[cfg(feature = "test-support")]
 mod fixtures;
 mod offers;
 mod orders;
+mod receipts;
 mod repository;
 
 use reserva_application::DependencyError;

@@ -1,21 +1,26 @@
-//! `CartRepository`, `OrderRepository` and `AccessRepository` on the store: writes one `BEGIN
+//! `CartRepository`, `OrderRepository`, `AccessRepository` and `CheckoutRepository` on the store: writes one `BEGIN
 //! IMMEDIATE` transaction each, reads one snapshot.
 
 use super::cart::{AddTx, is_in_cart};
 use super::orders::PlaceTx;
-use super::{access, cart, orders};
+use super::{access, cart, checkout, orders, receipts};
 use crate::{SqliteStore, query_error};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use reserva_application::DependencyError;
 use reserva_application::ports::commerce::access::{AccessRepository, CourseAccess};
 use reserva_application::ports::commerce::cart::{AddToCartError, CartRepository, NewCartItem};
+use reserva_application::ports::commerce::checkout::{
+    ApplyCallback, ApplyCallbackError, BeginRefundError, CallbackOutcome, CheckoutRecord,
+    CheckoutRepository, OpenCheckout, OpenCheckoutError, OpenedCheckout, ReceiptDetail,
+    ReceiptQuery, ReceiptSummary, RefundDue,
+};
 use reserva_application::ports::commerce::orders::{
     NewOrder, OrderQuery, OrderRepository, PlaceOrderError,
 };
 use reserva_domain::accounts::UserId;
 use reserva_domain::catalog::ItemId;
-use reserva_domain::commerce::{CartItemId, CartLine, Order, OrderId};
+use reserva_domain::commerce::{CartItemId, CartLine, CheckoutId, Order, OrderId};
 use reserva_sql_support::TxError;
 
 #[async_trait]
@@ -96,6 +101,125 @@ impl AccessRepository for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<bool, DependencyError> {
         self.read(move |connection| access::has(connection, user, course, now))
+            .await
+    }
+}
+
+/// A write that only the store can refuse.
+type PlainTx = TxError<DependencyError>;
+
+#[async_trait]
+impl CheckoutRepository for SqliteStore {
+    async fn open(&self, checkout: OpenCheckout) -> Result<OpenedCheckout, OpenCheckoutError> {
+        self.write(move |connection| checkout::open(connection, &checkout))
+            .await
+            .map_err(|error: TxError<OpenCheckoutError>| {
+                error.into_refusal(|error| OpenCheckoutError::Dependency(query_error(error)))
+            })
+    }
+
+    async fn attach(
+        &self,
+        id: CheckoutId,
+        reference: String,
+        approval_url: String,
+        now: DateTime<Utc>,
+    ) -> Result<(), DependencyError> {
+        self.write(move |connection| {
+            Ok::<_, PlainTx>(checkout::attach(
+                connection,
+                id,
+                &reference,
+                &approval_url,
+                now,
+            )?)
+        })
+        .await
+        .map_err(|error| error.into_refusal(query_error))
+    }
+
+    async fn fail_open(&self, id: CheckoutId, now: DateTime<Utc>) -> Result<(), DependencyError> {
+        self.write(move |connection| Ok::<_, PlainTx>(checkout::fail_open(connection, id, now)?))
+            .await
+            .map_err(|error| error.into_refusal(query_error))
+    }
+
+    async fn apply_callback(
+        &self,
+        callback: ApplyCallback,
+    ) -> Result<CallbackOutcome, ApplyCallbackError> {
+        self.write(move |connection| checkout::apply_callback(connection, &callback))
+            .await
+            .map_err(|error: TxError<ApplyCallbackError>| {
+                error.into_refusal(|error| ApplyCallbackError::Dependency(query_error(error)))
+            })
+    }
+
+    async fn begin_refund(
+        &self,
+        order_id: OrderId,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<RefundDue, BeginRefundError> {
+        self.write(move |connection| checkout::begin_refund(connection, order_id, user_id, now))
+            .await
+            .map_err(|error: TxError<BeginRefundError>| {
+                error.into_refusal(|error| BeginRefundError::Dependency(query_error(error)))
+            })
+    }
+
+    async fn finish_refund(
+        &self,
+        id: CheckoutId,
+        now: DateTime<Utc>,
+    ) -> Result<(), DependencyError> {
+        self.write(move |connection| {
+            Ok::<_, PlainTx>(checkout::finish_refund(connection, id, now)?)
+        })
+        .await
+        .map_err(|error| error.into_refusal(query_error))
+    }
+
+    async fn due_refunds(&self, limit: u32) -> Result<Vec<RefundDue>, DependencyError> {
+        self.read(move |connection| checkout::due_refunds(connection, limit))
+            .await
+    }
+
+    async fn overdue_ready(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<CheckoutId>, DependencyError> {
+        self.read(move |connection| checkout::overdue_ready(connection, now, limit))
+            .await
+    }
+
+    async fn expire_ready(
+        &self,
+        id: CheckoutId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, DependencyError> {
+        self.write(move |connection| Ok::<_, PlainTx>(checkout::expire_ready(connection, id, now)?))
+            .await
+            .map_err(|error| error.into_refusal(query_error))
+    }
+
+    async fn checkout(&self, id: CheckoutId) -> Result<Option<CheckoutRecord>, DependencyError> {
+        self.read(move |connection| checkout::one(connection, id))
+            .await
+    }
+
+    async fn receipts(&self, query: ReceiptQuery) -> Result<Vec<ReceiptSummary>, DependencyError> {
+        self.read(move |connection| receipts::page(connection, &query))
+            .await
+    }
+
+    async fn receipt(
+        &self,
+        user_id: UserId,
+        id: CheckoutId,
+    ) -> Result<Option<ReceiptDetail>, DependencyError> {
+        self.snapshot(move |connection| receipts::detail(connection, user_id, id))
             .await
     }
 }

@@ -5,6 +5,7 @@
 mod access;
 pub mod billing;
 mod cart;
+mod checkout;
 mod curricula;
 mod orders;
 mod shopping;
@@ -12,6 +13,11 @@ mod shopping;
 mod test_support;
 
 pub use cart::{AddToCartUseCaseError, Cart, RemoveFromCartError};
+pub use checkout::{
+    CallbackError, CheckOutError, CheckOutRequest, Checkout, CheckoutPorts, GetReceiptError,
+    ListReceipts, ListReceiptsError, ReadyCheckout, ReceiptPage, RefundUseCaseError, RefundedOrder,
+    SWEEP_BATCH, SimulateError, SweepError, SweepReport,
+};
 pub use curricula::{
     Curricula, CurriculaPorts, CurriculumChanges, CurriculumCommand, CurriculumEditError,
     CurriculumPage, GetCurriculumError, ListCurricula, ListCurriculaError,

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod checkout_provider;
 pub mod commerce;
 pub mod exams;
 pub mod payments;

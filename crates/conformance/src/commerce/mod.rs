@@ -1,11 +1,13 @@
 //! Contracts of the commerce ports, one file per slice: curricula ([`curricula`]), the cart
-//! ([`cart`]), orders ([`orders`]) and course access ([`access`]), races included. Courses are
+//! ([`cart`]), orders ([`orders`]), course access ([`access`]) and the checkout with its
+//! refunds and receipts ([`checkout`]), races included. Courses are
 //! real catalog items, curricula made through their port and users real rows; paid and refunded
 //! orders come from the test-only [`fixtures::CommerceFixtures`] until the checkout makes them.
 
 pub mod access;
 pub mod billing;
 pub mod cart;
+pub mod checkout;
 pub mod curricula;
 pub mod fixtures;
 pub mod orders;
@@ -244,6 +246,36 @@ macro_rules! __commerce_orders_store_cases {
                     paying_grants_every_course_of_the_order_for_730_days,
                     a_refund_withdraws_the_access,
                     access_is_the_users_own,
+                ],
+            }
+        }
+    };
+}
+
+/// The registered checkout cases, listed once: [`crate::commerce_checkout_store_tests!`] expands
+/// them and the registration check compares them with the case file.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __commerce_checkout_store_cases {
+    ($callback:path, $($args:tt)*) => {
+        $callback! {
+            $($args)*
+            commerce {
+                checkout: [
+                    a_checkout_opens_ready_on_the_order_total,
+                    open_refusals_write_nothing,
+                    the_billing_address_is_copied_at_checkout,
+                    a_second_checkout_supersedes_the_first,
+                    concurrent_checkouts_of_one_order_leave_one_ready,
+                    an_approval_pays_grants_and_posts_one_transfer,
+                    one_callback_delivered_ten_times_at_once_takes_effect_once,
+                    cancels_and_failures,
+                    an_approval_that_cannot_pay_is_refunded_automatically,
+                    refunds_inside_the_window_only,
+                    refunds_need_the_owners_paid_order,
+                    ten_refunds_of_one_order_at_once_refund_once,
+                    overdue_ready_payments_expire,
+                    receipts_list_paid_and_refunded_newest_first,
                 ],
             }
         }

@@ -13,11 +13,17 @@
 mod access;
 pub mod billing;
 mod cart;
+mod checkout;
 mod curricula;
 mod orders;
 
 pub use access::{ACCESS_DAYS, AccessGrant, access_expires_at, has_access, live_courses};
 pub use cart::{CART_ITEM_LIMIT, CartLine, ItemRef, owns_all};
+pub use checkout::{
+    CHECKOUT_TTL, CallbackEffect, CallbackResult, CheckoutStatus, CheckoutTransition,
+    NotACheckoutMethod, REFUND_WINDOW, ReceiptNumber, RefundState, checkout_expires_at,
+    checkout_method, may_refund, on_callback,
+};
 pub use curricula::{
     CourseList, Curriculum, CurriculumCursor, CurriculumName, InvalidCourseList,
     InvalidCurriculumName, InvalidPriceRange, PriceRange,
@@ -42,4 +48,9 @@ typed_id!(
 typed_id!(
     /// Identifies one line of an order.
     OrderItemId
+);
+typed_id!(
+    /// Identifies a checkout payment (`order_payments.id`); it is the idempotency key at the
+    /// provider.
+    CheckoutId
 );

@@ -35,6 +35,9 @@ pub enum RevenueStream {
     Concert(ConcertId),
     /// Registrations for one test or course.
     CatalogItem(ItemId),
+    /// Every commerce order paid at checkout: one account (its owner is the nil UUID). System
+    /// accounts keep no balance, so sharing it makes no hot row.
+    Commerce,
 }
 
 /// An account of the ledger.
@@ -55,8 +58,8 @@ pub enum LedgerAccount {
 }
 
 impl LedgerAccount {
-    /// The stored kind: `user_wallet`, `funding`, `concert_revenue`, `catalog_revenue` or
-    /// `provider_<method>`.
+    /// The stored kind: `user_wallet`, `funding`, `concert_revenue`, `catalog_revenue`,
+    /// `commerce_revenue` or `provider_<method>`.
     #[must_use]
     pub const fn kind(self) -> &'static str {
         match self {
@@ -64,6 +67,7 @@ impl LedgerAccount {
             Self::Funding => "funding",
             Self::Revenue(RevenueStream::Concert(_)) => "concert_revenue",
             Self::Revenue(RevenueStream::CatalogItem(_)) => "catalog_revenue",
+            Self::Revenue(RevenueStream::Commerce) => "commerce_revenue",
             Self::Provider(PaymentMethod::Card) => "provider_card",
             Self::Provider(PaymentMethod::Kakaopay) => "provider_kakaopay",
             Self::Provider(PaymentMethod::BankTransfer) => "provider_bank_transfer",
@@ -72,12 +76,15 @@ impl LedgerAccount {
         }
     }
 
-    /// The owner (user, concert or item) as a UUID; the nil UUID for funding and providers.
+    /// The owner (user, concert or item) as a UUID; the nil UUID for funding, providers and
+    /// commerce revenue.
     #[must_use]
     pub const fn owner(self) -> Uuid {
         match self {
             Self::UserWallet(user) => user.as_uuid(),
-            Self::Funding | Self::Provider(_) => Uuid::nil(),
+            Self::Funding | Self::Provider(_) | Self::Revenue(RevenueStream::Commerce) => {
+                Uuid::nil()
+            }
             Self::Revenue(RevenueStream::Concert(concert)) => concert.as_uuid(),
             Self::Revenue(RevenueStream::CatalogItem(item)) => item.as_uuid(),
         }
@@ -95,6 +102,7 @@ impl LedgerAccount {
             "catalog_revenue" => Some(Self::Revenue(RevenueStream::CatalogItem(
                 ItemId::from_uuid(owner),
             ))),
+            "commerce_revenue" => Some(Self::Revenue(RevenueStream::Commerce)),
             _ => kind
                 .strip_prefix("provider_")
                 .and_then(PaymentMethod::parse)
@@ -173,6 +181,7 @@ mod tests {
             LedgerAccount::Revenue(RevenueStream::CatalogItem(
                 ItemId::from_uuid(Uuid::now_v7()),
             )),
+            LedgerAccount::Revenue(RevenueStream::Commerce),
             LedgerAccount::Provider(PaymentMethod::Card),
             LedgerAccount::Provider(PaymentMethod::Kakaopay),
             LedgerAccount::Provider(PaymentMethod::BankTransfer),

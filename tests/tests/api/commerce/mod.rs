@@ -1,11 +1,13 @@
 //! Commerce over HTTP on both backends, one module per slice: curricula (their administration
 //! by admins and their own tutors, the refusals, the list's search, filters and pages, the
-//! detail, and concurrent edits), the cart, orders and course access. The request builders the
+//! detail, and concurrent edits), the cart, orders and course access, and the checkout with
+//! its callbacks, refunds and receipts. The request builders the
 //! slices share are here.
 
 mod access;
 mod cart;
 mod billing;
+mod checkout;
 mod curricula;
 mod orders;
 

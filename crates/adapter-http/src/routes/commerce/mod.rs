@@ -1,11 +1,15 @@
 //! Commerce routes, one file per slice: curricula ([`curricula`]), the cart ([`cart`]), orders
-//! ([`orders`]) and course access ([`access`]).
+//! ([`orders`]), course access ([`access`]) and checkout ([`checkout`], [`receipts`],
+//! [`simulated_provider`]).
 
 mod access;
 mod cart;
 mod billing;
+mod checkout;
 mod curricula;
 mod orders;
+mod receipts;
+mod simulated_provider;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -17,7 +21,15 @@ pub(crate) fn configure(config: &mut ServiceConfig<'_>) {
         .service(curricula::get_curriculum)
         .service(curricula::create_curriculum)
         .service(curricula::update_curriculum)
-        .service(curricula::delete_curriculum);
+        .service(curricula::delete_curriculum)
+        .service(checkout::check_out)
+        .service(checkout::callback)
+        .service(checkout::refund)
+        .service(receipts::list_receipts)
+        .service(receipts::get_receipt)
+        .service(simulated_provider::approve)
+        .service(simulated_provider::decline)
+        .service(simulated_provider::cancel);
     config
         .service(cart::get_cart)
         .service(cart::add_cart_item)

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod billing;
 pub mod cart;
+pub mod checkout;
 pub mod curricula;
 pub mod orders;
 
