@@ -178,3 +178,49 @@ fn settings_debug_hides_the_password() {
     assert!(printed.contains("cache.internal:6379/2"), "{printed}");
     assert!(printed.contains("reserva:"), "{printed}");
 }
+
+/// The marks epoch travels in the marks' own `MGET`: a fresh (or flushed, or restarted) Redis
+/// reads as having lost its marks until `restore_marks` sets the epoch, and again once the epoch
+/// key is gone — without any failed command on this client to tell it so.
+#[tokio::test]
+async fn the_marks_epoch_is_read_with_the_marks() {
+    let settings = support::settings();
+    let epoch = format!("{}marks:epoch", settings.key_prefix);
+    let state = support::connect_with(&settings).await;
+    let (session, user) = (
+        SessionId::from_uuid(uuid::Uuid::now_v7()),
+        UserId::from_uuid(uuid::Uuid::now_v7()),
+    );
+    let lost = AccessMarks {
+        marks_lost: true,
+        ..AccessMarks::default()
+    };
+    assert_eq!(state.access_marks(session, user).await, Ok(lost));
+    assert_eq!(state.marks_lost().await, Ok(true));
+    let until = Utc::now() + chrono::Duration::minutes(15);
+    state.restore_marks(&[(session, until)], &[]).await.unwrap();
+    let mut connection = raw_connection().await;
+    assert!(exists(&mut connection, &epoch).await);
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(&epoch)
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(ttl, -1, "the epoch never expires");
+    assert_eq!(
+        state.access_marks(session, user).await,
+        Ok(AccessMarks {
+            session_revoked: true,
+            user_changed: false,
+            marks_lost: false,
+        })
+    );
+    assert_eq!(state.marks_lost().await, Ok(false));
+    redis::cmd("DEL")
+        .arg(&epoch)
+        .query_async::<()>(&mut connection)
+        .await
+        .unwrap();
+    let marks = state.access_marks(session, user).await.unwrap();
+    assert!(marks.marks_lost && marks.session_revoked, "{marks:?}");
+}
