@@ -89,11 +89,15 @@ async fn every_key_carries_the_prefix() {
         .await
         .unwrap();
     assert!(exists(&mut raw, &format!("{prefix}user-changed:{user}")).await);
+    let marks = other.access_marks(session, user).await.unwrap();
     assert_eq!(
-        other.access_marks(session, user).await.unwrap(),
-        AccessMarks::default(),
+        (marks.session_revoked, marks.user_changed),
+        (false, false),
         "another prefix sees neither mark"
     );
+    state.restore_marks(&[], &[]).await.unwrap();
+    assert!(exists(&mut raw, &format!("{prefix}marks:epoch")).await);
+    assert_eq!(other.marks_lost().await, Ok(true), "nor the epoch");
 
     state.withdraw("login:alice").await.unwrap();
     let withdrawn: i64 = redis::cmd("GET")
