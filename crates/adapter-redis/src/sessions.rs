@@ -15,10 +15,21 @@ use deadpool_redis::redis;
 use reserva_application::DependencyError;
 use reserva_application::ports::shared_state::{AccessMarks, SessionRevocations};
 use reserva_domain::accounts::{SessionId, UserId};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 /// Marks written per round trip by a rebuild.
 const RESTORE_CHUNK: usize = 500;
+
+/// Sets the epoch (`KEYS[2]` := `ARGV[2]`) and gives back the rebuild claim (`KEYS[1]`) only if
+/// the claim still holds this instance's token `ARGV[1]`; 1 if it did, else 0.
+static SET_EPOCH_IF_CLAIMED: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+         redis.call('SET', KEYS[2], ARGV[2]); redis.call('DEL', KEYS[1]); return 1 \
+         else return 0 end",
+    )
+});
 
 /// Sets a mark that lapses at `until`, or moves an existing mark's lapse later (never earlier):
 /// `SET NX PXAT` then `PEXPIREAT GT`, pipelined in one round trip.
@@ -119,12 +130,13 @@ impl SessionRevocations for RedisSharedState {
     async fn claim_rebuild(&self, ttl: Duration) -> Result<bool, DependencyError> {
         let key = self.client.key("marks", "rebuild");
         let ttl_ms = crate::client::millis(ttl);
+        let token = self.rebuild_token.clone();
         let set: Option<String> = self
             .client
             .bounded("claim_rebuild", |mut connection| async move {
                 redis::cmd("SET")
                     .arg(&key)
-                    .arg(1)
+                    .arg(&*token)
                     .arg("PX")
                     .arg(ttl_ms)
                     .arg("NX")
@@ -177,16 +189,35 @@ impl SessionRevocations for RedisSharedState {
                 .await?;
         }
         // Last, and only once every mark is written: from now on absent marks prove something.
-        let epoch = self.client.key("marks", "epoch");
-        self.client
+        // Only while this instance's claim still stands: a Redis that restarted (or was flushed)
+        // during the rebuild lost the claim with the marks written before it, and setting the
+        // epoch there would vouch for marks it does not have.
+        let (claim, epoch) = (
+            self.client.key("marks", "rebuild"),
+            self.client.key("marks", "epoch"),
+        );
+        let token = self.rebuild_token.clone();
+        let set: i64 = self
+            .client
             .bounded("restore_marks", |mut connection| async move {
-                redis::cmd("SET")
-                    .arg(&epoch)
+                SET_EPOCH_IF_CLAIMED
+                    .key(&claim)
+                    .key(&epoch)
+                    .arg(&*token)
                     .arg(now_ms)
-                    .query_async::<()>(&mut connection)
+                    .invoke_async(&mut connection)
                     .await
                     .map_err(|error| redis_error(&error))
             })
-            .await
+            .await?;
+        if set == 1 {
+            Ok(())
+        } else {
+            Err(DependencyError::Unavailable(
+                "the marks rebuild lost its claim (Redis restarted or another instance took \
+                 over): the epoch stays unset and the next upkeep rebuilds again"
+                    .into(),
+            ))
+        }
     }
 }

@@ -155,11 +155,14 @@ pub trait SessionRevocations: Send + Sync {
 
     /// Writes the revocation marks of `sessions` and the changed-user marks of `users` (each
     /// until its instant, never shortening a mark), and *then* sets the marks epoch, so that
-    /// `marks_lost` reads `false` only once every mark is in place.
+    /// `marks_lost` reads `false` only once every mark is in place. Called after a won
+    /// [`claim_rebuild`](Self::claim_rebuild): the epoch is set (and the claim given back) only
+    /// if that claim still stands, so a shared state that lost its data during the rebuild (and
+    /// the claim with it) is never vouched for.
     ///
     /// # Errors
-    /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached; the
-    /// epoch is then not set.
+    /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached or
+    /// the claim no longer stands; the epoch is then not set.
     async fn restore_marks(
         &self,
         sessions: &[(SessionId, DateTime<Utc>)],

@@ -108,6 +108,12 @@ pub async fn restored_marks_hold_and_end_the_loss<S: SharedState>(state: &S) {
         (lapsed, now - chrono::Duration::seconds(1)),
     ];
     let users = [(user, now + chrono::Duration::minutes(30))];
+    assert_eq!(
+        state
+            .claim_rebuild(std::time::Duration::from_secs(15))
+            .await,
+        Ok(true)
+    );
     assert_eq!(state.restore_marks(&sessions, &users).await, Ok(()));
     assert_eq!(state.marks_lost().await, Ok(false));
     let marks = state.access_marks(revoked, user).await;
