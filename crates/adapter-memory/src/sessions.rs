@@ -1,5 +1,6 @@
 //! `SessionRevocations` within one process: marks of revoked sessions and of changed users, each
-//! kept until the instant it lapses and pruned afterwards.
+//! kept until the instant it lapses and pruned afterwards. Marks in memory are lost only with the
+//! process, and with them every instance that could trust them: `marks_lost` is always `false`.
 
 use crate::MemorySharedState;
 use crate::expiring::{Expiring, guard};
@@ -10,12 +11,15 @@ use reserva_application::ports::shared_state::{AccessMarks, SessionRevocations};
 use reserva_domain::accounts::{SessionId, UserId};
 use std::hash::Hash;
 use std::sync::Mutex;
+use std::time::Duration;
 
 /// The revocation port's part of the state: when each mark lapses.
 #[derive(Debug, Default)]
 pub(crate) struct Marks {
     revoked: Mutex<Expiring<SessionId, DateTime<Utc>>>,
     changed_users: Mutex<Expiring<UserId, DateTime<Utc>>>,
+    /// Until when the rebuild claim holds.
+    rebuild_claim: Mutex<Option<DateTime<Utc>>>,
 }
 
 /// Sets a mark that lapses at `until`, or moves an existing mark's lapse later (never earlier).
@@ -74,7 +78,36 @@ impl SessionRevocations for MemorySharedState {
         Ok(AccessMarks {
             session_revoked: is_marked(&self.state.marks.revoked, &session, now)?,
             user_changed: is_marked(&self.state.marks.changed_users, &user, now)?,
+            marks_lost: false,
         })
+    }
+
+    async fn marks_lost(&self) -> Result<bool, DependencyError> {
+        Ok(false)
+    }
+
+    async fn claim_rebuild(&self, ttl: Duration) -> Result<bool, DependencyError> {
+        let now = Utc::now();
+        let mut claim = guard(&self.state.marks.rebuild_claim, "rebuild claim")?;
+        if claim.is_some_and(|until| now < until) {
+            return Ok(false);
+        }
+        *claim = Some(now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX));
+        Ok(true)
+    }
+
+    async fn restore_marks(
+        &self,
+        sessions: &[(SessionId, DateTime<Utc>)],
+        users: &[(UserId, DateTime<Utc>)],
+    ) -> Result<(), DependencyError> {
+        for (session, until) in sessions {
+            mark_until(&self.state.marks.revoked, *session, *until)?;
+        }
+        for (user, until) in users {
+            mark_until(&self.state.marks.changed_users, *user, *until)?;
+        }
+        Ok(())
     }
 }
 
@@ -82,7 +115,6 @@ impl SessionRevocations for MemorySharedState {
 mod tests {
     use super::*;
     use crate::expiring::PRUNE_ABOVE;
-    use std::time::Duration;
 
     fn session() -> SessionId {
         SessionId::from_uuid(uuid::Uuid::new_v4())

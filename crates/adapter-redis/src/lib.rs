@@ -55,6 +55,9 @@ impl fmt::Debug for RedisSettings {
 #[derive(Clone)]
 pub struct RedisSharedState {
     client: Arc<client::Client>,
+    /// This instance's value for the marks-rebuild claim: the epoch is set only while the claim
+    /// still holds it (see `sessions.rs`).
+    rebuild_token: Arc<str>,
 }
 
 impl fmt::Debug for RedisSharedState {
@@ -77,6 +80,7 @@ impl RedisSharedState {
     pub async fn connect(settings: &RedisSettings) -> Result<Self, DependencyError> {
         let state = Self {
             client: Arc::new(client::Client::new(settings)?),
+            rebuild_token: uuid::Uuid::new_v4().simple().to_string().into(),
         };
         state.ping().await.map_err(|error| match error {
             DependencyError::Unavailable(message)

@@ -89,11 +89,16 @@ async fn every_key_carries_the_prefix() {
         .await
         .unwrap();
     assert!(exists(&mut raw, &format!("{prefix}user-changed:{user}")).await);
+    let marks = other.access_marks(session, user).await.unwrap();
     assert_eq!(
-        other.access_marks(session, user).await.unwrap(),
-        AccessMarks::default(),
+        (marks.session_revoked, marks.user_changed),
+        (false, false),
         "another prefix sees neither mark"
     );
+    assert_eq!(state.claim_rebuild(Duration::from_secs(15)).await, Ok(true));
+    state.restore_marks(&[], &[]).await.unwrap();
+    assert!(exists(&mut raw, &format!("{prefix}marks:epoch")).await);
+    assert_eq!(other.marks_lost().await, Ok(true), "nor the epoch");
 
     state.withdraw("login:alice").await.unwrap();
     let withdrawn: i64 = redis::cmd("GET")
@@ -177,4 +182,105 @@ fn settings_debug_hides_the_password() {
     assert!(!printed.contains("s3cret-pw"), "{printed}");
     assert!(printed.contains("cache.internal:6379/2"), "{printed}");
     assert!(printed.contains("reserva:"), "{printed}");
+}
+
+/// The marks epoch travels in the marks' own `MGET`: a fresh (or flushed, or restarted) Redis
+/// reads as having lost its marks until `restore_marks` sets the epoch, and again once the epoch
+/// key is gone — without any failed command on this client to tell it so.
+#[tokio::test]
+async fn the_marks_epoch_is_read_with_the_marks() {
+    let settings = support::settings();
+    let epoch = format!("{}marks:epoch", settings.key_prefix);
+    let state = support::connect_with(&settings).await;
+    let (session, user) = (
+        SessionId::from_uuid(uuid::Uuid::now_v7()),
+        UserId::from_uuid(uuid::Uuid::now_v7()),
+    );
+    let lost = AccessMarks {
+        marks_lost: true,
+        ..AccessMarks::default()
+    };
+    assert_eq!(state.access_marks(session, user).await, Ok(lost));
+    assert_eq!(state.marks_lost().await, Ok(true));
+    let until = Utc::now() + chrono::Duration::minutes(15);
+    assert_eq!(state.claim_rebuild(Duration::from_secs(15)).await, Ok(true));
+    state.restore_marks(&[(session, until)], &[]).await.unwrap();
+    let mut connection = raw_connection().await;
+    assert!(exists(&mut connection, &epoch).await);
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(&epoch)
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(ttl, -1, "the epoch never expires");
+    assert_eq!(
+        state.access_marks(session, user).await,
+        Ok(AccessMarks {
+            session_revoked: true,
+            user_changed: false,
+            marks_lost: false,
+        })
+    );
+    assert_eq!(state.marks_lost().await, Ok(false));
+    redis::cmd("DEL")
+        .arg(&epoch)
+        .query_async::<()>(&mut connection)
+        .await
+        .unwrap();
+    let marks = state.access_marks(session, user).await.unwrap();
+    assert!(marks.marks_lost && marks.session_revoked, "{marks:?}");
+}
+
+/// A rebuild whose claim vanished before it finished (Redis restarted or was flushed under it,
+/// taking the marks it had written so far) must not set the epoch: that would vouch for marks
+/// Redis no longer has. It fails, the epoch stays absent, and the next claim rebuilds again.
+#[tokio::test]
+async fn a_rebuild_that_lost_its_claim_sets_no_epoch() {
+    let settings = support::settings();
+    let (epoch, claim) = (
+        format!("{}marks:epoch", settings.key_prefix),
+        format!("{}marks:rebuild", settings.key_prefix),
+    );
+    let state = support::connect_with(&settings).await;
+    let until = Utc::now() + chrono::Duration::minutes(15);
+    let session = SessionId::from_uuid(uuid::Uuid::now_v7());
+    assert_eq!(state.claim_rebuild(Duration::from_secs(15)).await, Ok(true));
+    let mut connection = raw_connection().await;
+    let _: i64 = redis::cmd("DEL")
+        .arg(&claim)
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert!(state.restore_marks(&[(session, until)], &[]).await.is_err());
+    assert!(
+        !exists(&mut connection, &epoch).await,
+        "no epoch without the claim"
+    );
+    assert_eq!(state.marks_lost().await, Ok(true));
+
+    // another instance's claim is not this one's either
+    let _: () = redis::cmd("SET")
+        .arg(&claim)
+        .arg("someone-else")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert!(state.restore_marks(&[(session, until)], &[]).await.is_err());
+    assert!(
+        !exists(&mut connection, &epoch).await,
+        "no epoch under another's claim"
+    );
+    let _: i64 = redis::cmd("DEL")
+        .arg(&claim)
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+
+    assert_eq!(state.claim_rebuild(Duration::from_secs(15)).await, Ok(true));
+    assert_eq!(state.restore_marks(&[(session, until)], &[]).await, Ok(()));
+    assert!(exists(&mut connection, &epoch).await);
+    assert!(
+        !exists(&mut connection, &claim).await,
+        "the claim is given back"
+    );
 }

@@ -324,8 +324,13 @@ impl Application {
         );
         let trusted_proxies = TrustedProxies::parse(settings.server.trusted_proxies.as_slice())
             .map_err(|entry| StartupError::Settings(format!("server.trusted_proxies: {entry}")))?;
+        let accounts = accounts(settings, &store, &shared)?;
+        // A fresh or restarted Redis has no marks epoch: rebuild the marks once before serving,
+        // so bearer checks trust shared state from the first request instead of reading storage.
+        crate::jobs::marks_upkeep_once(&accounts).await;
+        crate::jobs::spawn_marks_upkeep(accounts.clone(), crate::jobs::MARKS_UPKEEP_INTERVAL);
         let state = ApiState {
-            accounts: accounts(settings, &store, &shared)?,
+            accounts,
             catalog,
             curricula: curricula(&store),
             shopping: shopping(&store),

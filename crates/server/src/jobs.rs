@@ -2,6 +2,7 @@
 //! distributed lock, so with several instances one does the work; the work itself is idempotent, so a run that overlaps another (a lock lost to its TTL)
 //! is harmless.
 
+use reserva_application::accounts::{Accounts, MarksUpkeep};
 use reserva_application::catalog::Catalog;
 use reserva_application::commerce::Checkout;
 use reserva_application::exams::Exams;
@@ -55,6 +56,43 @@ pub(crate) async fn roll_slots_once(exams: &Exams, lock: &dyn DistributedLock) {
     }
     if let Err(error) = lock.release(SLOT_LOCK, &token).await {
         tracing::warn!(%error, "slot lock release failed; it expires by itself");
+    }
+}
+
+/// How often every instance writes the revocation marks it owes and checks that shared state
+/// still has its marks (rebuilding them if it lost them): a revocation made while Redis was down
+/// is in Redis within this long of its return, and a Redis restarted empty is rebuilt as soon.
+pub(crate) const MARKS_UPKEEP_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Runs [`marks_upkeep_once`] every `interval` on this instance (not under the job lock: the
+/// owed marks are this instance's own, and the rebuild has its own claim), starting one period
+/// after start-up (start-up runs one itself before serving).
+pub(crate) fn spawn_marks_upkeep(accounts: Accounts, interval: Duration) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            marks_upkeep_once(&accounts).await;
+        }
+    });
+}
+
+/// One upkeep of the revocation marks; a failure is logged and retried next period (bearer
+/// checks read storage meanwhile, so nothing is trusted that should not be).
+pub(crate) async fn marks_upkeep_once(accounts: &Accounts) -> Option<MarksUpkeep> {
+    match accounts.maintain_marks().await {
+        Ok(upkeep) => {
+            if upkeep == MarksUpkeep::RebuildElsewhere {
+                tracing::debug!("revocation marks are being rebuilt by another instance");
+            }
+            Some(upkeep)
+        }
+        Err(error) => {
+            tracing::warn!(%error, "revocation marks upkeep failed; will retry next period");
+            None
+        }
     }
 }
 

@@ -228,4 +228,21 @@ impl SessionRepository for PostgresStore {
             .map_err(query_error)?;
         Ok(live.is_some())
     }
+
+    async fn sessions_revoked_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(SessionId, DateTime<Utc>)>, DependencyError> {
+        let mut connection = self.connection().await?;
+        let rows: Vec<(Uuid, Option<DateTime<Utc>>)> = sessions::table
+            .filter(sessions::revoked_at.ge(since))
+            .select((sessions::id, sessions::revoked_at))
+            .load(&mut connection)
+            .await
+            .map_err(query_error)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, revoked_at)| Some((SessionId::from_uuid(id), revoked_at?)))
+            .collect())
+    }
 }

@@ -204,4 +204,21 @@ impl UserRepository for PostgresStore {
             revoked_sessions: revoked.into_iter().map(SessionId::from_uuid).collect(),
         })
     }
+
+    async fn users_changed_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(UserId, DateTime<Utc>)>, DependencyError> {
+        let mut connection = self.connection().await?;
+        let rows: Vec<(Uuid, DateTime<Utc>)> = users::table
+            .filter(users::updated_at.ge(since))
+            .select((users::id, users::updated_at))
+            .load(&mut connection)
+            .await
+            .map_err(query_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, updated_at)| (UserId::from_uuid(id), updated_at))
+            .collect())
+    }
 }

@@ -156,6 +156,22 @@ impl SessionRevocations for TestRedis {
     ) -> Result<AccessMarks, DependencyError> {
         self.state.access_marks(session, user).await
     }
+
+    async fn marks_lost(&self) -> Result<bool, DependencyError> {
+        self.state.marks_lost().await
+    }
+
+    async fn claim_rebuild(&self, ttl: Duration) -> Result<bool, DependencyError> {
+        self.state.claim_rebuild(ttl).await
+    }
+
+    async fn restore_marks(
+        &self,
+        sessions: &[(SessionId, DateTime<Utc>)],
+        users: &[(UserId, DateTime<Utc>)],
+    ) -> Result<(), DependencyError> {
+        self.state.restore_marks(sessions, users).await
+    }
 }
 
 #[async_trait]

@@ -223,4 +223,23 @@ impl SessionRepository for SqliteStore {
             .await?;
         Ok(live.is_some())
     }
+
+    async fn sessions_revoked_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(SessionId, DateTime<Utc>)>, DependencyError> {
+        let since = micros(since);
+        let rows: Vec<(String, Option<i64>)> = self
+            .read(move |connection| {
+                sessions::table
+                    .filter(sessions::revoked_at.ge(since))
+                    .select((sessions::id, sessions::revoked_at))
+                    .load(connection)
+            })
+            .await?;
+        rows.into_iter()
+            .filter_map(|(id, revoked_at)| Some((id, revoked_at?)))
+            .map(|(id, revoked_at)| Ok((SessionId::from_uuid(uuid(&id)?), instant(revoked_at)?)))
+            .collect()
+    }
 }

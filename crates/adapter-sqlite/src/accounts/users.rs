@@ -2,7 +2,7 @@
 
 use super::{TxError, UserRow, refusal};
 use crate::schema::{exam_reservations, sessions, users};
-use crate::{SqliteStore, micros, uuid};
+use crate::{SqliteStore, instant, micros, uuid};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -210,5 +210,23 @@ impl UserRepository for SqliteStore {
                 .map(|id| uuid(id).map(SessionId::from_uuid))
                 .collect::<Result<_, _>>()?,
         })
+    }
+
+    async fn users_changed_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(UserId, DateTime<Utc>)>, DependencyError> {
+        let since = micros(since);
+        let rows: Vec<(String, i64)> = self
+            .read(move |connection| {
+                users::table
+                    .filter(users::updated_at.ge(since))
+                    .select((users::id, users::updated_at))
+                    .load(connection)
+            })
+            .await?;
+        rows.into_iter()
+            .map(|(id, updated_at)| Ok((UserId::from_uuid(uuid(&id)?), instant(updated_at)?)))
+            .collect()
     }
 }

@@ -73,9 +73,14 @@ impl Accounts {
     /// A token that claims the admin role is always checked against storage too: admin requests
     /// are few, and a leaked signing key then still cannot mint administrators out of thin air.
     ///
-    /// When shared state cannot be reached, or failed lately (see [`MarksTrust`]), an absent mark
-    /// proves nothing, so storage decides: the session must be live there and the user active,
-    /// with the role stored. A present revocation mark is always believed.
+    /// When shared state cannot be reached, failed lately (see [`MarksTrust`]), or has lost its
+    /// marks (its marks epoch, read in the same round trip, is missing: a fresh or restarted
+    /// Redis not yet rebuilt by [`Accounts::maintain_marks`]), an absent mark proves nothing, so
+    /// storage decides: the session must be live there and the user active, with the role
+    /// stored. A present revocation mark is always believed.
+    ///
+    /// With shared state up, its epoch present and no failure lately, an unmarked member or
+    /// tutor token costs one round trip to shared state and no storage query.
     ///
     /// [`MarksTrust`]: super::marks_trust::MarksTrust
     ///
@@ -106,7 +111,7 @@ impl Accounts {
         if marks.is_some_and(|marks| marks.session_revoked) || self.trust.owes(session_id) {
             return Err(AuthenticationError::Revoked);
         }
-        let trusted = marks.filter(|_| !self.trust.distrusted(now));
+        let trusted = marks.filter(|marks| !marks.marks_lost && !self.trust.distrusted(now));
         let role = match trusted {
             Some(marks) if !marks.user_changed && !claims.role.is_admin() => claims.role,
             Some(_) => self.stored_role(user_id).await?,
@@ -191,6 +196,7 @@ mod tests {
     const CHANGED: AccessMarks = AccessMarks {
         session_revoked: false,
         user_changed: true,
+        marks_lost: false,
     };
 
     #[tokio::test]
@@ -243,6 +249,7 @@ mod tests {
         let revoked = AccessMarks {
             session_revoked: true,
             user_changed: true,
+            marks_lost: false,
         };
         for (marks, stored) in [
             (revoked, Some((Role::Member, true))),
@@ -451,6 +458,58 @@ mod tests {
                 Err(AuthenticationError::Revoked)
             );
         }
+    }
+
+    /// Shared state that lost its marks (no epoch: restarted empty, not yet rebuilt) answers
+    /// "unmarked" for a logged-out session; storage decides, and refuses it.
+    #[tokio::test]
+    async fn with_the_marks_epoch_missing_storage_decides() {
+        let lost = AccessMarks {
+            marks_lost: true,
+            ..AccessMarks::default()
+        };
+        for (live, expected) in [
+            (false, Err(AuthenticationError::Revoked)),
+            (true, Ok(Role::Member)),
+        ] {
+            let mut fixture = Fixture::new();
+            let claims = claims(Role::Tutor);
+            fixture
+                .access_tokens
+                .expect_verify()
+                .returning(move |_, _| Ok(claims.clone()));
+            fixture
+                .revocations
+                .expect_access_marks()
+                .times(1)
+                .returning(move |_, _| Ok(lost));
+            fixture
+                .sessions
+                .expect_is_session_live()
+                .times(1)
+                .returning(move |_, _| Ok(live));
+            fixture
+                .users
+                .expect_find_user()
+                .returning(|id| Ok(Some(user_with_role(id, "a@b.co", Role::Member))));
+            let result = fixture.accounts().authenticate("t").await;
+            assert_eq!(result.map(|p| p.role), expected, "{live}");
+        }
+    }
+
+    /// A revocation mark is believed even when the epoch is missing, without asking storage.
+    #[tokio::test]
+    async fn a_present_revocation_mark_is_believed_without_an_epoch() {
+        let marks = AccessMarks {
+            session_revoked: true,
+            user_changed: false,
+            marks_lost: true,
+        };
+        let result = fixture(Role::Member, marks, None)
+            .accounts()
+            .authenticate("t")
+            .await;
+        assert_eq!(result, Err(AuthenticationError::Revoked));
     }
 
     #[tokio::test]

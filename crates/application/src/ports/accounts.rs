@@ -170,6 +170,17 @@ pub trait UserRepository: Send + Sync {
         revoke: RevokeSessions,
         now: DateTime<Utc>,
     ) -> Result<UpdatedUser, UserWriteError>;
+
+    /// Every user updated at or after `since`, with the instant of their latest update: what a
+    /// rebuild of the changed-user marks in shared state starts from (any role or activity change
+    /// sets `updated_at`, see [`UserRepository::update_user`]).
+    ///
+    /// # Errors
+    /// [`DependencyError`] when the store fails.
+    async fn users_changed_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(UserId, DateTime<Utc>)>, DependencyError>;
 }
 
 /// A login session to start, with its first refresh token.
@@ -307,4 +318,15 @@ pub trait SessionRepository: Send + Sync {
         user_id: UserId,
         session: SessionId,
     ) -> Result<bool, DependencyError>;
+
+    /// Every session revoked at or after `since` (by any of the ways named at
+    /// [`SessionRepository::is_session_live`]), with the instant of its revocation: what a
+    /// rebuild of the revocation marks in shared state starts from.
+    ///
+    /// # Errors
+    /// [`DependencyError`] when the store fails.
+    async fn sessions_revoked_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(SessionId, DateTime<Utc>)>, DependencyError>;
 }

@@ -95,6 +95,9 @@ pub struct AccessMarks {
     /// The user's role or activity changed (or is about to): the role and active flag in the
     /// token may be stale, so they must be read from storage.
     pub user_changed: bool,
+    /// Shared state may have lost marks: its marks epoch is missing (a fresh or restarted Redis
+    /// whose marks have not been rebuilt from storage yet). An absent mark then proves nothing.
+    pub marks_lost: bool,
 }
 
 /// Marks that make access tokens untrustworthy before they expire: revoked sessions (logout,
@@ -134,6 +137,37 @@ pub trait SessionRevocations: Send + Sync {
         session: SessionId,
         user: UserId,
     ) -> Result<AccessMarks, DependencyError>;
+
+    /// Whether shared state may have lost marks: the marks epoch, set by
+    /// [`SessionRevocations::restore_marks`] and never expiring, is missing. Read in the same
+    /// round trip as the marks by [`SessionRevocations::access_marks`] (`marks_lost`).
+    ///
+    /// # Errors
+    /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached.
+    async fn marks_lost(&self) -> Result<bool, DependencyError>;
+
+    /// Claims the rebuild of lost marks for `ttl`: of concurrent claims exactly one gets `true`
+    /// until the claim lapses (it is never released: the epoch ends the need).
+    ///
+    /// # Errors
+    /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached.
+    async fn claim_rebuild(&self, ttl: Duration) -> Result<bool, DependencyError>;
+
+    /// Writes the revocation marks of `sessions` and the changed-user marks of `users` (each
+    /// until its instant, never shortening a mark), and *then* sets the marks epoch, so that
+    /// `marks_lost` reads `false` only once every mark is in place. Called after a won
+    /// [`claim_rebuild`](Self::claim_rebuild): the epoch is set (and the claim given back) only
+    /// if that claim still stands, so a shared state that lost its data during the rebuild (and
+    /// the claim with it) is never vouched for.
+    ///
+    /// # Errors
+    /// MUST return [`DependencyError::Unavailable`] when the shared state cannot be reached or
+    /// the claim no longer stands; the epoch is then not set.
+    async fn restore_marks(
+        &self,
+        sessions: &[(SessionId, DateTime<Utc>)],
+        users: &[(UserId, DateTime<Utc>)],
+    ) -> Result<(), DependencyError>;
 }
 
 /// A response kept for replay under an idempotency key.

@@ -102,6 +102,7 @@ macro_rules! __account_store_cases {
                     expired_unknown_and_deactivated_refresh_tokens_are_rejected,
                     sessions_are_revoked_by_id_or_token_only_for_their_owner,
                     a_session_is_live_for_its_owner_until_any_revocation,
+                    recent_revocations_and_changes_are_listed_with_their_instants,
                 ],
             }
         }

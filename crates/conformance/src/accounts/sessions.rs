@@ -230,3 +230,53 @@ pub async fn a_session_is_live_for_its_owner_until_any_revocation<S: AccountStor
     );
     assert_eq!(live(reused).await, Ok(false));
 }
+
+/// What a rebuild of the marks reads: the sessions revoked (by logout or by an update) and the
+/// users updated at or after an instant, each with that instant; nothing older, nothing live.
+pub async fn recent_revocations_and_changes_are_listed_with_their_instants<S: AccountStore>(
+    store: &S,
+) {
+    let user = insert(store, &format!("rcv{}", tag()), Role::Member).await;
+    let (logged_out, _) = start(store, user.id).await;
+    let (updated, _) = start(store, user.id).await;
+    let (live, _) = start(store, user.id).await;
+    let (old, _) = start(store, user.id).await;
+    let long_ago = now() - Duration::hours(2);
+    let revoke = |session, at| async move {
+        store
+            .revoke_session(user.id, &SessionSelector::Id(session), at)
+            .await
+    };
+    assert_eq!(revoke(old, long_ago).await, Ok(Some(old)));
+    let since = now() - Duration::minutes(30);
+    let logout_at = now();
+    assert_eq!(revoke(logged_out, logout_at).await, Ok(Some(logged_out)));
+    let update_at = now() + Duration::seconds(1);
+    let result = store
+        .update_user(
+            user.id,
+            &UserChanges::default(),
+            RevokeSessions::AllExcept(live),
+            update_at,
+        )
+        .await;
+    assert_eq!(result.map(|u| u.revoked_sessions), Ok(vec![updated]));
+    let revoked = store
+        .sessions_revoked_since(since)
+        .await
+        .unwrap_or_default();
+    let mine: Vec<_> = revoked
+        .into_iter()
+        .filter(|(session, _)| [logged_out, updated, live, old].contains(session))
+        .collect();
+    assert_eq!(mine.len(), 2, "{mine:?}");
+    assert!(mine.contains(&(logged_out, logout_at)), "{mine:?}");
+    assert!(mine.contains(&(updated, update_at)), "{mine:?}");
+    let changed = store.users_changed_since(since).await.unwrap_or_default();
+    assert!(changed.contains(&(user.id, update_at)), "{changed:?}");
+    let later = store
+        .users_changed_since(update_at + Duration::seconds(1))
+        .await
+        .unwrap_or_default();
+    assert!(!later.iter().any(|(id, _)| *id == user.id), "{later:?}");
+}

@@ -53,6 +53,8 @@ macro_rules! __shared_state_cases {
                 sessions: [
                     revoked_sessions_stay_revoked_until_the_given_instant,
                     changed_users_stay_marked_until_the_given_instant,
+                    restored_marks_hold_and_end_the_loss,
+                    one_concurrent_rebuild_claim_wins_until_it_lapses,
                 ],
                 idempotency: [
                     idempotency_key_is_claimed_then_replayed,

@@ -103,6 +103,22 @@ impl TestApp {
         Self::start(settings, stores).await
     }
 
+    /// Starts a PostgreSQL + Redis server over the database at `database_url` (a test's private
+    /// cluster, migrated on start) and a fresh Redis key prefix, with `configure` applied.
+    pub async fn spawn_on_database(
+        database_url: &str,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Self {
+        let mut settings = base_settings();
+        configure(&mut settings);
+        settings.database.url = Secret::new(database_url.to_owned());
+        settings.database.migrate_on_start = true;
+        let keys = RedisKeys::fresh();
+        settings.redis.url = Some(Secret::new(keys.url.clone()));
+        settings.redis.key_prefix = keys.prefix.clone();
+        Self::start(settings, Stores::OwnDatabase(keys)).await
+    }
+
     async fn start(settings: Settings, stores: Stores) -> Self {
         let application = Application::build(&settings).await.unwrap_or_else(|error| {
             panic!("the server must start (is PostgreSQL/Redis up?): {error}")

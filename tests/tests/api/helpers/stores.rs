@@ -21,6 +21,8 @@ pub(super) enum Stores {
         /// Deleted with the value.
         keys: RedisKeys,
     },
+    /// A server over a database of the test's own (dropped by the test), and a key prefix.
+    OwnDatabase(RedisKeys),
 }
 
 /// A SQLite database file in the temporary directory, deleted (with its WAL files) on drop.

@@ -6,4 +6,5 @@ mod endpoints;
 mod hostile_clients;
 mod hostile_input;
 mod http;
+mod postgres_pause;
 mod redis_outage;

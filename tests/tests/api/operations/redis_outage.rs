@@ -70,6 +70,16 @@ impl PrivateRedis {
             && &reply == b"+PONG\r\n"
     }
 
+    /// Whether `key` exists (`EXISTS`, spoken by hand: the test needs no Redis client).
+    fn has_key(&self, key: &str) -> bool {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("redis answers");
+        let command = format!("*2\r\n$6\r\nEXISTS\r\n${}\r\n{key}\r\n", key.len());
+        stream.write_all(command.as_bytes()).expect("sent");
+        let mut reply = [0_u8; 4];
+        stream.read_exact(&mut reply).expect("a reply");
+        &reply == b":1\r\n"
+    }
+
     /// SIGKILL: no goodbye to the server's connections.
     fn kill(&mut self) {
         if let Some(mut process) = self.process.take() {
@@ -212,6 +222,64 @@ async fn production_serves_through_a_redis_outage_and_uses_redis_again_after() {
     let joined = app.post("/api/v1/queue/tokens", &join, Some(&member)).await;
     assert!(matches!(joined.status, 200 | 201), "{:#}", joined.body);
     // The restarted Redis has no mark of the logout; the token stays refused all the same.
+    app.get("/api/v1/users/me", Some(&leaving))
+        .await
+        .assert_problem(401, "token_revoked");
+    assert_eq!(app.get("/api/v1/users/me", Some(&member)).await.status, 200);
+    drop(app);
+}
+
+/// A Redis that restarts empty while only health probes talk to it: no bearer check and no mark
+/// write of this server sees it fail, so nothing local says its marks are gone. The missing marks
+/// epoch does: a token logged out before the restart stays refused (storage decides until one
+/// instance has rebuilt the marks, and the rebuilt mark refuses it after), while a live token
+/// keeps working throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logout_stays_refused_after_redis_restarts_empty_behind_health_probes() {
+    let mut redis = PrivateRedis::start();
+    let url = redis.url();
+    let app = TestApp::spawn_with(Backend::Production, |settings| {
+        settings.redis.url = Some(Secret::new(url));
+        settings.redis.timeout_ms = 300;
+    })
+    .await;
+    let name = unique("rre");
+    let (member, _, _) = app.member(&name).await;
+    let second = app.login(&name, "secret123").await;
+    let text = |key: &str| second.body[key].as_str().expect("token").to_owned();
+    let (leaving, leaving_refresh) = (text("access_token"), text("refresh_token"));
+    let logout = app
+        .post(
+            "/api/v1/auth/logout",
+            &json!({"refresh_token": leaving_refresh}),
+            Some(&leaving),
+        )
+        .await;
+    assert_eq!(logout.status, 204, "{:#}", logout.body);
+    app.get("/api/v1/users/me", Some(&leaving))
+        .await
+        .assert_problem(401, "token_revoked");
+
+    redis.kill();
+    redis.restart();
+
+    // Only the readiness probe until it sees Redis again (it reconnects the shared client).
+    let started = Instant::now();
+    while app.get("/readyz", None).await.status != 200 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the server never saw Redis again"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    app.get("/api/v1/users/me", Some(&leaving))
+        .await
+        .assert_problem(401, "token_revoked");
+    assert_eq!(app.get("/api/v1/users/me", Some(&member)).await.status, 200);
+    // After an upkeep period the marks are rebuilt and the epoch set: still refused.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let epoch = format!("{}marks:epoch", app.settings.redis.key_prefix);
+    assert!(redis.has_key(&epoch), "the marks were rebuilt");
     app.get("/api/v1/users/me", Some(&leaving))
         .await
         .assert_problem(401, "token_revoked");
