@@ -13,10 +13,10 @@ use reserva_application::ports::catalog::{
 };
 use reserva_application::ports::commerce::CurriculumRepository;
 use reserva_application::ports::commerce::access::AccessRepository;
+use reserva_application::ports::commerce::billing::BillingAddressRepository;
 use reserva_application::ports::commerce::cart::CartRepository;
 use reserva_application::ports::commerce::checkout::CheckoutRepository;
 use reserva_application::ports::commerce::orders::OrderRepository;
-use reserva_application::ports::commerce::billing::BillingAddressRepository;
 use reserva_application::ports::exams::{ExamSlotRepository, ReservationRepository};
 use reserva_application::ports::payments::PaymentGateway;
 use reserva_application::ports::shared_state::{

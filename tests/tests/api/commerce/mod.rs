@@ -5,8 +5,8 @@
 //! slices share are here.
 
 mod access;
-mod cart;
 mod billing;
+mod cart;
 mod checkout;
 mod curricula;
 mod orders;

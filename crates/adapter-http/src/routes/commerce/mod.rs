@@ -1,10 +1,10 @@
 //! Commerce routes, one file per slice: curricula ([`curricula`]), the cart ([`cart`]), orders
-//! ([`orders`]), course access ([`access`]) and checkout ([`checkout`], [`receipts`],
-//! [`simulated_provider`]).
+//! ([`orders`]), course access ([`access`]), billing addresses ([`billing`]) and checkout
+//! ([`checkout`], [`receipts`], [`simulated_provider`]).
 
 mod access;
-mod cart;
 mod billing;
+mod cart;
 mod checkout;
 mod curricula;
 mod orders;
