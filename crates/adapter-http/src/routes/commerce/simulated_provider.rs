@@ -27,6 +27,7 @@ async fn act(
 /// Approve the caller's ready payment at the simulated provider: the money is taken and the
 /// `approved` callback delivered (the order is paid, or, if it can no longer be, refunded).
 #[utoipa::path(
+    operation_id = "simulated_provider_approve",
     tag = "commerce",
     security(("bearer_auth" = [])),
     params(("payment_id" = Uuid, Path, description = "Payment id")),
@@ -49,6 +50,7 @@ pub(crate) async fn approve(
 /// Make the simulated provider decline the caller's ready payment (`failed` callback: the
 /// order stays pending).
 #[utoipa::path(
+    operation_id = "simulated_provider_decline",
     tag = "commerce",
     security(("bearer_auth" = [])),
     params(("payment_id" = Uuid, Path, description = "Payment id")),
@@ -70,6 +72,7 @@ pub(crate) async fn decline(
 /// Cancel the caller's ready payment at the simulated provider (`cancelled` callback: the
 /// payment and its pending order are cancelled).
 #[utoipa::path(
+    operation_id = "simulated_provider_cancel",
     tag = "commerce",
     security(("bearer_auth" = [])),
     params(("payment_id" = Uuid, Path, description = "Payment id")),

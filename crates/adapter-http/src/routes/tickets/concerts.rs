@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 /// Create a concert with its performances (admins). Each performance gets its seats, all free.
 #[utoipa::path(
+    operation_id = "create_concert",
     tag = "tickets",
     security(("bearer_auth" = [])),
     request_body = CreateConcertRequest,
@@ -59,6 +60,7 @@ pub(crate) async fn create(
 
 /// Concerts, newest first.
 #[utoipa::path(
+    operation_id = "list_concerts",
     tag = "tickets",
     security(("bearer_auth" = [])),
     params(PageQuery),
@@ -88,6 +90,7 @@ pub(crate) async fn list(
 
 /// One concert with all its performances (cancelled ones included).
 #[utoipa::path(
+    operation_id = "get_concert",
     tag = "tickets",
     security(("bearer_auth" = [])),
     params(("id" = Uuid, Path, description = "Concert id")),

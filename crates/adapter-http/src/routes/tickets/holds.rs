@@ -17,6 +17,7 @@ use uuid::Uuid;
 /// Hold a seat for `tickets.hold_ttl_seconds` (needs the caller's active queue token for the
 /// performance's concert). One hold or booking per user per concert per date.
 #[utoipa::path(
+    operation_id = "create_seat_hold",
     tag = "tickets",
     security(("bearer_auth" = [])),
     params(QueueTokenParam, IdempotencyHeader),
