@@ -61,13 +61,14 @@ fn audit(mut command: Command, name: &str) -> Verdict {
     }
 }
 
-/// Every key's logical outcome: the effects its 2xx answers named, and whether it ended
-/// without a final answer (retries ran out: the effect may or may not exist).
+/// Every key's logical outcome: the effects its 2xx answers named, whether one of them
+/// succeeded, and whether an attempt ended without telling what happened (no answer, a 503, or
+/// `idempotency_key_in_flight`: that attempt may have made the effect).
 #[derive(Default)]
 struct KeyOutcome {
     effects: HashSet<String>,
-    last_status: u16,
     succeeded: bool,
+    uncertain: bool,
 }
 
 fn by_key<'a>(log: &'a [Entry], kind: &str) -> HashMap<&'a str, KeyOutcome> {
@@ -77,7 +78,11 @@ fn by_key<'a>(log: &'a [Entry], kind: &str) -> HashMap<&'a str, KeyOutcome> {
             continue;
         };
         let outcome = keys.entry(key).or_default();
-        outcome.last_status = entry.status;
+        let in_flight =
+            entry.status == 409 && entry.code.as_deref() == Some("idempotency_key_in_flight");
+        if entry.status == 0 || entry.status >= 500 || in_flight {
+            outcome.uncertain = true;
+        }
         if (200..300).contains(&entry.status) {
             outcome.succeeded = true;
             if let Some(effect) = &entry.effect {
@@ -111,8 +116,12 @@ fn effects_once(log: &[Entry], kind: &str, stored: &HashSet<String>) -> Verdict 
             }
             answered.insert(effect.clone());
         }
-        // Without a final answer (no reply, or the last was a 503), the effect may exist.
-        if !outcome.succeeded && (outcome.last_status == 0 || outcome.last_status >= 500) {
+        // A key no 2xx settled may still have made its effect in an attempt that got no
+        // answer: the first one committed and its instance was killed, then the retries met the
+        // dead instance's claim (409 in flight until it lapses) or, after the record was lost
+        // with Redis, the database's own refusal (a 409 such as "already reserved"). A key that
+        // did get a 2xx is not counted: a second effect beside the one it named is a violation.
+        if !outcome.succeeded && outcome.uncertain {
             unknown += 1;
         }
     }
@@ -461,6 +470,51 @@ mod tests {
             effects_once(&log, "k", &stored(&["e1", "e2"]))
                 .violations
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_key_whose_first_attempt_went_unanswered_may_own_an_unnamed_effect() {
+        // Attempt 1 committed e2 and its instance was killed; the retries met the dead
+        // instance's claim until they ran out (CI run of stop 19).
+        let mut in_flight = entry("k", "b", 2, 409, None);
+        in_flight.code = Some("idempotency_key_in_flight".into());
+        let log = [
+            entry("k", "a", 1, 201, Some("e1")),
+            entry("k", "b", 1, 0, None),
+            in_flight,
+        ];
+        assert!(
+            effects_once(&log, "k", &stored(&["e1", "e2"]))
+                .violations
+                .is_empty()
+        );
+        // The record was lost with Redis and the retry met the database's own refusal.
+        let log = [
+            entry("k", "a", 1, 201, Some("e1")),
+            entry("k", "b", 1, 503, None),
+            entry("k", "b", 2, 409, None),
+        ];
+        assert!(
+            effects_once(&log, "k", &stored(&["e1", "e2"]))
+                .violations
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_unanswered_attempt_does_not_excuse_a_second_effect_beside_a_2xx() {
+        // Key b's first attempt went unanswered, its retry made another effect and named it:
+        // the database holds both, which is a double effect.
+        let log = [
+            entry("k", "b", 1, 0, None),
+            entry("k", "b", 2, 201, Some("e1")),
+        ];
+        assert_eq!(
+            effects_once(&log, "k", &stored(&["e1", "e2"]))
+                .violations
+                .len(),
+            1
         );
     }
 
