@@ -110,6 +110,7 @@ pub(crate) fn accounts(
     settings: &Settings,
     store: &StorePorts,
     shared: &SharedStatePorts,
+    clock: &Arc<dyn Clock>,
 ) -> Result<Accounts, StartupError> {
     let auth = &settings.auth;
     // One secret for both: a generated one must be the same for the JWTs and the successors.
@@ -127,7 +128,7 @@ pub(crate) fn accounts(
         refresh_tokens: Arc::new(refresh_tokens),
         revocations: shared.revocations.clone(),
         rate_limiter: login_limiter(shared),
-        clock: Arc::new(SystemClock),
+        clock: clock.clone(),
     };
     let policy = AccountPolicy {
         access_token_ttl: Duration::from_secs(auth.access_token_ttl_seconds),
@@ -144,7 +145,11 @@ pub(crate) fn accounts(
 }
 
 /// Builds the exams use cases over the connected store.
-pub(crate) fn exams(settings: &Settings, store: &StorePorts) -> Result<Exams, StartupError> {
+pub(crate) fn exams(
+    settings: &Settings,
+    store: &StorePorts,
+    clock: &Arc<dyn Clock>,
+) -> Result<Exams, StartupError> {
     let policy = settings
         .exams
         .policy()
@@ -152,7 +157,7 @@ pub(crate) fn exams(settings: &Settings, store: &StorePorts) -> Result<Exams, St
     let ports = ExamsPorts {
         slots: store.slots.clone(),
         reservations: store.reservations.clone(),
-        clock: Arc::new(SystemClock),
+        clock: clock.clone(),
     };
     Ok(Exams::new(ports, policy, settings.business.time_zone))
 }
@@ -163,6 +168,7 @@ pub(crate) fn tickets(
     settings: &Settings,
     store: &StorePorts,
     room: Arc<dyn WaitingRoom>,
+    clock: &Arc<dyn Clock>,
 ) -> Result<Tickets, StartupError> {
     let policy = settings
         .tickets
@@ -172,17 +178,17 @@ pub(crate) fn tickets(
         concerts: store.concerts.clone(),
         holds: store.holds.clone(),
         room,
-        clock: Arc::new(SystemClock),
+        clock: clock.clone(),
     };
     Ok(Tickets::new(ports, policy, settings.business.time_zone)
         .with_rate_window(settings.tickets.rate_window()))
 }
 
 /// Builds the wallet use cases over the connected store.
-pub(crate) fn wallet(store: &StorePorts) -> Wallet {
+pub(crate) fn wallet(store: &StorePorts, clock: &Arc<dyn Clock>) -> Wallet {
     Wallet::new(WalletPorts {
         ledger: store.ledger.clone(),
-        clock: Arc::new(SystemClock),
+        clock: clock.clone(),
     })
 }
 
@@ -192,13 +198,14 @@ pub(crate) fn catalog(
     settings: &Settings,
     store: &StorePorts,
     gateway: Arc<dyn PaymentGateway>,
+    clock: &Arc<dyn Clock>,
 ) -> Catalog {
     let ports = CatalogPorts {
         items: store.items.clone(),
         registrations: store.registrations.clone(),
         gateway,
         users: store.users.clone(),
-        clock: Arc::new(SystemClock),
+        clock: clock.clone(),
     };
     let policy = CatalogPolicy {
         zone: settings.business.time_zone,
@@ -208,39 +215,43 @@ pub(crate) fn catalog(
 }
 
 /// Builds the curricula use cases over the connected store.
-pub(crate) fn curricula(store: &StorePorts) -> Curricula {
+pub(crate) fn curricula(store: &StorePorts, clock: &Arc<dyn Clock>) -> Curricula {
     Curricula::new(CurriculaPorts {
         curricula: store.curricula.clone(),
         users: store.users.clone(),
-        clock: Arc::new(SystemClock),
+        clock: clock.clone(),
     })
 }
 
 /// Builds the cart, order and access use cases over the connected store.
-pub(crate) fn shopping(store: &StorePorts) -> Shopping {
+pub(crate) fn shopping(store: &StorePorts, clock: &Arc<dyn Clock>) -> Shopping {
     Shopping::new(ShoppingPorts {
         carts: store.carts.clone(),
         orders: store.orders.clone(),
         access: store.access.clone(),
-        clock: Arc::new(SystemClock),
+        clock: clock.clone(),
     })
 }
 
 /// Builds the billing-address use cases over the connected store.
-pub(crate) fn billing(store: &StorePorts) -> BillingAddresses {
+pub(crate) fn billing(store: &StorePorts, clock: &Arc<dyn Clock>) -> BillingAddresses {
     BillingAddresses::new(BillingPorts {
         addresses: store.billing.clone(),
-        clock: Arc::new(SystemClock),
+        clock: clock.clone(),
     })
 }
 
 /// Builds the checkout use cases over the connected store, the callback codec and the checkout
 /// provider (the simulated one, which also plays the user's side, per process).
-pub(crate) fn checkout(settings: &Settings, store: &StorePorts) -> Result<Checkout, StartupError> {
+pub(crate) fn checkout(
+    settings: &Settings,
+    store: &StorePorts,
+    clock: &Arc<dyn Clock>,
+) -> Result<Checkout, StartupError> {
     let codec = HmacCallbacks::new(&provider_secret(settings))
         .map_err(|error| StartupError::Settings(format!("commerce.provider_secret: {error}")))?;
     let codec: Arc<dyn CallbackCodec> = Arc::new(codec);
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock = clock.clone();
     let (gateway, simulator): (Arc<dyn CheckoutGateway>, Option<Arc<dyn ProviderSimulator>>) =
         match settings.payments.provider {
             PaymentProvider::Simulated => {
@@ -260,6 +271,11 @@ pub(crate) fn checkout(settings: &Settings, store: &StorePorts) -> Result<Checko
         simulator,
         clock,
     }))
+}
+
+/// The real clock, for the CLI and the jobs' tests.
+pub(crate) fn system_clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
 }
 
 /// Connects the store, migrating it first when configured.
@@ -296,27 +312,40 @@ impl Application {
     /// # Errors
     /// [`StartupError`] when a dependency, the address or a setting is unusable.
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, system_clock()).await
+    }
+
+    /// [`Application::build`] with every use case and job reading "now" from `clock` instead of
+    /// the system's: the black-box tests move it to cross time limits (the 7-day refund window)
+    /// through the real HTTP surface. Not reachable from the settings.
+    ///
+    /// # Errors
+    /// [`StartupError`] when a dependency, the address or a setting is unusable.
+    pub async fn build_with_clock(
+        settings: &Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartupError> {
         let open_files = limits::raise_open_files();
         let (store, shared) = connect(settings).await?;
-        let exams = exams(settings, &store)?;
+        let exams = exams(settings, &store, &clock)?;
         // Slots must exist before the first booking; the job then keeps the horizon rolling.
         let created = exams.ensure_slots().await?;
         tracing::info!(created, "exam slots ensured across the booking horizon");
         let interval = Duration::from_secs(settings.exams.slot_job_interval_minutes * 60);
         crate::jobs::spawn_slot_roller(exams.clone(), shared.lock.clone(), interval);
-        let tickets = tickets(settings, &store, shared.room.clone())?;
+        let tickets = tickets(settings, &store, shared.room.clone(), &clock)?;
         crate::jobs::spawn_sweeper(
             tickets.clone(),
             shared.lock.clone(),
             settings.tickets.sweep_interval(),
         );
-        let catalog = catalog(settings, &store, stores::payment_gateway(settings));
+        let catalog = catalog(settings, &store, stores::payment_gateway(settings), &clock);
         crate::jobs::spawn_reconciler(
             catalog.clone(),
             shared.lock.clone(),
             settings.payments.reconcile_interval(),
         );
-        let checkout = checkout(settings, &store)?;
+        let checkout = checkout(settings, &store, &clock)?;
         crate::jobs::spawn_checkout_sweep(
             checkout.clone(),
             shared.lock.clone(),
@@ -324,7 +353,7 @@ impl Application {
         );
         let trusted_proxies = TrustedProxies::parse(settings.server.trusted_proxies.as_slice())
             .map_err(|entry| StartupError::Settings(format!("server.trusted_proxies: {entry}")))?;
-        let accounts = accounts(settings, &store, &shared)?;
+        let accounts = accounts(settings, &store, &shared, &clock)?;
         // A fresh or restarted Redis has no marks epoch: rebuild the marks once before serving,
         // so bearer checks trust shared state from the first request instead of reading storage.
         crate::jobs::marks_upkeep_once(&accounts).await;
@@ -332,13 +361,13 @@ impl Application {
         let state = ApiState {
             accounts,
             catalog,
-            curricula: curricula(&store),
-            shopping: shopping(&store),
-            billing: billing(&store),
+            curricula: curricula(&store, &clock),
+            shopping: shopping(&store, &clock),
+            billing: billing(&store, &clock),
             checkout,
             exams,
             tickets,
-            wallet: wallet(&store),
+            wallet: wallet(&store, &clock),
             idempotency: shared.idempotency.clone(),
             health_probes: vec![store.probe.clone(), shared.probe.clone()],
             time_zone: settings.business.time_zone,

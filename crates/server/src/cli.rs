@@ -171,8 +171,9 @@ pub async fn wallet_verify(settings: &Settings) -> Result<bool, String> {
         .map_err(|e| e.to_string())?;
     // The audits read only the store: an in-process room keeps them independent of Redis.
     let room = std::sync::Arc::new(reserva_adapter_memory::MemorySharedState::new());
-    let tickets = application::tickets(settings, &store, room).map_err(|e| e.to_string())?;
-    let wallet = application::wallet(&store);
+    let tickets = application::tickets(settings, &store, room, &application::system_clock())
+        .map_err(|e| e.to_string())?;
+    let wallet = application::wallet(&store, &application::system_clock());
     let ledger = wallet.verify().await.map_err(|e| e.to_string())?;
     let seats = tickets.verify_seats().await.map_err(|e| e.to_string())?;
     print!("{}", audit_report(&ledger, &seats));
@@ -217,7 +218,8 @@ pub async fn exams(settings: &Settings, command: ExamsCommand) -> Result<(), Str
     let (store, _) = application::connect(settings)
         .await
         .map_err(|e| e.to_string())?;
-    let exams = application::exams(settings, &store).map_err(|e| e.to_string())?;
+    let exams = application::exams(settings, &store, &application::system_clock())
+        .map_err(|e| e.to_string())?;
     match command {
         ExamsCommand::EnsureSlots => {
             let created = exams.ensure_slots().await.map_err(|e| e.to_string())?;
@@ -424,7 +426,8 @@ pub async fn create_administrator(
     let (store, shared) = application::connect(settings)
         .await
         .map_err(|e| e.to_string())?;
-    let accounts = application::accounts(settings, &store, &shared).map_err(|e| e.to_string())?;
+    let accounts = application::accounts(settings, &store, &shared, &application::system_clock())
+        .map_err(|e| e.to_string())?;
     let command = SignupCommand {
         email,
         username,

@@ -274,8 +274,13 @@ mod tests {
             .await
             .expect("a fresh SQLite store");
         let shared = Arc::new(MemorySharedState::new());
-        let tickets =
-            crate::application::tickets(&settings, &store, shared.clone()).expect("default policy");
+        let tickets = crate::application::tickets(
+            &settings,
+            &store,
+            shared.clone(),
+            &crate::application::system_clock(),
+        )
+        .expect("default policy");
         (tickets, shared, path)
     }
 
@@ -292,7 +297,12 @@ mod tests {
             .expect("a fresh SQLite store");
         let gateway = crate::stores::payment_gateway(&settings);
         (
-            crate::application::catalog(&settings, &store, gateway),
+            crate::application::catalog(
+                &settings,
+                &store,
+                gateway,
+                &crate::application::system_clock(),
+            ),
             path,
         )
     }
@@ -376,7 +386,12 @@ mod tests {
         assert!(matches!(begun, Ok(Begun::New(_))), "{begun:?}");
         // The provider of this process never heard of it, as after a lost request.
         let gateway = crate::stores::payment_gateway(&settings);
-        let catalog = crate::application::catalog(&settings, &store, gateway);
+        let catalog = crate::application::catalog(
+            &settings,
+            &store,
+            gateway,
+            &crate::application::system_clock(),
+        );
         let lock = MemorySharedState::new();
         reconcile_once(&catalog, &lock, Duration::from_secs(5)).await;
 

@@ -11,4 +11,5 @@ mod stores;
 pub mod telemetry;
 
 pub use application::{Application, StartupError};
+pub use reserva_application::ports::system::Clock;
 pub use settings::{Secret, Settings};

@@ -4,9 +4,9 @@
 //! after its order was cancelled (refunded automatically). Every case ends with the ledger
 //! audit of `reserva wallet verify` clean.
 //!
-//! The refund window (7 days − 1 minute allowed, 7 days + 1 minute refused) needs a clock the
-//! black-box harness does not have: it is tested at the store level, in the conformance case
-//! `commerce::checkout::refunds_inside_the_window_only`.
+//! The refund window: the server's clock (the harness's [`TestApp::advance`]) is moved to
+//! 7 days − 1 minute after one payment (refunded) and 7 days + 1 minute after another (refused,
+//! nothing changes).
 
 use super::{course, tutor};
 use crate::helpers::{Answer, Backend, TestApp, on_both_backends, unique};
@@ -22,6 +22,7 @@ on_both_backends!(
     one_signed_callback_delivered_ten_times_at_once_pays_once,
     bad_and_stale_signatures_are_refused_and_change_nothing,
     an_approval_after_the_order_was_cancelled_is_refunded_automatically,
+    a_refund_is_granted_at_seven_days_minus_a_minute_and_refused_at_plus_a_minute,
 );
 
 /// The provider secret of the cases that sign callbacks themselves.
@@ -456,5 +457,80 @@ async fn an_approval_after_the_order_was_cancelled_is_refunded_automatically(bac
     assert_eq!(paid.status, 200, "{:#}", paid.body);
     assert_eq!(paid.body["status"], "paid");
     assert_eq!(access(&app, &ann).await, [c2]);
+    ledger_clean(&app).await;
+}
+
+/// `member` (logged in as `name`) pays `course` with the simulated provider's approval; returns
+/// the order, the payment and when it was paid (the receipt's `paid_at`).
+async fn pay(
+    app: &TestApp,
+    member: &str,
+    course: &str,
+) -> (String, String, chrono::DateTime<chrono::Utc>) {
+    let order = place(app, member, &[course]).await;
+    let payment = text(&check_out(app, member, &order).await, "payment_id");
+    let approved = app
+        .post(&simulate(&payment, "approve"), &json!({}), Some(member))
+        .await;
+    assert_eq!(approved.status, 200, "{:#}", approved.body);
+    let receipt = app
+        .get(&format!("/api/v1/receipts/{payment}"), Some(member))
+        .await;
+    assert_eq!(receipt.status, 200, "{:#}", receipt.body);
+    let paid_at = chrono::DateTime::parse_from_rfc3339(&text(&receipt.body, "paid_at"))
+        .expect("paid_at is RFC 3339")
+        .with_timezone(&chrono::Utc);
+    (order, payment, paid_at)
+}
+
+/// Moves the server's clock to `at` and logs `name` in again (the old token expired with the
+/// move); returns the new access token.
+async fn at(app: &TestApp, at: chrono::DateTime<chrono::Utc>, name: &str) -> String {
+    app.advance(at - app.now());
+    let login = app.login(name, "secret123").await;
+    assert_eq!(login.status, 200, "{:#}", login.body);
+    text(&login.body, "access_token")
+}
+
+async fn a_refund_is_granted_at_seven_days_minus_a_minute_and_refused_at_plus_a_minute(
+    backend: Backend,
+) {
+    let (app, admin, tutor_id) = shop(backend).await;
+    let week = chrono::Duration::days(7);
+    let minute = chrono::Duration::minutes(1);
+
+    let ann_name = unique("ann");
+    let (ann, _, _) = app.member(&ann_name).await;
+    let c1 = course(&app, &admin, &tutor_id, "Inside", 5_000).await;
+    // made now: the admin's token expires with the first move
+    let c2 = course(&app, &admin, &tutor_id, "Outside", 7_000).await;
+    let (order, payment, paid_at) = pay(&app, &ann, &c1).await;
+    let ann = at(&app, paid_at + week - minute, &ann_name).await;
+    assert_eq!(access(&app, &ann).await, vec![c1.clone()]);
+    let refunded = app
+        .post_with_key(&refund_path(&order), &json!({}), &ann, &unique("key"))
+        .await;
+    assert_eq!(refunded.status, 200, "{:#}", refunded.body);
+    assert_eq!(refunded.body["status"], "refunded");
+    assert_eq!(refunded.body["payment_id"], payment.as_str());
+    assert_eq!(order_status(&app, &ann, &order).await, "refunded");
+    assert!(access(&app, &ann).await.is_empty());
+    ledger_clean(&app).await;
+
+    // A payment made now (the clock stays moved), refunded a minute too late.
+    let bob_name = unique("bob");
+    let (bob, _, _) = app.member(&bob_name).await;
+    let (order, payment, paid_at) = pay(&app, &bob, &c2).await;
+    let bob = at(&app, paid_at + week + minute, &bob_name).await;
+    app.post_with_key(&refund_path(&order), &json!({}), &bob, &unique("key"))
+        .await
+        .assert_problem(409, "refund_window_closed");
+    // nothing changed: still paid, the access kept, the receipt paid
+    assert_eq!(order_status(&app, &bob, &order).await, "paid");
+    assert_eq!(access(&app, &bob).await, vec![c2.clone()]);
+    let receipt = app
+        .get(&format!("/api/v1/receipts/{payment}"), Some(&bob))
+        .await;
+    assert_eq!(receipt.body["status"], "paid", "{:#}", receipt.body);
     ledger_clean(&app).await;
 }

@@ -6,8 +6,10 @@ mod requests;
 mod stores;
 
 use reserva_adapter_postgres::test_support::TemporaryDatabase;
-use reserva_server::{Application, Secret, Settings};
+use reserva_server::{Application, Clock, Secret, Settings};
 use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use stores::{RedisKeys, SqliteFile, Stores};
 
 /// The HS256 secret every test server signs with, so tests can forge tokens.
@@ -22,11 +24,25 @@ pub enum Backend {
     Production,
 }
 
+/// The server's clock: the system's, moved by an offset a test sets (to cross the 7-day refund
+/// window over HTTP). Every use case and job of the server reads it.
+#[derive(Debug, Default)]
+pub struct TestClock {
+    offset_ms: AtomicI64,
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + chrono::Duration::milliseconds(self.offset_ms.load(Ordering::SeqCst))
+    }
+}
+
 /// A running server and what it needs to stay alive.
 pub struct TestApp {
     pub base_url: String,
     pub client: reqwest::Client,
     pub settings: Settings,
+    clock: Arc<TestClock>,
     _stores: Stores,
 }
 
@@ -120,9 +136,12 @@ impl TestApp {
     }
 
     async fn start(settings: Settings, stores: Stores) -> Self {
-        let application = Application::build(&settings).await.unwrap_or_else(|error| {
-            panic!("the server must start (is PostgreSQL/Redis up?): {error}")
-        });
+        let clock = Arc::new(TestClock::default());
+        let application = Application::build_with_clock(&settings, clock.clone())
+            .await
+            .unwrap_or_else(|error| {
+                panic!("the server must start (is PostgreSQL/Redis up?): {error}")
+            });
         let base_url = format!("http://{}", application.local_addr());
         tokio::spawn(application.run_until_stopped());
         let client = reqwest::Client::builder()
@@ -133,8 +152,21 @@ impl TestApp {
             base_url,
             client,
             settings,
+            clock,
             _stores: stores,
         }
+    }
+
+    /// The server's "now", as its use cases see it.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Moves the server's clock forward by `by` (backward when negative).
+    pub fn advance(&self, by: chrono::Duration) {
+        self.clock
+            .offset_ms
+            .fetch_add(by.num_milliseconds(), Ordering::SeqCst);
     }
 }
 
