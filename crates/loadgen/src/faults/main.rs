@@ -28,9 +28,14 @@ use std::time::{Duration, Instant};
     about = "Three reserva instances under load and faults; checks the invariants afterwards"
 )]
 struct Options {
-    /// Length of the loaded run, in seconds (at least 40: the faults need room).
+    /// Length of the loaded run, in seconds (at least 40 per round: the faults need room).
     #[arg(long, default_value_t = 120)]
     seconds: u64,
+    /// How many times the three faults are played, each round in its own slice of the run
+    /// (SIGKILL at 20 % of it, a different instance each round; Redis stop at 40 %; PostgreSQL
+    /// restart at 70 %).
+    #[arg(long, default_value_t = 1)]
+    rounds: u64,
     /// The server binary.
     #[arg(long, default_value = "target/release/reserva")]
     binary: PathBuf,
@@ -73,44 +78,56 @@ async fn on_world<T: Send + 'static>(
 
 /// The schedule: SIGKILL instance 1 at 20 % and restart it 3 s later; Redis down at 40 % for
 /// 10 s; PostgreSQL restarted at 70 %.
-async fn faults(world: Shared, client: Arc<Client>, seconds: u64) -> Result<Vec<Fault>, String> {
+async fn faults(
+    world: Shared,
+    client: Arc<Client>,
+    seconds: u64,
+    rounds: u64,
+) -> Result<Vec<Fault>, String> {
     let started = Instant::now();
-    let at = |fraction: f64| started + Duration::from_secs_f64(seconds as f64 * fraction);
+    let round_length = seconds as f64 / rounds as f64;
     let mut done = Vec::new();
+    for round in 0..rounds {
+        let at = |fraction: f64| {
+            started + Duration::from_secs_f64(round_length * (round as f64 + fraction))
+        };
+        // Instance 1 first (as a single round always did), then 2, then 0.
+        let victim = usize::try_from((round + 1) % 3).unwrap_or(1);
 
-    tokio::time::sleep_until(at(0.2).into()).await;
-    let begin = client.now_ms();
-    on_world(&world, |w| w.kill(1)).await?;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    on_world(&world, |w| w.launch(1)).await??;
-    done.push(Fault {
-        what: "SIGKILL instance 1, restarted 3 s later".into(),
-        started_ms: begin,
-        ended_ms: client.now_ms(),
-    });
+        tokio::time::sleep_until(at(0.2).into()).await;
+        let begin = client.now_ms();
+        on_world(&world, move |w| w.kill(victim)).await?;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        on_world(&world, move |w| w.launch(victim)).await??;
+        done.push(Fault {
+            what: format!("SIGKILL instance {victim}, restarted 3 s later"),
+            started_ms: begin,
+            ended_ms: client.now_ms(),
+        });
 
-    tokio::time::sleep_until(at(0.4).into()).await;
-    let begin = client.now_ms();
-    client
-        .redis_epoch
-        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    on_world(&world, |w| w.redis.down()).await?;
-    tokio::time::sleep(Duration::from_secs(10)).await;
-    on_world(&world, |w| w.redis.up()).await??;
-    done.push(Fault {
-        what: "Redis stopped (SIGTERM, no persistence) for 10 s, started again".into(),
-        started_ms: begin,
-        ended_ms: client.now_ms(),
-    });
+        tokio::time::sleep_until(at(0.4).into()).await;
+        let begin = client.now_ms();
+        client
+            .redis_epoch
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        on_world(&world, |w| w.redis.down()).await?;
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        on_world(&world, |w| w.redis.up()).await??;
+        done.push(Fault {
+            what: "Redis stopped (SIGTERM, no persistence) for 10 s, started again".into(),
+            started_ms: begin,
+            ended_ms: client.now_ms(),
+        });
 
-    tokio::time::sleep_until(at(0.7).into()).await;
-    let begin = client.now_ms();
-    on_world(&world, |w| w.postgres.restart()).await??;
-    done.push(Fault {
-        what: "PostgreSQL restarted (pg_ctl restart -m fast)".into(),
-        started_ms: begin,
-        ended_ms: client.now_ms(),
-    });
+        tokio::time::sleep_until(at(0.7).into()).await;
+        let begin = client.now_ms();
+        on_world(&world, |w| w.postgres.restart()).await??;
+        done.push(Fault {
+            what: "PostgreSQL restarted (pg_ctl restart -m fast)".into(),
+            started_ms: begin,
+            ended_ms: client.now_ms(),
+        });
+    }
     Ok(done)
 }
 
@@ -252,13 +269,14 @@ async fn run(options: &Options, world: Shared) -> Result<bool, String> {
         .await?,
     );
     println!(
-        "prepared: {} members, {} buyers, exam date {}, {} tests, {} concerts; load for {} s",
+        "prepared: {} members, {} buyers, exam date {}, {} tests, {} concerts; load for {} s, {} round(s) of faults",
         load.members.len(),
         load.buyers.len(),
         load.date,
         load.tests.len(),
         load.concerts.len(),
-        options.seconds
+        options.seconds,
+        options.rounds
     );
     let started = Instant::now();
     load.start();
@@ -273,7 +291,13 @@ async fn run(options: &Options, world: Shared) -> Result<bool, String> {
     for index in 0..load.buyers.len() {
         tasks.push(tokio::spawn(load.clone().buyer(index, deadline)));
     }
-    let faults = faults(world.clone(), client.clone(), options.seconds).await?;
+    let faults = faults(
+        world.clone(),
+        client.clone(),
+        options.seconds,
+        options.rounds,
+    )
+    .await?;
     for task in tasks {
         let _ = task.await;
     }
@@ -323,8 +347,10 @@ async fn run(options: &Options, world: Shared) -> Result<bool, String> {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let options = Options::parse();
-    if options.seconds < 40 {
-        eprintln!("reserva-faults: --seconds must be at least 40");
+    if options.rounds == 0 || options.seconds < 40 * options.rounds {
+        eprintln!(
+            "reserva-faults: --rounds must be at least 1 and --seconds at least 40 per round"
+        );
         return std::process::ExitCode::from(2);
     }
     let scratch = std::env::temp_dir().join(format!("reserva-faults-{}", std::process::id()));
