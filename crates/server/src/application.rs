@@ -315,9 +315,11 @@ impl Application {
         Self::build_with_clock(settings, system_clock()).await
     }
 
-    /// [`Application::build`] with every use case and job reading "now" from `clock` instead of
-    /// the system's: the black-box tests move it to cross time limits (the 7-day refund window)
-    /// through the real HTTP surface. Not reachable from the settings.
+    /// [`Application::build`] with every use case (and so every job) and the checkout's simulated
+    /// provider reading "now" from `clock` instead of the system's: the black-box tests move it
+    /// to cross time limits (the 7-day refund window) through the real HTTP surface. Not
+    /// reachable from the settings. Not moved: shared-state TTLs (Redis's own clock) and the
+    /// catalog's simulated gateway, which keeps no time.
     ///
     /// # Errors
     /// [`StartupError`] when a dependency, the address or a setting is unusable.
