@@ -35,10 +35,10 @@ async fn table_count(url: &str) -> i64 {
 async fn migrations_apply_revert_and_reapply() {
     // accounts 3, exams 2, tickets 6 (concerts, performances, seats, seat_holds, ticket_claims,
     // bookings), wallet 3 (ledger_accounts, ledger_transfers, ledger_entries), catalog 3
-    // (catalog_items, catalog_payments, catalog_registrations), commerce 8 (curricula,
+    // (catalog_items, catalog_payments, catalog_registrations), commerce 9 (curricula,
     // curriculum_courses, billing_addresses, cart_items, orders, order_items, order_payments,
-    // course_access)
-    const TABLES: i64 = 25;
+    // course_access, order_item_courses)
+    const TABLES: i64 = 26;
     // Not `create`: its databases are clones of an already migrated template.
     let database = TemporaryDatabase::empty().await;
     let url = database.url.clone();

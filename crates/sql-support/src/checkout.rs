@@ -393,7 +393,12 @@ pub fn plan_callback(
         effect,
         status: record.status,
         refund: record.refund,
-        recorded: record.callback_result.unwrap_or(result),
+        // a replay keeps what is recorded; any other effect records this result (an approval
+        // after a recorded refusal overwrites it)
+        recorded: match (effect, record.callback_result) {
+            (CallbackEffect::Replay, Some(recorded)) => recorded,
+            _ => result,
+        },
         pays: false,
         order: None,
         grant: false,
@@ -547,6 +552,29 @@ mod tests {
         assert_eq!(plan.recorded, CallbackResult::Approved);
         assert!(plan.movements.is_empty());
         assert!(plan_callback(&paid, "completed", CallbackResult::Approved).is_err());
+    }
+
+    #[test]
+    fn an_approval_after_a_recorded_refusal_is_refunded_and_recorded() {
+        let mut failed = record(CheckoutStatus::Failed, 7_000);
+        failed.callback_result = Some(CallbackResult::Failed);
+        let plan = plan_callback(&failed, "pending", CallbackResult::Approved).unwrap();
+        assert_eq!(
+            plan.effect,
+            CallbackEffect::RefundAutomatically {
+                close_payment: false
+            }
+        );
+        assert!(plan.writes());
+        assert_eq!(plan.recorded, CallbackResult::Approved, "overwritten");
+        assert_eq!(plan.refund, RefundState::Pending);
+        assert_eq!(plan.movements.len(), 2, "taken and given back");
+        let again = plan_callback(&failed, "pending", CallbackResult::Cancelled).unwrap();
+        assert_eq!(
+            again.effect,
+            CallbackEffect::Replay,
+            "a refusal after a refusal"
+        );
     }
 
     #[test]

@@ -93,9 +93,9 @@ pub(super) async fn has(
 }
 
 /// For the checkout's payment transaction: grants the order's buyer access to every course of
-/// the order — its course items, and each course of its curriculum items (`curriculum_courses`)
-/// — from `paid_at` for `ACCESS_DAYS`. A course that appears twice is granted once; granting an
-/// order again changes nothing. Returns how many grants were made. Runs on the caller's
+/// the order — its course items, and each course its curriculum items held when the order was
+/// placed (`order_item_courses`) — from `paid_at` for `ACCESS_DAYS`. A course that appears
+/// twice is granted once; granting an order again changes nothing. Returns how many grants were made. Runs on the caller's
 /// connection: call it inside the transaction that marks the order paid.
 ///
 /// # Errors
@@ -112,8 +112,8 @@ pub(crate) async fn grant_order_access(
          JOIN (SELECT oi.course_id FROM order_items oi
                WHERE oi.order_id = $1 AND oi.course_id IS NOT NULL
                UNION
-               SELECT cc.course_id FROM order_items oi
-               JOIN curriculum_courses cc ON cc.curriculum_id = oi.curriculum_id
+               SELECT oc.course_id FROM order_items oi
+               JOIN order_item_courses oc ON oc.order_item_id = oi.id
                WHERE oi.order_id = $1) c ON true
          WHERE o.id = $1
          ON CONFLICT (user_id, course_id, order_id) DO NOTHING",

@@ -24,7 +24,7 @@ use reserva_application::ports::commerce::checkout::{
     OpenCheckout, OpenCheckoutError, OpenedCheckout, RefundDue,
 };
 use reserva_domain::accounts::UserId;
-use reserva_domain::commerce::{CheckoutId, OrderId};
+use reserva_domain::commerce::{CheckoutId, OrderId, retry_delay};
 use reserva_domain::wallet::Money;
 use reserva_sql_support::TxError;
 use reserva_sql_support::checkout::{
@@ -107,6 +107,21 @@ struct IdRow {
     #[diesel(sql_type = SqlUuid)]
     id: Uuid,
 }
+
+/// The columns of a billing address a checkout copies.
+#[derive(diesel::QueryableByName)]
+struct AddressRow {
+    #[diesel(sql_type = Text)]
+    country: String,
+    #[diesel(sql_type = Text)]
+    main_address: String,
+    #[diesel(sql_type = Text)]
+    detail_address: String,
+    #[diesel(sql_type = Text)]
+    postal_code: String,
+}
+
+const ADDRESS_COLUMNS: &str = "country, main_address, detail_address, postal_code";
 
 #[derive(diesel::QueryableByName)]
 struct TitleRow {
@@ -234,29 +249,27 @@ async fn open_in(
     let order = lock_order(connection, checkout.order_id).await?;
     let amount = check_open(order.as_ref(), checkout.user_id).map_err(TxError::Refused)?;
     let user = checkout.user_id.as_uuid();
-    let copied = match checkout.billing_address_id {
+    // the address's columns are read here and bound into the insert: one read, so an address
+    // deleted meanwhile is either copied whole or refused, never copied as nothing
+    let copied: Option<AddressRow> = match checkout.billing_address_id {
         Some(address) => {
-            let found: Option<IdRow> = crate::prepared::sql_query(
-                "SELECT id FROM billing_addresses WHERE id = $1 AND user_id = $2",
-            )
+            let found: Option<AddressRow> = crate::prepared::sql_query(format!(
+                "SELECT {ADDRESS_COLUMNS} FROM billing_addresses WHERE id = $1 AND user_id = $2"
+            ))
             .bind::<SqlUuid, _>(address)
             .bind::<SqlUuid, _>(user)
             .get_result(connection)
             .await
             .optional()?;
-            let found = found.ok_or(TxError::Refused(OpenCheckoutError::UnknownBillingAddress))?;
-            Some(found.id)
+            Some(found.ok_or(TxError::Refused(OpenCheckoutError::UnknownBillingAddress))?)
         }
-        None => {
-            let default: Option<IdRow> = crate::prepared::sql_query(
-                "SELECT id FROM billing_addresses WHERE user_id = $1 AND is_default",
-            )
-            .bind::<SqlUuid, _>(user)
-            .get_result(connection)
-            .await
-            .optional()?;
-            default.map(|row| row.id)
-        }
+        None => crate::prepared::sql_query(format!(
+            "SELECT {ADDRESS_COLUMNS} FROM billing_addresses WHERE user_id = $1 AND is_default"
+        ))
+        .bind::<SqlUuid, _>(user)
+        .get_result(connection)
+        .await
+        .optional()?,
     };
     let superseded: Vec<IdRow> = crate::prepared::sql_query(
         "UPDATE order_payments SET status = 'superseded', updated_at = $2
@@ -266,23 +279,22 @@ async fn open_in(
     .bind::<Timestamptz, _>(checkout.now)
     .load(connection)
     .await?;
-    // the address's columns are copied in the insert itself (none: all four null)
     crate::prepared::sql_query(
         "INSERT INTO order_payments (id, order_id, user_id, method, amount, status,
                                      billing_country, billing_main_address,
                                      billing_detail_address, billing_postal_code,
                                      created_at, expires_at, updated_at)
-         SELECT $1, $2, $3, $4, $5, 'ready', a.country, a.main_address, a.detail_address,
-                a.postal_code, $7, $8, $7
-         FROM (SELECT 1) one
-         LEFT JOIN billing_addresses a ON a.id = $6 AND a.user_id = $3",
+         VALUES ($1, $2, $3, $4, $5, 'ready', $6, $7, $8, $9, $10, $11, $10)",
     )
     .bind::<SqlUuid, _>(checkout.id.as_uuid())
     .bind::<SqlUuid, _>(checkout.order_id.as_uuid())
     .bind::<SqlUuid, _>(user)
     .bind::<Text, _>(checkout.method.as_str())
     .bind::<BigInt, _>(amount.get())
-    .bind::<Nullable<SqlUuid>, _>(copied)
+    .bind::<Nullable<Text>, _>(copied.as_ref().map(|a| a.country.as_str()))
+    .bind::<Nullable<Text>, _>(copied.as_ref().map(|a| a.main_address.as_str()))
+    .bind::<Nullable<Text>, _>(copied.as_ref().map(|a| a.detail_address.as_str()))
+    .bind::<Nullable<Text>, _>(copied.as_ref().map(|a| a.postal_code.as_str()))
     .bind::<Timestamptz, _>(checkout.now)
     .bind::<Timestamptz, _>(checkout.expires_at)
     .execute(connection)
@@ -340,8 +352,8 @@ pub(super) async fn attach(
     reference: &str,
     approval_url: &str,
     now: DateTime<Utc>,
-) -> Result<(), DependencyError> {
-    crate::prepared::sql_query(
+) -> Result<bool, DependencyError> {
+    let attached = crate::prepared::sql_query(
         "UPDATE order_payments
          SET provider_reference = coalesce(provider_reference, $2), approval_url = $3,
              updated_at = $4
@@ -354,7 +366,7 @@ pub(super) async fn attach(
     .execute(connection)
     .await
     .map_err(write_outcome_error)?;
-    Ok(())
+    Ok(attached == 1)
 }
 
 /// A payment still ready whose provider refused the ready becomes failed.
@@ -469,11 +481,29 @@ async fn refund_in(
     .get_result(connection)
     .await
     .optional()?;
-    let payment = row
+    let mut payment = row
         .map(CheckoutRow::into_record)
         .transpose()
         .map_err(dependency)?;
     let order = lock_order(connection, order_id).await?;
+    if payment.is_none() && order.as_ref().is_some_and(|order| order.status == "paid") {
+        // The order was paid while this waited for its lock: the payment read before the wait
+        // was still ready. Read again (a new statement sees the committed payment); a replayed
+        // callback locking them the other way round is a deadlock PostgreSQL breaks, and the
+        // transaction runs again.
+        let row: Option<CheckoutRow> = crate::prepared::sql_query(format!(
+            "SELECT {CHECKOUT_COLUMNS} FROM order_payments
+             WHERE order_id = $1 AND status IN ('paid', 'refunded') FOR UPDATE"
+        ))
+        .bind::<SqlUuid, _>(order_id.as_uuid())
+        .get_result(connection)
+        .await
+        .optional()?;
+        payment = row
+            .map(CheckoutRow::into_record)
+            .transpose()
+            .map_err(dependency)?;
+    }
     let movement = check_refund(
         payment.as_ref(),
         order
@@ -547,15 +577,19 @@ pub(super) async fn finish_refund(
     Ok(())
 }
 
-/// Pending refunds, the longest waiting first (the index `order_payments_refund_idx`).
+/// Pending refunds due at `now`, the longest waiting first (the index
+/// `order_payments_refund_idx`).
 pub(super) async fn due_refunds(
     connection: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<RefundDue>, DependencyError> {
     let rows: Vec<DueRow> = crate::prepared::sql_query(
-        "SELECT id, order_id, amount FROM order_payments WHERE refund = 'pending'
-         ORDER BY updated_at, id LIMIT $1",
+        "SELECT id, order_id, amount FROM order_payments
+         WHERE refund = 'pending' AND coalesce(retry_at, updated_at) <= $1
+         ORDER BY coalesce(retry_at, updated_at), id LIMIT $2",
     )
+    .bind::<Timestamptz, _>(now)
     .bind::<BigInt, _>(i64::from(limit))
     .load(connection)
     .await
@@ -573,15 +607,17 @@ pub(super) async fn due_refunds(
         .collect()
 }
 
-/// Ready payments past their expiry, the oldest first (the index `order_payments_expiry_idx`).
+/// Ready payments past their expiry and retry time (a retry is only ever set after the expiry),
+/// the oldest first (the index `order_payments_expiry_idx`).
 pub(super) async fn overdue_ready(
     connection: &mut AsyncPgConnection,
     now: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<CheckoutId>, DependencyError> {
     let rows: Vec<IdRow> = crate::prepared::sql_query(
-        "SELECT id FROM order_payments WHERE status = 'ready' AND expires_at <= $1
-         ORDER BY expires_at, id LIMIT $2",
+        "SELECT id FROM order_payments
+         WHERE status = 'ready' AND coalesce(retry_at, expires_at) <= $1
+         ORDER BY coalesce(retry_at, expires_at), id LIMIT $2",
     )
     .bind::<Timestamptz, _>(now)
     .bind::<BigInt, _>(i64::from(limit))
@@ -592,6 +628,43 @@ pub(super) async fn overdue_ready(
         .into_iter()
         .map(|row| CheckoutId::from_uuid(row.id))
         .collect())
+}
+
+#[derive(diesel::QueryableByName)]
+struct AttemptsRow {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    attempts: i32,
+}
+
+/// Puts off the next provider call of a payment (see `CheckoutRepository::retry_later`).
+pub(super) async fn retry_later(
+    connection: &mut AsyncPgConnection,
+    id: CheckoutId,
+    now: DateTime<Utc>,
+) -> Result<u32, DependencyError> {
+    connection
+        .transaction(async |connection| {
+            let row: Option<AttemptsRow> = crate::prepared::sql_query(
+                "SELECT attempts FROM order_payments WHERE id = $1 FOR NO KEY UPDATE",
+            )
+            .bind::<SqlUuid, _>(id.as_uuid())
+            .get_result(connection)
+            .await
+            .optional()?;
+            let Some(row) = row else { return Ok(0) };
+            let made = u32::try_from(row.attempts).unwrap_or(0);
+            crate::prepared::sql_query(
+                "UPDATE order_payments SET attempts = $2, retry_at = $3 WHERE id = $1",
+            )
+            .bind::<SqlUuid, _>(id.as_uuid())
+            .bind::<diesel::sql_types::Integer, _>(row.attempts.saturating_add(1))
+            .bind::<Timestamptz, _>(now + retry_delay(made))
+            .execute(connection)
+            .await?;
+            Ok::<_, QueryError>(made.saturating_add(1))
+        })
+        .await
+        .map_err(write_outcome_error)
 }
 
 /// Expires the payment if it is still ready and overdue at `now` (one statement: its row lock

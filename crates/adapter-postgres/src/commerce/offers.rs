@@ -146,8 +146,10 @@ pub(super) async fn offer(
     }))
 }
 
-/// The courses `user` may study at `now`: a grant not revoked with `granted_at ≤ now <
-/// expires_at` (the condition of `has_access`).
+/// The courses `user` owns at `now`: a grant not revoked and not expired (`now < expires_at`).
+/// Unlike `has_access` it does not ask `granted_at ≤ now`: a grant made by a payment that
+/// committed while this request was already under way starts a moment after the request's
+/// `now` (or on another machine's clock), and it still means the course is bought.
 pub(super) async fn live_courses(
     connection: &mut AsyncPgConnection,
     user: UserId,
@@ -155,7 +157,7 @@ pub(super) async fn live_courses(
 ) -> Result<HashSet<ItemId>, QueryError> {
     let rows: Vec<CourseRow> = crate::prepared::sql_query(
         "SELECT DISTINCT course_id FROM course_access
-         WHERE user_id = $1 AND revoked_at IS NULL AND granted_at <= $2 AND $2 < expires_at",
+         WHERE user_id = $1 AND revoked_at IS NULL AND $2 < expires_at",
     )
     .bind::<SqlUuid, _>(user.as_uuid())
     .bind::<Timestamptz, _>(now)

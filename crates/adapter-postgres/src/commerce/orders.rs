@@ -143,6 +143,15 @@ async fn place_locked(
             DependencyError::Failed("commerce: the order's user does not exist".into()),
         )));
     }
+    // The pending order's row before the access grants: a payment callback of that order holds
+    // it until it commits, and only once it has does a new statement see the grants it made (read
+    // before the wait, a course being paid for this instant would pass as not owned).
+    crate::prepared::sql_query(
+        "SELECT id FROM orders WHERE user_id = $1 AND status = 'pending' FOR NO KEY UPDATE",
+    )
+    .bind::<SqlUuid, _>(order.user_id.as_uuid())
+    .execute(connection)
+    .await?;
     let offers = offers_of(connection, order).await?;
     let live = live_courses(connection, order.user_id, order.now).await?;
     let total = check_order(&offers, &live).map_err(TxError::Refused)?;
@@ -165,12 +174,13 @@ async fn place_locked(
     .get_result(connection)
     .await?;
     for (position, offer) in (0_i32..).zip(&offers) {
+        let item_id = OrderItemId::from_uuid(Uuid::now_v7());
         crate::prepared::sql_query(
             "INSERT INTO order_items (id, order_id, position, course_id, curriculum_id, title,
                                       price)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind::<SqlUuid, _>(OrderItemId::from_uuid(Uuid::now_v7()).as_uuid())
+        .bind::<SqlUuid, _>(item_id.as_uuid())
         .bind::<SqlUuid, _>(order.id.as_uuid())
         .bind::<Integer, _>(position)
         .bind::<Nullable<SqlUuid>, _>(offer.item.course().map(|id| id.as_uuid()))
@@ -179,6 +189,18 @@ async fn place_locked(
         .bind::<BigInt, _>(offer.price.get())
         .execute(connection)
         .await?;
+        if !offer.courses.is_empty() {
+            // what the curriculum line buys: its courses now, not when it is paid
+            let courses: Vec<Uuid> = offer.courses.iter().map(|id| id.as_uuid()).collect();
+            crate::prepared::sql_query(
+                "INSERT INTO order_item_courses (order_item_id, course_id)
+                 SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING",
+            )
+            .bind::<SqlUuid, _>(item_id.as_uuid())
+            .bind::<Array<SqlUuid>, _>(&courses)
+            .execute(connection)
+            .await?;
+        }
     }
     if order.source == OrderSource::Cart {
         crate::prepared::sql_query("DELETE FROM cart_items WHERE user_id = $1")

@@ -108,7 +108,7 @@ impl CheckoutRepository for PostgresStore {
         reference: String,
         approval_url: String,
         now: DateTime<Utc>,
-    ) -> Result<(), DependencyError> {
+    ) -> Result<bool, DependencyError> {
         let mut connection = self.connection().await?;
         checkout::attach(&mut connection, id, &reference, &approval_url, now).await
     }
@@ -145,9 +145,22 @@ impl CheckoutRepository for PostgresStore {
         checkout::finish_refund(&mut connection, id, now).await
     }
 
-    async fn due_refunds(&self, limit: u32) -> Result<Vec<RefundDue>, DependencyError> {
+    async fn due_refunds(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<RefundDue>, DependencyError> {
         let mut connection = self.connection().await?;
-        checkout::due_refunds(&mut connection, limit).await
+        checkout::due_refunds(&mut connection, now, limit).await
+    }
+
+    async fn retry_later(
+        &self,
+        id: CheckoutId,
+        now: DateTime<Utc>,
+    ) -> Result<u32, DependencyError> {
+        let mut connection = self.connection().await?;
+        checkout::retry_later(&mut connection, id, now).await
     }
 
     async fn overdue_ready(

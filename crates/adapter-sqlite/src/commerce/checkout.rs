@@ -12,14 +12,14 @@ use crate::wallet::{Posting, post};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::Error as QueryError;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 use reserva_application::DependencyError;
 use reserva_application::ports::commerce::checkout::{
     ApplyCallback, ApplyCallbackError, BeginRefundError, CallbackOutcome, CheckoutRecord,
     OpenCheckout, OpenCheckoutError, OpenedCheckout, RefundDue,
 };
 use reserva_domain::accounts::UserId;
-use reserva_domain::commerce::{CheckoutId, OrderId};
+use reserva_domain::commerce::{CheckoutId, OrderId, retry_delay};
 use reserva_domain::wallet::Money;
 use reserva_sql_support::TxError;
 use reserva_sql_support::checkout::{
@@ -264,8 +264,8 @@ pub(super) fn attach(
     reference: &str,
     approval_url: &str,
     now: DateTime<Utc>,
-) -> Result<(), QueryError> {
-    diesel::sql_query(
+) -> Result<bool, QueryError> {
+    let attached = diesel::sql_query(
         "UPDATE order_payments
          SET provider_reference = coalesce(provider_reference, ?2), approval_url = ?3,
              updated_at = ?4
@@ -276,7 +276,7 @@ pub(super) fn attach(
     .bind::<Text, _>(approval_url)
     .bind::<BigInt, _>(micros(now))
     .execute(connection)?;
-    Ok(())
+    Ok(attached == 1)
 }
 
 /// A payment still ready whose provider refused the ready becomes failed.
@@ -432,15 +432,19 @@ pub(super) fn finish_refund(
     Ok(())
 }
 
-/// Pending refunds, the longest waiting first (the index `order_payments_refund_idx`).
+/// Pending refunds due at `now`, the longest waiting first (the index
+/// `order_payments_refund_idx`).
 pub(super) fn due_refunds(
     connection: &mut SqliteConnection,
+    now: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<RefundDue>, QueryError> {
     let rows: Vec<DueRow> = diesel::sql_query(
-        "SELECT id, order_id, amount FROM order_payments WHERE refund = 'pending'
-         ORDER BY updated_at, id LIMIT ?1",
+        "SELECT id, order_id, amount FROM order_payments
+         WHERE refund = 'pending' AND coalesce(retry_at, updated_at) <= ?1
+         ORDER BY coalesce(retry_at, updated_at), id LIMIT ?2",
     )
+    .bind::<BigInt, _>(micros(now))
     .bind::<BigInt, _>(i64::from(limit))
     .load(connection)?;
     rows.into_iter()
@@ -458,15 +462,17 @@ pub(super) fn due_refunds(
         .collect()
 }
 
-/// Ready payments past their expiry, the oldest first (the index `order_payments_expiry_idx`).
+/// Ready payments past their expiry and retry time (a retry is only ever set after the expiry),
+/// the oldest first (the index `order_payments_expiry_idx`).
 pub(super) fn overdue_ready(
     connection: &mut SqliteConnection,
     now: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<CheckoutId>, QueryError> {
     let rows: Vec<IdRow> = diesel::sql_query(
-        "SELECT id FROM order_payments WHERE status = 'ready' AND expires_at <= ?1
-         ORDER BY expires_at, id LIMIT ?2",
+        "SELECT id FROM order_payments
+         WHERE status = 'ready' AND coalesce(retry_at, expires_at) <= ?1
+         ORDER BY coalesce(retry_at, expires_at), id LIMIT ?2",
     )
     .bind::<BigInt, _>(micros(now))
     .bind::<BigInt, _>(i64::from(limit))
@@ -474,6 +480,35 @@ pub(super) fn overdue_ready(
     rows.into_iter()
         .map(|row| stored_uuid(&row.id).map(CheckoutId::from_uuid))
         .collect()
+}
+
+#[derive(diesel::QueryableByName)]
+struct AttemptsRow {
+    #[diesel(sql_type = Integer)]
+    attempts: i32,
+}
+
+/// Puts off the next provider call of a payment (see `CheckoutRepository::retry_later`),
+/// inside the write transaction.
+pub(super) fn retry_later(
+    connection: &mut SqliteConnection,
+    id: CheckoutId,
+    now: DateTime<Utc>,
+) -> Result<u32, QueryError> {
+    let id = id.as_uuid().to_string();
+    let row: Option<AttemptsRow> =
+        diesel::sql_query("SELECT attempts FROM order_payments WHERE id = ?1")
+            .bind::<Text, _>(&id)
+            .get_result(connection)
+            .optional()?;
+    let Some(row) = row else { return Ok(0) };
+    let made = u32::try_from(row.attempts).unwrap_or(0);
+    diesel::sql_query("UPDATE order_payments SET attempts = ?2, retry_at = ?3 WHERE id = ?1")
+        .bind::<Text, _>(&id)
+        .bind::<Integer, _>(row.attempts.saturating_add(1))
+        .bind::<BigInt, _>(micros(now + retry_delay(made)))
+        .execute(connection)?;
+    Ok(made.saturating_add(1))
 }
 
 /// Expires the payment if it is still ready and overdue at `now`.

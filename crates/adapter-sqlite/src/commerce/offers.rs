@@ -145,8 +145,10 @@ pub(super) fn offer(
     }))
 }
 
-/// The courses `user` may study at `now`: a grant not revoked with `granted_at ≤ now <
-/// expires_at` (the condition of `has_access`).
+/// The courses `user` owns at `now`: a grant not revoked and not expired (`now < expires_at`).
+/// Unlike `has_access` it does not ask `granted_at ≤ now`: a grant made by a payment that
+/// committed while this request was already under way starts a moment after the request's
+/// `now` (or on another machine's clock), and it still means the course is bought.
 pub(super) fn live_courses(
     connection: &mut SqliteConnection,
     user: UserId,
@@ -154,7 +156,7 @@ pub(super) fn live_courses(
 ) -> Result<HashSet<ItemId>, QueryError> {
     let rows: Vec<CourseRow> = diesel::sql_query(
         "SELECT DISTINCT course_id FROM course_access
-         WHERE user_id = ?1 AND revoked_at IS NULL AND granted_at <= ?2 AND ?2 < expires_at",
+         WHERE user_id = ?1 AND revoked_at IS NULL AND ?2 < expires_at",
     )
     .bind::<Text, _>(user.as_uuid().to_string())
     .bind::<BigInt, _>(micros(now))

@@ -157,16 +157,15 @@ pub(super) fn place(connection: &mut SqliteConnection, order: &NewOrder) -> Resu
     .bind::<BigInt, _>(now)
     .get_result(connection)?;
     for (position, offer) in (0_i32..).zip(&offers) {
+        let item_id = OrderItemId::from_uuid(uuid::Uuid::now_v7())
+            .as_uuid()
+            .to_string();
         diesel::sql_query(
             "INSERT INTO order_items (id, order_id, position, course_id, curriculum_id, title,
                                       price)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )
-        .bind::<Text, _>(
-            OrderItemId::from_uuid(uuid::Uuid::now_v7())
-                .as_uuid()
-                .to_string(),
-        )
+        .bind::<Text, _>(&item_id)
         .bind::<Text, _>(order.id.as_uuid().to_string())
         .bind::<Integer, _>(position)
         .bind::<Nullable<Text>, _>(offer.item.course().map(|id| id.as_uuid().to_string()))
@@ -174,6 +173,16 @@ pub(super) fn place(connection: &mut SqliteConnection, order: &NewOrder) -> Resu
         .bind::<Text, _>(&offer.title)
         .bind::<BigInt, _>(offer.price.get())
         .execute(connection)?;
+        // what a curriculum line buys: its courses now, not when it is paid
+        for course in &offer.courses {
+            diesel::sql_query(
+                "INSERT OR IGNORE INTO order_item_courses (order_item_id, course_id)
+                 VALUES (?1, ?2)",
+            )
+            .bind::<Text, _>(&item_id)
+            .bind::<Text, _>(course.as_uuid().to_string())
+            .execute(connection)?;
+        }
     }
     if order.source == OrderSource::Cart {
         diesel::sql_query("DELETE FROM cart_items WHERE user_id = ?1")

@@ -124,7 +124,7 @@ impl CheckoutRepository for SqliteStore {
         reference: String,
         approval_url: String,
         now: DateTime<Utc>,
-    ) -> Result<(), DependencyError> {
+    ) -> Result<bool, DependencyError> {
         self.write(move |connection| {
             Ok::<_, PlainTx>(checkout::attach(
                 connection,
@@ -180,9 +180,23 @@ impl CheckoutRepository for SqliteStore {
         .map_err(|error| error.into_refusal(query_error))
     }
 
-    async fn due_refunds(&self, limit: u32) -> Result<Vec<RefundDue>, DependencyError> {
-        self.read(move |connection| checkout::due_refunds(connection, limit))
+    async fn due_refunds(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<RefundDue>, DependencyError> {
+        self.read(move |connection| checkout::due_refunds(connection, now, limit))
             .await
+    }
+
+    async fn retry_later(
+        &self,
+        id: CheckoutId,
+        now: DateTime<Utc>,
+    ) -> Result<u32, DependencyError> {
+        self.write(move |connection| Ok::<_, PlainTx>(checkout::retry_later(connection, id, now)?))
+            .await
+            .map_err(|error| error.into_refusal(query_error))
     }
 
     async fn overdue_ready(

@@ -43,6 +43,10 @@ use uuid::Uuid;
 /// How many payments one sweep looks at, of each kind.
 pub const SWEEP_BATCH: u32 = 100;
 
+/// After this many failed provider calls for one payment (about four hours of backing off:
+/// [`reserva_domain::commerce::retry_delay`]) each further failure is logged as an error.
+pub const RETRIES_BEFORE_ALERT: u32 = 10;
+
 /// Everything checkout talks to.
 #[derive(Clone)]
 pub struct CheckoutPorts {
@@ -251,7 +255,8 @@ impl Checkout {
                 });
             }
         };
-        self.ports
+        let attached = self
+            .ports
             .checkouts
             .attach(
                 id,
@@ -260,6 +265,11 @@ impl Checkout {
                 self.now(),
             )
             .await?;
+        if !attached {
+            // A checkout of the same order opened meanwhile superseded this one: its approval
+            // would only be refunded, so the caller is not sent to approve it.
+            return Err(CheckOutError::Superseded);
+        }
         Ok(ReadyCheckout {
             payment_id: id,
             order_id: order.id,
@@ -272,7 +282,8 @@ impl Checkout {
 
     /// A callback of the provider for payment `path_id`: verifies the signature over the raw
     /// body first (a bad one changes nothing), reads the body, which must name the same payment,
-    /// and applies it. A replay answers as the first delivery did.
+    /// and applies it. A replay changes nothing and answers with the recorded result and the
+    /// current state.
     ///
     /// # Errors
     /// Every [`CallbackError`].
@@ -333,16 +344,21 @@ impl Checkout {
     }
 
     /// Asks the provider for a due refund and records its confirmation; `pending` when either
-    /// fails (the sweep retries). A provider that never took the money has nothing to give
-    /// back: that is recorded as done (with a warning).
+    /// fails (the sweep retries, backing off: [`CheckoutRepository::retry_later`]). A provider
+    /// that answers it has nothing to refund for a payment the store holds as taken has not
+    /// confirmed that the money went back: the refund stays pending (and is logged as an error,
+    /// for a person to look at), it is never reported done.
     async fn refund_at_provider(&self, id: CheckoutId, amount: Money) -> RefundState {
         match self.ports.gateway.refund(id, amount).await {
             Ok(()) => {}
             Err(CheckoutGatewayError::NothingToRefund) => {
-                tracing::warn!(checkout_id = %id, "the provider has nothing to refund: recorded as done");
+                tracing::error!(checkout_id = %id, "the provider has no payment to refund: the refund stays pending, unconfirmed");
+                self.retry_later(id).await;
+                return RefundState::Pending;
             }
             Err(error) => {
                 tracing::warn!(checkout_id = %id, %error, "refund left pending for the sweep");
+                self.retry_later(id).await;
                 return RefundState::Pending;
             }
         }
@@ -351,6 +367,20 @@ impl Checkout {
             Err(error) => {
                 tracing::error!(checkout_id = %id, %error, "refund made but not recorded: the sweep repeats it");
                 RefundState::Pending
+            }
+        }
+    }
+
+    /// A provider call for payment `id` failed: the sweep tries it again later, backing off.
+    async fn retry_later(&self, id: CheckoutId) {
+        match self.ports.checkouts.retry_later(id, self.now()).await {
+            Ok(attempts) if attempts >= RETRIES_BEFORE_ALERT => {
+                tracing::error!(checkout_id = %id, attempts, "a provider call keeps failing: it needs a person");
+            }
+            Ok(_) => {}
+            Err(error) => {
+                // not put off: the next sweep simply tries it again
+                tracing::warn!(checkout_id = %id, %error, "could not put off the next attempt");
             }
         }
     }
@@ -496,7 +526,8 @@ impl Checkout {
                     | ProviderRecord::Refunded { .. },
                 ) => None,
                 Err(error) => {
-                    tracing::warn!(checkout_id = %id, %error, "provider lookup failed: left for the next sweep");
+                    tracing::warn!(checkout_id = %id, %error, "provider lookup failed: left for a later sweep");
+                    self.retry_later(id).await;
                     report.left += 1;
                     continue;
                 }
@@ -506,6 +537,7 @@ impl Checkout {
                     Ok(_) => report.resolved += 1,
                     Err(error) => {
                         tracing::warn!(checkout_id = %id, %error, "could not apply the provider's result");
+                        self.retry_later(id).await;
                         report.left += 1;
                     }
                 },
@@ -519,7 +551,7 @@ impl Checkout {
                 },
             }
         }
-        for due in self.ports.checkouts.due_refunds(SWEEP_BATCH).await? {
+        for due in self.ports.checkouts.due_refunds(now, SWEEP_BATCH).await? {
             match self.refund_at_provider(due.checkout_id, due.amount).await {
                 RefundState::Done => report.refunds_done += 1,
                 RefundState::Pending | RefundState::NotDue => report.left += 1,

@@ -11,6 +11,7 @@ use reserva_application::ports::commerce::checkout::{
     ApplyCallback, ApplyCallbackError, BeginRefundError, CallbackOutcome, CheckoutRecord,
     CheckoutRepository, OpenCheckout, OpenCheckoutError, OpenedCheckout, ReceiptQuery,
 };
+use reserva_application::ports::commerce::orders::{OrderSource, PlaceOrderError};
 use reserva_application::ports::wallet::WalletRepository;
 use reserva_domain::accounts::UserId;
 use reserva_domain::commerce::{
@@ -588,20 +589,61 @@ pub async fn an_approval_that_cannot_pay_is_refunded_automatically<S: CheckoutSt
     assert_eq!(balanced(store).await, before + 5);
 
     let due = store
-        .due_refunds(100)
+        .due_refunds(now(), 100)
         .await
         .unwrap_or_else(|e| panic!("due_refunds: {e}"));
     let due_ids: Vec<CheckoutId> = due.iter().map(|d| d.checkout_id).collect();
     assert_eq!(due_ids, [stale, superseded], "the longest waiting first");
     assert_eq!(due[0].order_id, placed.id);
     assert_eq!(due[0].amount, money(30_000));
+    // a refund the provider failed is put off (30 s, then 60 s …): the others come first
+    let due_at = |at| async move {
+        store
+            .due_refunds(at, 100)
+            .await
+            .unwrap_or_else(|e| panic!("due_refunds: {e}"))
+            .iter()
+            .map(|d| d.checkout_id)
+            .collect::<Vec<_>>()
+    };
+    let retry = |at| async move {
+        store
+            .retry_later(stale, at)
+            .await
+            .unwrap_or_else(|e| panic!("retry_later: {e}"))
+    };
+    assert_eq!(retry(now()).await, 1);
+    assert_eq!(due_at(now()).await, [superseded], "not due yet");
+    assert_eq!(due_at(now() + Duration::seconds(29)).await, [superseded]);
+    assert_eq!(
+        due_at(now() + Duration::seconds(30)).await,
+        [superseded, stale],
+        "due again, behind the one never tried"
+    );
+    assert_eq!(retry(now() + Duration::seconds(30)).await, 2);
+    assert_eq!(
+        due_at(now() + Duration::seconds(89)).await,
+        [superseded],
+        "backing off"
+    );
+    assert_eq!(
+        due_at(now() + Duration::seconds(90)).await,
+        [superseded, stale]
+    );
+    assert_eq!(
+        store
+            .retry_later(CheckoutId::from_uuid(Uuid::now_v7()), now())
+            .await,
+        Ok(0),
+        "an unknown payment"
+    );
     store
         .finish_refund(stale, now())
         .await
         .unwrap_or_else(|e| panic!("finish_refund: {e}"));
     assert_eq!(record(store, stale).await.refund, RefundState::Done);
     let due = store
-        .due_refunds(100)
+        .due_refunds(now() + Duration::seconds(90), 100)
         .await
         .unwrap_or_else(|e| panic!("due_refunds: {e}"));
     assert_eq!(
@@ -686,7 +728,7 @@ pub async fn refunds_inside_the_window_only<S: CheckoutStore>(store: &S) {
     assert_eq!(balanced(store).await, before + 1);
     assert_eq!(
         store
-            .due_refunds(10)
+            .due_refunds(now(), 10)
             .await
             .unwrap_or_else(|e| panic!("due_refunds: {e}"))
             .iter()
@@ -756,6 +798,91 @@ pub async fn ten_refunds_of_one_order_at_once_refund_once<S: CheckoutStore>(stor
     );
 }
 
+/// An approval of an order racing a new order of the same course by the same buyer (who thinks
+/// the first payment is stuck): the course is sold once. Either the approval commits first and
+/// the new order is refused `AlreadyOwned`, or the new order does and cancels the first, whose
+/// approval is then refunded automatically. Never both paid and ordered again, never an error.
+pub async fn an_approval_racing_a_new_order_of_its_course_sells_it_once<S: CheckoutStore>(
+    store: &S,
+) {
+    for round in 0..12 {
+        let buyer = member(store).await;
+        let item = course(store, 4_000).await.id;
+        let first = order(store, buyer, &[ItemRef::Course(item)]).await;
+        let (id, _) = open(store, buyer, first.id).await;
+        let again = super::new_order(
+            buyer,
+            OrderSource::Items(vec![ItemRef::Course(item)]),
+            now(),
+        );
+        let approval = store.apply_callback(delivery(id, CallbackResult::Approved, now()));
+        let (approved, placed) = if round % 2 == 0 {
+            futures_util::future::join(approval, store.place_order(again)).await
+        } else {
+            let (placed, approved) =
+                futures_util::future::join(store.place_order(again), approval).await;
+            (approved, placed)
+        };
+        let approved = approved.unwrap_or_else(|e| panic!("round {round}: callback: {e:?}"));
+        match (&approved.effect, &placed) {
+            (CallbackEffect::Pay, Err(PlaceOrderError::AlreadyOwned(owned))) => {
+                assert_eq!(owned, &ItemRef::Course(item));
+            }
+            (
+                CallbackEffect::RefundAutomatically {
+                    close_payment: true,
+                },
+                Ok(_),
+            ) => {
+                assert_eq!(
+                    reread(store, buyer, first.id).await.status,
+                    OrderStatus::Cancelled
+                );
+            }
+            (effect, placed) => {
+                panic!(
+                    "round {round}: the course sold twice or refused wrongly: {effect:?} with {placed:?}"
+                )
+            }
+        }
+        balanced(store).await;
+    }
+}
+
+/// A refund of an order racing the approval of its payment: the refund either comes first
+/// (`NotPaid`: nothing was paid yet) or after (it refunds), never an error.
+pub async fn a_refund_racing_the_approval_refunds_or_is_refused<S: CheckoutStore>(store: &S) {
+    for round in 0..12 {
+        let (buyer, placed) = pending_order(store).await;
+        let (id, _) = open(store, buyer, placed.id).await;
+        let approval = store.apply_callback(delivery(id, CallbackResult::Approved, now()));
+        let refund = store.begin_refund(placed.id, buyer, now());
+        let (approved, refunded) = if round % 2 == 0 {
+            futures_util::future::join(approval, refund).await
+        } else {
+            let (refunded, approved) = futures_util::future::join(refund, approval).await;
+            (approved, refunded)
+        };
+        let approved = approved.unwrap_or_else(|e| panic!("round {round}: callback: {e:?}"));
+        assert_eq!(approved.effect, CallbackEffect::Pay, "round {round}");
+        match refunded {
+            Ok(due) => {
+                assert_eq!(due.checkout_id, id);
+                assert_eq!(
+                    reread(store, buyer, placed.id).await.status,
+                    OrderStatus::Refunded
+                );
+            }
+            Err(BeginRefundError::NotPaid) => assert_eq!(
+                reread(store, buyer, placed.id).await.status,
+                OrderStatus::Paid
+            ),
+            Err(other) => panic!("round {round}: begin_refund: {other:?}"),
+        }
+        balanced(store).await;
+    }
+}
+
 /// The sweep's reads and writes: a ready payment is overdue from its `expires_at` on, expiring
 /// it takes once, and an approval that arrives after is refunded automatically.
 pub async fn overdue_ready_payments_expire<S: CheckoutStore>(store: &S) {
@@ -780,6 +907,18 @@ pub async fn overdue_ready_payments_expire<S: CheckoutStore>(store: &S) {
             .contains(&id)
     );
     assert!(overdue(expires_at).await.contains(&id));
+    // a lookup that failed at the expiry puts it off for 30 s
+    assert_eq!(store.retry_later(id, expires_at).await, Ok(1));
+    assert!(
+        !overdue(expires_at + Duration::seconds(29))
+            .await
+            .contains(&id)
+    );
+    assert!(
+        overdue(expires_at + Duration::seconds(30))
+            .await
+            .contains(&id)
+    );
     assert_eq!(
         store
             .expire_ready(id, expires_at - Duration::seconds(1))

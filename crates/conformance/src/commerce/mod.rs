@@ -274,6 +274,8 @@ macro_rules! __commerce_checkout_store_cases {
                     refunds_inside_the_window_only,
                     refunds_need_the_owners_paid_order,
                     ten_refunds_of_one_order_at_once_refund_once,
+                    an_approval_racing_a_new_order_of_its_course_sells_it_once,
+                    a_refund_racing_the_approval_refunds_or_is_refused,
                     overdue_ready_payments_expire,
                     receipts_list_paid_and_refunded_newest_first,
                 ],

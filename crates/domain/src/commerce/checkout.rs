@@ -28,6 +28,17 @@ pub fn may_refund(paid_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     now <= paid_at + REFUND_WINDOW
 }
 
+/// How long the sweep waits before it tries again a provider call (a refund, the lookup of an
+/// overdue payment) that failed `attempts` times: 30 s, doubling, at most an hour.
+#[must_use]
+pub fn retry_delay(attempts: u32) -> Duration {
+    let first = Duration::seconds(30);
+    let most = Duration::hours(1);
+    first
+        .checked_mul(1_i32 << attempts.min(7))
+        .map_or(most, |delay| delay.min(most))
+}
+
 /// The wallet is not a checkout method: checkout goes through the provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 #[error("checkout takes card, kakaopay or bank_transfer")]
@@ -227,8 +238,17 @@ pub const fn on_callback(
     recorded: Option<CallbackResult>,
     result: CallbackResult,
 ) -> CallbackEffect {
-    if recorded.is_some() {
-        return CallbackEffect::Replay;
+    // A result already recorded makes this a replay — unless this one says the money was taken
+    // and the recorded one did not (a provider that lets the user try again after a decline):
+    // that approval is money the service must hear of, so it is not dropped.
+    match recorded {
+        Some(CallbackResult::Approved) => return CallbackEffect::Replay,
+        Some(CallbackResult::Cancelled | CallbackResult::Failed)
+            if !matches!(result, CallbackResult::Approved) =>
+        {
+            return CallbackEffect::Replay;
+        }
+        Some(_) | None => {}
     }
     let pending = matches!(order, OrderStatus::Pending);
     match (payment, result) {
@@ -378,19 +398,38 @@ mod tests {
     }
 
     #[test]
-    fn a_recorded_result_makes_any_callback_a_replay() {
+    fn a_recorded_result_makes_a_callback_a_replay_unless_an_approval_follows_a_refusal() {
         for payment in CheckoutStatus::ALL {
             for order in OrderStatus::ALL {
                 for recorded in CallbackResult::ALL {
                     for result in CallbackResult::ALL {
-                        assert_eq!(
-                            on_callback(payment, order, Some(recorded), result),
-                            CallbackEffect::Replay
-                        );
+                        let effect = on_callback(payment, order, Some(recorded), result);
+                        let money_after_refusal = recorded != CallbackResult::Approved
+                            && result == CallbackResult::Approved;
+                        if money_after_refusal && payment != CheckoutStatus::Ready {
+                            assert_eq!(
+                                effect,
+                                CallbackEffect::RefundAutomatically {
+                                    close_payment: false
+                                },
+                                "{payment:?} {order:?} {recorded:?}"
+                            );
+                        } else if !money_after_refusal {
+                            assert_eq!(effect, CallbackEffect::Replay);
+                        }
                     }
                 }
             }
         }
+    }
+
+    #[test]
+    fn retries_back_off_from_thirty_seconds_to_an_hour() {
+        assert_eq!(retry_delay(0), Duration::seconds(30));
+        assert_eq!(retry_delay(1), Duration::seconds(60));
+        assert_eq!(retry_delay(6), Duration::seconds(1920));
+        assert_eq!(retry_delay(7), Duration::hours(1));
+        assert_eq!(retry_delay(u32::MAX), Duration::hours(1));
     }
 
     #[test]

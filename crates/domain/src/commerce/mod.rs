@@ -22,7 +22,7 @@ pub use cart::{CART_ITEM_LIMIT, CartLine, ItemRef, owns_all};
 pub use checkout::{
     CHECKOUT_TTL, CallbackEffect, CallbackResult, CheckoutStatus, CheckoutTransition,
     NotACheckoutMethod, REFUND_WINDOW, ReceiptNumber, RefundState, checkout_expires_at,
-    checkout_method, may_refund, on_callback,
+    checkout_method, may_refund, on_callback, retry_delay,
 };
 pub use curricula::{
     CourseList, Curriculum, CurriculumCursor, CurriculumName, InvalidCourseList,

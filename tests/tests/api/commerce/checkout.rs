@@ -8,7 +8,7 @@
 //! 7 days − 1 minute after one payment (refunded) and 7 days + 1 minute after another (refused,
 //! nothing changes).
 
-use super::{course, tutor};
+use super::{course, curriculum_body, tutor};
 use crate::helpers::{Answer, Backend, TestApp, on_both_backends, unique};
 use futures_util::future::join_all;
 use hmac::{Hmac, Mac};
@@ -23,6 +23,7 @@ on_both_backends!(
     bad_and_stale_signatures_are_refused_and_change_nothing,
     an_approval_after_the_order_was_cancelled_is_refunded_automatically,
     a_refund_is_granted_at_seven_days_minus_a_minute_and_refused_at_plus_a_minute,
+    a_curriculum_order_buys_the_courses_it_had_when_ordered,
 );
 
 /// The provider secret of the cases that sign callbacks themselves.
@@ -532,5 +533,48 @@ async fn a_refund_is_granted_at_seven_days_minus_a_minute_and_refused_at_plus_a_
         .get(&format!("/api/v1/receipts/{payment}"), Some(&bob))
         .await;
     assert_eq!(receipt.body["status"], "paid", "{:#}", receipt.body);
+    ledger_clean(&app).await;
+}
+
+async fn a_curriculum_order_buys_the_courses_it_had_when_ordered(backend: Backend) {
+    let (app, admin, tutor_id) = shop(backend).await;
+    let (ann, _, _) = app.member(&unique("ann")).await;
+    let c1 = course(&app, &admin, &tutor_id, "Hooks", 3_000).await;
+    let c2 = course(&app, &admin, &tutor_id, "State", 4_000).await;
+    let c3 = course(&app, &admin, &tutor_id, "Testing", 5_000).await;
+    let mut body = curriculum_body("React path", 6_000, &[&c1, &c2]);
+    body["tutor_id"] = json!(tutor_id);
+    let created = app
+        .post("/api/v1/admin/curricula", &body, Some(&admin))
+        .await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
+    let path = text(&created.body, "id");
+    let placed = app
+        .post(
+            "/api/v1/orders",
+            &json!({"items": [{"curriculum_id": path}]}),
+            Some(&ann),
+        )
+        .await;
+    assert_eq!(placed.status, 201, "{:#}", placed.body);
+    let order = text(&placed.body, "id");
+    // the curriculum's courses change between the order and its payment
+    let edited = app
+        .patch(
+            &format!("/api/v1/admin/curricula/{path}"),
+            &json!({"course_ids": [c3]}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(edited.status, 200, "{:#}", edited.body);
+    let payment = text(&check_out(&app, &ann, &order).await, "payment_id");
+    let approved = app
+        .post(&simulate(&payment, "approve"), &json!({}), Some(&ann))
+        .await;
+    assert_eq!(approved.status, 200, "{:#}", approved.body);
+    assert_eq!(approved.body["status"], "paid");
+    let mut bought = vec![c1, c2];
+    bought.sort();
+    assert_eq!(access(&app, &ann).await, bought, "what the order showed");
     ledger_clean(&app).await;
 }

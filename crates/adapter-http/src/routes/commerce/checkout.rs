@@ -149,7 +149,7 @@ impl RefundResponse {
         (status = 400, description = "`validation_failed`: `method_not_allowed` (wallet), `amount_outside_method_limits` (payment_method), `invalid_id` (billing_address_id), `invalid_idempotency_key`", body = Problem),
         (status = 402, description = "`payment_declined`: the provider refused; the order stays pending", body = Problem),
         (status = 404, description = "`not_found` (no such order of the caller's), `unknown_billing_address`", body = Problem),
-        (status = 409, description = "`order_not_pending`, `order_total_exceeded`, `idempotency_key_in_flight`", body = Problem),
+        (status = 409, description = "`order_not_pending`, `order_total_exceeded`, `checkout_superseded` (another checkout of the order replaced this one meanwhile), `idempotency_key_in_flight`", body = Problem),
         (status = 422, description = "`idempotency_key_reused`", body = Problem),
         (status = 503, description = "`provider_unavailable`: the provider did not answer; the order stays pending, check out again", body = Problem),
     )
@@ -207,7 +207,8 @@ async fn bounded_body(mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
 
 /// The provider's callback with a payment's result. Authenticated by the
 /// `Reserva-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<unix>.<raw body>">` header (no bearer);
-/// idempotent: a replay changes nothing and answers as the first delivery did.
+/// idempotent: a replay changes nothing and answers `replayed: true` with the recorded result and
+/// the current state.
 #[utoipa::path(
     tag = "commerce",
     params(

@@ -23,6 +23,11 @@ pub enum CheckOutError {
         /// The total.
         total: i64,
     },
+    /// Another checkout of the same order, opened at the same time, replaced this one before
+    /// the provider's answer was stored: the caller is not sent to approve a payment that
+    /// could only be refunded.
+    #[error("a newer checkout of the order replaced this one")]
+    Superseded,
     /// The billing address is not one of the caller's.
     #[error("unknown billing address")]
     UnknownBillingAddress,
@@ -46,7 +51,9 @@ impl UseCaseError for CheckOutError {
         match self {
             Self::Invalid(_) => ErrorClass::InvalidInput,
             Self::NotFound | Self::UnknownBillingAddress => ErrorClass::NotFound,
-            Self::NotPending | Self::TotalExceeded { .. } => ErrorClass::Conflict,
+            Self::NotPending | Self::Superseded | Self::TotalExceeded { .. } => {
+                ErrorClass::Conflict
+            }
             Self::Declined { .. } => ErrorClass::PaymentDeclined,
             Self::ProviderUnavailable => ErrorClass::Unavailable,
             Self::Dependency(error) => error.class(),
@@ -58,6 +65,7 @@ impl UseCaseError for CheckOutError {
             Self::NotFound => "not_found",
             Self::UnknownBillingAddress => "unknown_billing_address",
             Self::NotPending => "order_not_pending",
+            Self::Superseded => "checkout_superseded",
             Self::TotalExceeded { .. } => "order_total_exceeded",
             Self::Declined { .. } => "payment_declined",
             Self::ProviderUnavailable => "provider_unavailable",

@@ -149,7 +149,7 @@ async fn a_checkout_opens_then_readies_then_attaches() {
         .expect_attach()
         .withf(|_, reference, url, _| reference == "tid-1" && url.starts_with("https://pay"))
         .times(1)
-        .returning(|_, _, _, _| Ok(()));
+        .returning(|_, _, _, _| Ok(true));
     let ready = fixture
         .checkout()
         .check_out(&caller, request(&pending, PaymentMethod::Kakaopay))
@@ -162,6 +162,39 @@ async fn a_checkout_opens_then_readies_then_attaches() {
         format!("https://pay.example/{}", ready.payment_id)
     );
     assert_eq!(ready.expires_at, now() + chrono::Duration::minutes(15));
+}
+
+#[tokio::test]
+async fn a_checkout_superseded_before_its_answer_is_stored_is_refused() {
+    let caller = principal();
+    let pending = order(caller.user_id);
+    let mut fixture = Fixture::new();
+    fixture.with_order(pending.clone());
+    fixture
+        .checkouts
+        .expect_open()
+        .return_once(|_| Ok(opened()));
+    fixture.gateway.expect_ready().returning(|ready| {
+        Ok(ReadyAnswer {
+            reference: "tid-2".into(),
+            approval_url: format!("https://pay.example/{}", ready.checkout_id),
+        })
+    });
+    fixture
+        .checkouts
+        .expect_attach()
+        .times(1)
+        .returning(|_, _, _, _| Ok(false));
+    let error = fixture
+        .checkout()
+        .check_out(&caller, request(&pending, PaymentMethod::Kakaopay))
+        .await
+        .expect_err("superseded");
+    assert_eq!(error, CheckOutError::Superseded);
+    assert_eq!(
+        (error.class(), error.code()),
+        (ErrorClass::Conflict, "checkout_superseded")
+    );
 }
 
 #[tokio::test]
@@ -450,6 +483,12 @@ async fn an_automatic_refund_the_provider_fails_stays_pending() {
         .expect_refund()
         .times(1)
         .returning(|_, _| Err(CheckoutGatewayError::Timeout));
+    fixture
+        .checkouts
+        .expect_retry_later()
+        .withf(move |at, _| *at == id)
+        .times(1)
+        .returning(|_, _| Ok(1));
     let applied = fixture
         .checkout()
         .callback(id, b"{}", Some("sig"))
@@ -511,6 +550,12 @@ async fn a_refund_the_provider_fails_is_still_refunded_and_left_pending() {
         .gateway
         .expect_refund()
         .returning(|_, _| Err(CheckoutGatewayError::Unavailable("down".into())));
+    // the store cannot put it off either: the answer is still pending, the next sweep retries
+    fixture
+        .checkouts
+        .expect_retry_later()
+        .times(1)
+        .returning(|_, _| Err(DependencyError::Unavailable("db".into())));
     let refunded = fixture
         .checkout()
         .refund(&caller, order_id)
@@ -523,7 +568,7 @@ async fn a_refund_the_provider_fails_is_still_refunded_and_left_pending() {
 }
 
 #[tokio::test]
-async fn nothing_to_refund_at_the_provider_is_recorded_as_done() {
+async fn nothing_to_refund_at_the_provider_leaves_the_refund_pending_and_unconfirmed() {
     let caller = principal();
     let order_id = OrderId::from_uuid(Uuid::now_v7());
     let mut fixture = Fixture::new();
@@ -535,13 +580,14 @@ async fn nothing_to_refund_at_the_provider_is_recorded_as_done() {
         .gateway
         .expect_refund()
         .returning(|_, _| Err(CheckoutGatewayError::NothingToRefund));
+    fixture.checkouts.expect_finish_refund().never();
     fixture
         .checkouts
-        .expect_finish_refund()
+        .expect_retry_later()
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_, _| Ok(RETRIES_BEFORE_ALERT));
     let refunded = fixture.checkout().refund(&caller, order_id).await;
-    assert_eq!(refunded.map(|done| done.refund), Ok(RefundState::Done));
+    assert_eq!(refunded.map(|done| done.refund), Ok(RefundState::Pending));
 }
 
 #[tokio::test]
@@ -826,7 +872,15 @@ async fn the_sweep_asks_the_provider_before_expiring_and_retries_refunds() {
     fixture
         .checkouts
         .expect_due_refunds()
-        .return_once(move |_| Ok(vec![retried, failing]));
+        .withf(|at, limit| *at == now() && *limit == SWEEP_BATCH)
+        .return_once(move |_, _| Ok(vec![retried, failing]));
+    // the unreachable lookup and the failed refund go to the back, backing off
+    fixture
+        .checkouts
+        .expect_retry_later()
+        .withf(move |id, at| (*id == unreachable || *id == failing_id) && *at == now())
+        .times(2)
+        .returning(|_, _| Ok(1));
     fixture.gateway.expect_refund().returning(move |id, _| {
         if id == failing_id {
             Err(CheckoutGatewayError::Unavailable("down".into()))

@@ -255,8 +255,8 @@ pub trait CheckoutRepository: Send + Sync {
     /// Every [`OpenCheckoutError`].
     async fn open(&self, checkout: OpenCheckout) -> Result<OpenedCheckout, OpenCheckoutError>;
 
-    /// Stores the provider's reference and approval address of a ready payment (a payment no
-    /// longer ready is left as it is).
+    /// Stores the provider's reference and approval address of a ready payment; whether it was
+    /// still ready (a payment superseded, failed or expired meanwhile is left as it is).
     ///
     /// # Errors
     /// [`DependencyError`] when the store fails.
@@ -266,7 +266,7 @@ pub trait CheckoutRepository: Send + Sync {
         reference: String,
         approval_url: String,
         now: DateTime<Utc>,
-    ) -> Result<(), DependencyError>;
+    ) -> Result<bool, DependencyError>;
 
     /// The provider's ready failed: a payment still ready becomes failed (its order stays
     /// pending).
@@ -311,13 +311,30 @@ pub trait CheckoutRepository: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<(), DependencyError>;
 
-    /// Up to `limit` refunds still pending, the longest waiting first.
+    /// Up to `limit` refunds still pending and due at `now` (never tried, or their retry time
+    /// has come: see [`CheckoutRepository::retry_later`]), the longest waiting first.
     ///
     /// # Errors
     /// [`DependencyError`] when the store fails.
-    async fn due_refunds(&self, limit: u32) -> Result<Vec<RefundDue>, DependencyError>;
+    async fn due_refunds(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<RefundDue>, DependencyError>;
 
-    /// Up to `limit` ready payments whose `expires_at ≤ now`, the oldest first.
+    /// A provider call for payment `id` (its pending refund, or the lookup of it overdue and
+    /// ready) failed at `now`: it is not due again before `now +
+    /// domain::commerce::retry_delay(attempts so far)`, so that the payments that keep failing
+    /// go to the back of the sweep's batches instead of starving the others. Returns the
+    /// attempts made so far, this one included (0 for an unknown payment).
+    ///
+    /// # Errors
+    /// [`DependencyError`] when the store fails.
+    async fn retry_later(&self, id: CheckoutId, now: DateTime<Utc>)
+    -> Result<u32, DependencyError>;
+
+    /// Up to `limit` ready payments whose `expires_at ≤ now` and whose retry time (if any) has
+    /// come, the oldest first.
     ///
     /// # Errors
     /// [`DependencyError`] when the store fails.
