@@ -230,6 +230,7 @@ macro_rules! __commerce_orders_store_cases {
                     unknown_deleted_and_non_course_items_are_not_found,
                     owned_items_are_refused_and_a_curriculum_is_owned_when_every_course_is,
                     the_cart_holds_at_most_its_limit,
+                    hidden_lines_of_deleted_items_do_not_fill_the_cart,
                     a_line_is_removed_by_its_owner_only,
                     concurrent_adds_of_one_item_keep_one,
                 ],
