@@ -256,7 +256,7 @@ pub async fn unknown_test_or_deleted_courses_are_refused_and_nothing_is_written<
 /// order) and `None` keeps it; a tutor's scope reaches only their own curricula.
 pub async fn edits_replace_fields_and_courses_within_the_scope<S: CommerceStore>(store: &S) {
     let (owner, other) = (tutor(store).await, tutor(store).await);
-    let ids = courses(store, owner, 4).await;
+    let ids = courses(store, owner, 2).await;
     let created = create(store, new_curriculum("Original", owner, &ids[..2])).await;
 
     let mut update = update_of(&created);
@@ -301,9 +301,11 @@ pub async fn edits_replace_fields_and_courses_within_the_scope<S: CommerceStore>
     assert_eq!(edited.created_at, created.created_at);
     assert_eq!(edited.updated_at, update.now);
 
-    // Now the other tutor's: the old owner's scope no longer reaches it.
+    // Now the other tutor's: the old owner's scope no longer reaches it, and the new tutor
+    // links only their own courses.
+    let theirs = courses(store, other, 3).await;
     let mut replace = update_of(&edited);
-    replace.courses = Some(list_of(&[ids[3], ids[0], ids[2]]));
+    replace.courses = Some(list_of(&[theirs[2], theirs[0], theirs[1]]));
     match store
         .update_curriculum(created.id, ItemScope::TutoredBy(owner), replace.clone())
         .await
@@ -315,14 +317,14 @@ pub async fn edits_replace_fields_and_courses_within_the_scope<S: CommerceStore>
         .update_curriculum(created.id, ItemScope::TutoredBy(other), replace)
         .await
         .unwrap_or_else(|e| panic!("update_curriculum: {e}"));
-    assert_eq!(replaced.courses.ids(), [ids[3], ids[0], ids[2]]);
+    assert_eq!(replaced.courses.ids(), [theirs[2], theirs[0], theirs[1]]);
     let detail = store
         .curriculum(created.id)
         .await
         .unwrap_or_else(|e| panic!("curriculum: {e}"))
         .unwrap_or_else(|| panic!("not found"));
     let shown: Vec<ItemId> = detail.courses.iter().map(|course| course.id).collect();
-    assert_eq!(shown, [ids[3], ids[0], ids[2]]);
+    assert_eq!(shown, [theirs[2], theirs[0], theirs[1]]);
     match store
         .update_curriculum(
             CurriculumId::from_uuid(Uuid::now_v7()),
