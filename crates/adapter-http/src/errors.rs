@@ -94,6 +94,19 @@ impl ApiError {
         error
     }
 
+    /// A 400 `validation_failed` listing every one of `errors` (sorted by field, as the
+    /// validator's are).
+    pub(crate) fn invalid_fields(mut errors: Vec<FieldError>) -> Self {
+        let mut error = Self::new(
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+            "the request is invalid",
+        );
+        errors.sort_by(|a, b| a.field.cmp(&b.field));
+        error.errors = errors;
+        error
+    }
+
     /// A 404 that reveals nothing about whether the resource exists for someone else.
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource")

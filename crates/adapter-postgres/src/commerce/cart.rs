@@ -1,5 +1,7 @@
-//! The cart on PostgreSQL: an add is one transaction under the user's lock (exists, not in the
-//! cart, not owned, under the cap, then the insert, which the partial unique indexes back up).
+//! The cart on PostgreSQL: an add is one transaction under the user's lock (the user's dead
+//! lines, whose item was deleted, dropped; then exists, not in the cart, not owned, under the
+//! cap, then the insert, which the partial unique indexes back up). A removal takes the same
+//! lock.
 
 use super::lock_user;
 use super::offers::{cart_offers, live_courses, offer};
@@ -32,6 +34,25 @@ fn is_in_cart(error: &QueryError) -> bool {
     )
 }
 
+/// Deletes the user's lines whose course or curriculum was deleted: `GET /cart` no longer shows
+/// them, so they must not hold a place under the cap either.
+async fn drop_dead_lines(
+    connection: &mut AsyncPgConnection,
+    user: UserId,
+) -> Result<(), QueryError> {
+    crate::prepared::sql_query(
+        "DELETE FROM cart_items c WHERE c.user_id = $1
+         AND NOT EXISTS (SELECT 1 FROM catalog_items i WHERE i.id = c.course_id
+                         AND i.kind = 'course' AND i.deleted_at IS NULL)
+         AND NOT EXISTS (SELECT 1 FROM curricula k WHERE k.id = c.curriculum_id
+                         AND k.deleted_at IS NULL)",
+    )
+    .bind::<SqlUuid, _>(user.as_uuid())
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
 async fn add_locked(
     connection: &mut AsyncPgConnection,
     new: &NewCartItem,
@@ -41,6 +62,7 @@ async fn add_locked(
             DependencyError::Failed("commerce: the cart's user does not exist".into()),
         )));
     }
+    drop_dead_lines(connection, new.user_id).await?;
     let offer = offer(connection, new.item)
         .await?
         .ok_or(TxError::Refused(AddToCartError::NotFound))?;
@@ -118,17 +140,25 @@ pub(super) async fn lines(
         .collect())
 }
 
-/// Removes one of the user's lines.
+/// Removes one of the user's lines, under the user's lock (as an add and an order from the
+/// cart take it), so a removal never interleaves with the cap's count.
 pub(super) async fn remove(
     connection: &mut AsyncPgConnection,
     user: UserId,
     id: CartItemId,
 ) -> Result<bool, QueryError> {
-    let removed =
-        crate::prepared::sql_query("DELETE FROM cart_items WHERE id = $1 AND user_id = $2")
-            .bind::<SqlUuid, _>(id.as_uuid())
-            .bind::<SqlUuid, _>(user.as_uuid())
-            .execute(connection)
-            .await?;
-    Ok(removed > 0)
+    connection
+        .transaction(async |connection| {
+            if !lock_user(connection, user).await? {
+                return Ok(false);
+            }
+            let removed =
+                crate::prepared::sql_query("DELETE FROM cart_items WHERE id = $1 AND user_id = $2")
+                    .bind::<SqlUuid, _>(id.as_uuid())
+                    .bind::<SqlUuid, _>(user.as_uuid())
+                    .execute(connection)
+                    .await?;
+            Ok(removed > 0)
+        })
+        .await
 }

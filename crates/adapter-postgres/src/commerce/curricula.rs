@@ -12,6 +12,7 @@ use reserva_application::ports::commerce::{
     CurriculumDetail, CurriculumForSale, CurriculumQuery, CurriculumRepository, CurriculumUpdate,
     NewCurriculum, WriteCurriculumError,
 };
+use reserva_domain::accounts::UserId;
 use reserva_domain::catalog::{ItemId, price};
 use reserva_domain::commerce::{CourseList, Curriculum, CurriculumId, CurriculumName};
 use reserva_sql_support::TxError;
@@ -112,14 +113,24 @@ fn uuids(courses: &CourseList) -> Vec<Uuid> {
     courses.ids().iter().map(ItemId::as_uuid).collect()
 }
 
+#[derive(QueryableByName)]
+struct CourseRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    tutor_id: Option<Uuid>,
+}
+
 /// Locks the listed courses that exist, are courses and are not deleted (`FOR SHARE`: a
-/// concurrent soft delete waits for this transaction), and refuses the write if any is not.
+/// concurrent soft delete or change of tutor waits for this transaction), and refuses the write
+/// if any is not, or (within a tutor's scope) if any is taught by another tutor.
 async fn check_courses(
     connection: &mut AsyncPgConnection,
+    scope: ItemScope,
     courses: &CourseList,
 ) -> Result<(), WriteTx> {
-    let found: Vec<IdRow> = crate::prepared::sql_query(
-        "SELECT i.id FROM catalog_items i
+    let found: Vec<CourseRow> = crate::prepared::sql_query(
+        "SELECT i.id, i.tutor_id FROM catalog_items i
          WHERE i.id = ANY($1) AND i.kind = 'course' AND i.deleted_at IS NULL
          ORDER BY i.id FOR SHARE",
     )
@@ -132,12 +143,48 @@ async fn check_courses(
         .filter(|id| !found.iter().any(|row| row.id == id.as_uuid()))
         .copied()
         .collect();
-    if missing.is_empty() {
+    if !missing.is_empty() {
+        return Err(TxError::Refused(WriteCurriculumError::UnknownCourses(
+            missing,
+        )));
+    }
+    let Some(editor) = tutor(scope) else {
+        return Ok(());
+    };
+    let foreign: Vec<ItemId> = courses
+        .ids()
+        .iter()
+        .filter(|id| {
+            found
+                .iter()
+                .any(|row| row.id == id.as_uuid() && row.tutor_id != Some(editor))
+        })
+        .copied()
+        .collect();
+    if foreign.is_empty() {
         Ok(())
     } else {
-        Err(TxError::Refused(WriteCurriculumError::UnknownCourses(
-            missing,
+        Err(TxError::Refused(WriteCurriculumError::ForeignCourses(
+            foreign,
         )))
+    }
+}
+
+/// Refuses the write unless `tutor` is an active user with the tutor role, and keeps it so
+/// until the write commits (`FOR SHARE`: a concurrent demotion or deactivation waits).
+async fn check_tutor(connection: &mut AsyncPgConnection, tutor: UserId) -> Result<(), WriteTx> {
+    let found: Option<IdRow> = crate::prepared::sql_query(
+        "SELECT u.id FROM users u WHERE u.id = $1 AND u.role = 'tutor' AND u.is_active
+         FOR SHARE",
+    )
+    .bind::<SqlUuid, _>(tutor.as_uuid())
+    .get_result(connection)
+    .await
+    .optional()?;
+    if found.is_some_and(|row| row.id == tutor.as_uuid()) {
+        Ok(())
+    } else {
+        Err(TxError::Refused(WriteCurriculumError::TutorNotFound))
     }
 }
 
@@ -174,9 +221,11 @@ async fn stored(
 
 async fn create_in(
     connection: &mut AsyncPgConnection,
+    scope: ItemScope,
     new: &NewCurriculum,
 ) -> Result<Curriculum, WriteTx> {
-    check_courses(connection, &new.courses).await?;
+    check_tutor(connection, new.tutor_id).await?;
+    check_courses(connection, scope, &new.courses).await?;
     crate::prepared::sql_query(
         "INSERT INTO curricula (id, name, description, price, category, skill_level, tutor_id,
                                 created_at, updated_at)
@@ -202,21 +251,37 @@ async fn update_in(
     scope: ItemScope,
     update: &CurriculumUpdate,
 ) -> Result<Curriculum, WriteTx> {
+    if let Some(tutor_id) = update.tutor_id {
+        check_tutor(connection, tutor_id).await?;
+    }
+    // Only the fields given: the others keep the row's value as it is now (a concurrent edit
+    // of another field, committed first, is kept).
     let updated: Option<IdRow> = crate::prepared::sql_query(
         "UPDATE curricula c
-         SET name = $3, description = $4, price = $5, category = $6, skill_level = $7,
-             tutor_id = $8, updated_at = $9
+         SET name = coalesce($3, c.name),
+             description = CASE WHEN $4 THEN $5 ELSE c.description END,
+             price = coalesce($6, c.price),
+             category = coalesce($7, c.category),
+             skill_level = coalesce($8, c.skill_level),
+             tutor_id = coalesce($9, c.tutor_id),
+             updated_at = $10
          WHERE c.id = $1 AND c.deleted_at IS NULL AND ($2::uuid IS NULL OR c.tutor_id = $2)
          RETURNING c.id",
     )
     .bind::<SqlUuid, _>(id.as_uuid())
     .bind::<Nullable<SqlUuid>, _>(tutor(scope))
-    .bind::<Text, _>(update.name.as_str())
-    .bind::<Nullable<Text>, _>(update.description.as_ref().map(|d| d.as_str()))
-    .bind::<BigInt, _>(update.price.get())
-    .bind::<Text, _>(update.category.as_str())
-    .bind::<Text, _>(update.skill_level.as_str())
-    .bind::<SqlUuid, _>(update.tutor_id.as_uuid())
+    .bind::<Nullable<Text>, _>(update.name.as_ref().map(CurriculumName::as_str))
+    .bind::<Bool, _>(update.description.is_some())
+    .bind::<Nullable<Text>, _>(
+        update
+            .description
+            .as_ref()
+            .and_then(|d| d.as_ref().map(|d| d.as_str())),
+    )
+    .bind::<Nullable<BigInt>, _>(update.price.map(|price| price.get()))
+    .bind::<Nullable<Text>, _>(update.category.map(|category| category.as_str()))
+    .bind::<Nullable<Text>, _>(update.skill_level.map(|level| level.as_str()))
+    .bind::<Nullable<SqlUuid>, _>(update.tutor_id.map(|tutor| tutor.as_uuid()))
     .bind::<Timestamptz, _>(update.now)
     .get_result(connection)
     .await
@@ -225,7 +290,7 @@ async fn update_in(
         return Err(TxError::Refused(WriteCurriculumError::NotFound));
     }
     if let Some(courses) = &update.courses {
-        check_courses(connection, courses).await?;
+        check_courses(connection, scope, courses).await?;
         crate::prepared::sql_query("DELETE FROM curriculum_courses WHERE curriculum_id = $1")
             .bind::<SqlUuid, _>(id.as_uuid())
             .execute(connection)
@@ -333,11 +398,12 @@ async fn list(
 impl CurriculumRepository for PostgresStore {
     async fn create_curriculum(
         &self,
+        scope: ItemScope,
         curriculum: NewCurriculum,
     ) -> Result<Curriculum, WriteCurriculumError> {
         let mut connection = self.connection().await?;
         connection
-            .transaction(async |connection| create_in(connection, &curriculum).await)
+            .transaction(async |connection| create_in(connection, scope, &curriculum).await)
             .await
             .map_err(write_refusal)
     }

@@ -1,5 +1,6 @@
-//! The cart on SQLite: an add is one `BEGIN IMMEDIATE` transaction (exists, not in the cart, not
-//! owned, under the cap, then the insert, which the partial unique indexes back up).
+//! The cart on SQLite: an add is one `BEGIN IMMEDIATE` transaction (the user's dead lines, whose
+//! item was deleted, dropped; then exists, not in the cart, not owned, under the cap, then the
+//! insert, which the partial unique indexes back up).
 
 use super::offers::{cart_offers, live_courses, offer};
 use crate::errors::violated;
@@ -34,6 +35,17 @@ pub(super) fn is_in_cart(error: &QueryError) -> bool {
 
 /// Adds an item (see `CartRepository::add_to_cart`), inside the write transaction.
 pub(super) fn add(connection: &mut SqliteConnection, new: &NewCartItem) -> Result<CartLine, AddTx> {
+    // Lines whose course or curriculum was deleted: `GET /cart` no longer shows them, so they
+    // must not hold a place under the cap either.
+    diesel::sql_query(
+        "DELETE FROM cart_items WHERE user_id = ?1
+         AND NOT EXISTS (SELECT 1 FROM catalog_items i WHERE i.id = cart_items.course_id
+                         AND i.kind = 'course' AND i.deleted_at IS NULL)
+         AND NOT EXISTS (SELECT 1 FROM curricula k WHERE k.id = cart_items.curriculum_id
+                         AND k.deleted_at IS NULL)",
+    )
+    .bind::<Text, _>(new.user_id.as_uuid().to_string())
+    .execute(connection)?;
     let offer = offer(connection, new.item)?.ok_or(TxError::Refused(AddToCartError::NotFound))?;
     let course = new.item.course().map(|id| id.as_uuid().to_string());
     let curriculum = new.item.curriculum().map(|id| id.as_uuid().to_string());

@@ -5,7 +5,7 @@ use crate::{SqliteStore, instant, micros, query_error, uuid};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use diesel::sqlite::Sqlite;
 use reserva_application::DependencyError;
 use reserva_application::ports::catalog::ItemScope;
@@ -13,6 +13,7 @@ use reserva_application::ports::commerce::{
     CurriculumDetail, CurriculumForSale, CurriculumQuery, CurriculumRepository, CurriculumUpdate,
     NewCurriculum, WriteCurriculumError,
 };
+use reserva_domain::accounts::UserId;
 use reserva_domain::catalog::{ItemId, price};
 use reserva_domain::commerce::{CourseList, Curriculum, CurriculumId, CurriculumName};
 use reserva_sql_support::TxError;
@@ -115,34 +116,77 @@ fn tutor(scope: ItemScope) -> Option<String> {
     }
 }
 
-/// Refuses the write unless every listed course exists, is a course and is not deleted (inside
-/// the write's `BEGIN IMMEDIATE`: no delete can come between).
-fn check_courses(connection: &mut SqliteConnection, courses: &CourseList) -> Result<(), WriteTx> {
+#[derive(QueryableByName)]
+struct CourseTutorRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    tutor_id: Option<String>,
+}
+
+/// Refuses the write unless every listed course exists, is a course and is not deleted, and
+/// (within a tutor's scope) is taught by that tutor (inside the write's `BEGIN IMMEDIATE`: no
+/// delete or change of tutor can come between).
+fn check_courses(
+    connection: &mut SqliteConnection,
+    scope: ItemScope,
+    courses: &CourseList,
+) -> Result<(), WriteTx> {
     let marks = vec!["?"; courses.ids().len()].join(", ");
     let mut statement = diesel::sql_query(format!(
-        "SELECT id FROM catalog_items \
+        "SELECT id, tutor_id FROM catalog_items \
          WHERE kind = 'course' AND deleted_at IS NULL AND id IN ({marks})"
     ))
     .into_boxed::<Sqlite>();
     for id in courses.ids() {
         statement = statement.bind::<Text, _>(id.as_uuid().to_string());
     }
-    let found: Vec<IdRow> = statement.load(connection)?;
+    let found: Vec<CourseTutorRow> = statement.load(connection)?;
+    let row_of = |id: &ItemId| {
+        let text = id.as_uuid().to_string();
+        found.iter().find(|row| row.id == text)
+    };
     let missing: Vec<ItemId> = courses
         .ids()
         .iter()
-        .filter(|id| {
-            let text = id.as_uuid().to_string();
-            !found.iter().any(|row| row.id == text)
-        })
+        .filter(|id| row_of(id).is_none())
         .copied()
         .collect();
-    if missing.is_empty() {
+    if !missing.is_empty() {
+        return Err(TxError::Refused(WriteCurriculumError::UnknownCourses(
+            missing,
+        )));
+    }
+    let Some(editor) = tutor(scope) else {
+        return Ok(());
+    };
+    let foreign: Vec<ItemId> = courses
+        .ids()
+        .iter()
+        .filter(|id| row_of(id).is_some_and(|row| row.tutor_id.as_deref() != Some(&editor)))
+        .copied()
+        .collect();
+    if foreign.is_empty() {
         Ok(())
     } else {
-        Err(TxError::Refused(WriteCurriculumError::UnknownCourses(
-            missing,
+        Err(TxError::Refused(WriteCurriculumError::ForeignCourses(
+            foreign,
         )))
+    }
+}
+
+/// Refuses the write unless `tutor` is an active user with the tutor role (inside the write's
+/// `BEGIN IMMEDIATE`: no demotion can come between).
+fn check_tutor(connection: &mut SqliteConnection, tutor: UserId) -> Result<(), WriteTx> {
+    let found: Option<IdRow> =
+        diesel::sql_query("SELECT id FROM users WHERE id = ? AND role = 'tutor' AND is_active")
+            .bind::<Text, _>(tutor.as_uuid().to_string())
+            .get_result(connection)
+            .optional()?;
+    if found.is_some_and(|row| row.id == tutor.as_uuid().to_string()) {
+        Ok(())
+    } else {
+        Err(TxError::Refused(WriteCurriculumError::TutorNotFound))
     }
 }
 
@@ -187,8 +231,13 @@ fn stored(connection: &mut SqliteConnection, id: CurriculumId) -> Result<Curricu
     Ok(row.into_curriculum()?)
 }
 
-fn create(connection: &mut SqliteConnection, new: &NewCurriculum) -> Result<Curriculum, WriteTx> {
-    check_courses(connection, &new.courses)?;
+fn create(
+    connection: &mut SqliteConnection,
+    scope: ItemScope,
+    new: &NewCurriculum,
+) -> Result<Curriculum, WriteTx> {
+    check_tutor(connection, new.tutor_id)?;
+    check_courses(connection, scope, &new.courses)?;
     let now = micros(new.now);
     diesel::sql_query(
         "INSERT INTO curricula (id, name, description, price, category, skill_level, tutor_id, \
@@ -215,17 +264,31 @@ fn update(
     scope: ItemScope,
     update: &CurriculumUpdate,
 ) -> Result<Curriculum, WriteTx> {
+    if let Some(tutor_id) = update.tutor_id {
+        check_tutor(connection, tutor_id)?;
+    }
+    // Only the fields given: the others keep the row's value (the write holds the database's
+    // write lock, so no other edit comes between).
     let updated = diesel::sql_query(
-        "UPDATE curricula SET name = ?, description = ?, price = ?, category = ?, \
-                              skill_level = ?, tutor_id = ?, updated_at = ? \
+        "UPDATE curricula SET name = coalesce(?, name), \
+                              description = CASE WHEN ? THEN ? ELSE description END, \
+                              price = coalesce(?, price), category = coalesce(?, category), \
+                              skill_level = coalesce(?, skill_level), \
+                              tutor_id = coalesce(?, tutor_id), updated_at = ? \
          WHERE id = ? AND deleted_at IS NULL AND (? IS NULL OR tutor_id = ?)",
     )
-    .bind::<Text, _>(update.name.as_str())
-    .bind::<Nullable<Text>, _>(update.description.as_ref().map(|d| d.as_str()))
-    .bind::<BigInt, _>(update.price.get())
-    .bind::<Text, _>(update.category.as_str())
-    .bind::<Text, _>(update.skill_level.as_str())
-    .bind::<Text, _>(update.tutor_id.as_uuid().to_string())
+    .bind::<Nullable<Text>, _>(update.name.as_ref().map(CurriculumName::as_str))
+    .bind::<Bool, _>(update.description.is_some())
+    .bind::<Nullable<Text>, _>(
+        update
+            .description
+            .as_ref()
+            .and_then(|description| description.as_ref().map(|d| d.as_str())),
+    )
+    .bind::<Nullable<BigInt>, _>(update.price.map(|price| price.get()))
+    .bind::<Nullable<Text>, _>(update.category.map(|category| category.as_str()))
+    .bind::<Nullable<Text>, _>(update.skill_level.map(|level| level.as_str()))
+    .bind::<Nullable<Text>, _>(update.tutor_id.map(|tutor| tutor.as_uuid().to_string()))
     .bind::<BigInt, _>(micros(update.now))
     .bind::<Text, _>(id.as_uuid().to_string())
     .bind::<Nullable<Text>, _>(tutor(scope))
@@ -235,7 +298,7 @@ fn update(
         return Err(TxError::Refused(WriteCurriculumError::NotFound));
     }
     if let Some(courses) = &update.courses {
-        check_courses(connection, courses)?;
+        check_courses(connection, scope, courses)?;
         diesel::sql_query("DELETE FROM curriculum_courses WHERE curriculum_id = ?")
             .bind::<Text, _>(id.as_uuid().to_string())
             .execute(connection)?;
@@ -343,9 +406,10 @@ fn write_refusal(error: WriteTx) -> WriteCurriculumError {
 impl CurriculumRepository for SqliteStore {
     async fn create_curriculum(
         &self,
+        scope: ItemScope,
         curriculum: NewCurriculum,
     ) -> Result<Curriculum, WriteCurriculumError> {
-        self.write(move |connection| create(connection, &curriculum))
+        self.write(move |connection| create(connection, scope, &curriculum))
             .await
             .map_err(write_refusal)
     }

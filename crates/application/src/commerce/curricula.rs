@@ -1,9 +1,11 @@
 //! Curricula: admins manage every one, a tutor only their own (a tutor creating one is its tutor;
 //! an admin names the tutor, an active user with the tutor role); members only read. An edit is
-//! partial (`course_ids` replaces the list) and is merged onto the stored curriculum, then
-//! validated as a whole. Every course must exist, be a course and not be deleted: the store
-//! checks that in the write, so a course deleted meanwhile is refused, not linked. A deleted
-//! curriculum is gone from the list and the detail but kept for the orders that name it.
+//! partial (`course_ids` replaces the list): each field sent is validated on its own and the
+//! store writes only those, onto the row as it is in the write. Every course must exist, be a
+//! course and not be deleted, and a tutor may link only the courses they teach; the store
+//! checks that (and that a named tutor is still an active tutor) in the write, so a course
+//! deleted meanwhile is refused, not linked. A deleted curriculum is gone from the list and the
+//! detail but kept for the orders that name it.
 
 use crate::accounts::Principal;
 use crate::catalog::items::{parse_description, parse_price};
@@ -96,7 +98,8 @@ pub enum CurriculumEditError {
     #[error("invalid curriculum")]
     Invalid(Vec<FieldViolation>),
     /// Some listed courses do not exist, are tests or are deleted (`course_ids`,
-    /// `course_not_found`, one violation naming them).
+    /// `course_not_found`, one violation naming them), or, for a tutor, are taught by another
+    /// tutor (`course_ids`, `course_not_yours`).
     #[error("unknown courses")]
     UnknownCourses(Vec<FieldViolation>),
     /// A dependency failed.
@@ -272,12 +275,13 @@ impl Curricula {
         };
         self.ports
             .curricula
-            .create_curriculum(curriculum)
+            .create_curriculum(editor.scope(), curriculum)
             .await
             .map_err(write_error)
     }
 
-    /// Edits a curriculum: the changes are merged onto the stored one and the result validated.
+    /// Edits a curriculum: each field sent is validated on its own and only those are written,
+    /// onto the row as it is in the write (so two edits of different fields both hold).
     ///
     /// # Errors
     /// `Forbidden`, `NotYourCurriculum` (a tutor changing the tutor), `NotFound` (also another
@@ -290,44 +294,34 @@ impl Curricula {
         changes: CurriculumChanges,
     ) -> Result<Curriculum, CurriculumEditError> {
         let editor = Editor::of(principal)?;
-        if let Editor::Tutor(me) = editor
-            && changes.tutor_id.is_some_and(|named| named != me)
-        {
-            return Err(CurriculumEditError::NotYourCurriculum);
-        }
-        let stored = self
-            .ports
-            .curricula
-            .curriculum(id)
-            .await?
-            .map(|detail| detail.curriculum)
-            .filter(|curriculum| match editor {
-                Editor::Admin => true,
-                Editor::Tutor(me) => curriculum.is_tutored_by(me),
-            })
-            .ok_or(CurriculumEditError::NotFound)?;
-        let mut violations = Vec::new();
-        let name = changes.name.as_deref().map_or_else(
-            || Some(stored.name.clone()),
-            |name| parse_name(name, &mut violations),
-        );
-        let description = changes.description.as_ref().map_or_else(
-            || Some(stored.description.clone()),
-            |description| parse_description(description.as_deref(), &mut violations),
-        );
-        let price = changes.price.map_or(Some(stored.price), |amount| {
-            parse_price(amount, &mut violations)
-        });
-        let tutor = match changes.tutor_id {
-            Some(named) if named != stored.tutor_id => {
-                self.require_tutor(named, &mut violations).await?
+        let tutor_id = match (editor, changes.tutor_id) {
+            (Editor::Tutor(me), Some(named)) if named != me => {
+                return Err(CurriculumEditError::NotYourCurriculum);
             }
-            _ => Some(stored.tutor_id),
+            // A tutor naming themselves changes nothing: the scope keeps the edit to their own.
+            (Editor::Tutor(_), _) | (Editor::Admin, None) => None,
+            (Editor::Admin, Some(named)) => Some(named),
         };
-        let courses = match changes.course_ids {
+        let mut violations = Vec::new();
+        let tutor = match tutor_id {
+            Some(named) => self.require_tutor(named, &mut violations).await?.map(Some),
             None => Some(None),
-            Some(ids) => parse_courses(ids, &mut violations).map(Some),
         };
+        let name = changes.name.as_deref().map_or(Some(None), |name| {
+            parse_name(name, &mut violations).map(Some)
+        });
+        let description = changes
+            .description
+            .as_ref()
+            .map_or(Some(None), |description| {
+                parse_description(description.as_deref(), &mut violations).map(Some)
+            });
+        let price = changes.price.map_or(Some(None), |amount| {
+            parse_price(amount, &mut violations).map(Some)
+        });
+        let courses = changes.course_ids.map_or(Some(None), |ids| {
+            parse_courses(ids, &mut violations).map(Some)
+        });
         let (Some(name), Some(description), Some(price), Some(tutor_id), Some(courses)) =
             (name, description, price, tutor, courses)
         else {
@@ -337,8 +331,8 @@ impl Curricula {
             name,
             description,
             price,
-            category: changes.category.unwrap_or(stored.category),
-            skill_level: changes.skill_level.unwrap_or(stored.skill_level),
+            category: changes.category,
+            skill_level: changes.skill_level,
             tutor_id,
             courses,
             now: self.ports.clock.now(),
@@ -453,11 +447,7 @@ impl Curricula {
         if user.is_some_and(|user| user.is_active && user.role == Role::Tutor) {
             Ok(Some(id))
         } else {
-            violations.push(FieldViolation::new(
-                "tutor_id",
-                "tutor_not_found",
-                "tutor_id must name an active user with the tutor role",
-            ));
+            violations.push(tutor_not_found());
             Ok(None)
         }
     }
@@ -474,8 +464,27 @@ fn write_error(error: WriteCurriculumError) -> CurriculumEditError {
                 format!("not an existing course (or deleted): {}", listed.join(", ")),
             )])
         }
+        WriteCurriculumError::ForeignCourses(ids) => {
+            let listed: Vec<String> = ids.iter().map(ToString::to_string).collect();
+            CurriculumEditError::UnknownCourses(vec![FieldViolation::new(
+                "course_ids",
+                "course_not_yours",
+                format!("a course of another tutor: {}", listed.join(", ")),
+            )])
+        }
+        WriteCurriculumError::TutorNotFound => {
+            CurriculumEditError::Invalid(vec![tutor_not_found()])
+        }
         WriteCurriculumError::Dependency(error) => error.into(),
     }
+}
+
+fn tutor_not_found() -> FieldViolation {
+    FieldViolation::new(
+        "tutor_id",
+        "tutor_not_found",
+        "tutor_id must name an active user with the tutor role",
+    )
 }
 
 fn parse_name(raw: &str, violations: &mut Vec<FieldViolation>) -> Option<CurriculumName> {

@@ -181,6 +181,58 @@ pub async fn the_cart_holds_at_most_its_limit<S: ShoppingStore>(store: &S) {
     assert_eq!(cart_of(store, buyer).await.len(), 2);
 }
 
+/// Lines of a deleted course or curriculum, hidden from the cart, hold no place under its limit:
+/// a full cart whose items were deleted takes new ones again.
+pub async fn hidden_lines_of_deleted_items_do_not_fill_the_cart<S: ShoppingStore>(store: &S) {
+    let buyer = member(store).await;
+    let line = |item| {
+        let mut new = new_line(buyer, item);
+        new.limit = 2;
+        new
+    };
+    let gone = course(store, 100).await;
+    let inside = course(store, 100).await;
+    let bundle = curriculum(store, 100, &[inside.id]).await;
+    for item in [ItemRef::Course(gone.id), ItemRef::Curriculum(bundle)] {
+        store
+            .add_to_cart(line(item))
+            .await
+            .unwrap_or_else(|e| panic!("add_to_cart: {e:?}"));
+    }
+    let next = ItemRef::Course(course(store, 100).await.id);
+    assert_eq!(
+        store.add_to_cart(line(next)).await,
+        Err(AddToCartError::CartFull)
+    );
+    let deleted = store
+        .delete_item(ItemKind::Course, gone.id, ItemScope::Any, now())
+        .await
+        .unwrap_or_else(|e| panic!("delete_item: {e}"));
+    assert!(deleted);
+    assert!(
+        store
+            .delete_curriculum(bundle, ItemScope::Any, now())
+            .await
+            .unwrap_or_else(|e| panic!("delete_curriculum: {e}"))
+    );
+    assert!(cart_of(store, buyer).await.is_empty(), "hidden lines");
+    store
+        .add_to_cart(line(next))
+        .await
+        .unwrap_or_else(|e| panic!("hidden lines hold no place: {e:?}"));
+    let last = ItemRef::Course(course(store, 100).await.id);
+    store
+        .add_to_cart(line(last))
+        .await
+        .unwrap_or_else(|e| panic!("hidden lines hold no place: {e:?}"));
+    let shown: Vec<ItemRef> = cart_of(store, buyer)
+        .await
+        .iter()
+        .map(|line| line.item)
+        .collect();
+    assert_eq!(shown, [next, last]);
+}
+
 /// A line is removed by its owner only.
 pub async fn a_line_is_removed_by_its_owner_only<S: ShoppingStore>(store: &S) {
     let buyer = member(store).await;

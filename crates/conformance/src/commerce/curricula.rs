@@ -6,6 +6,7 @@ use super::CommerceStore;
 use crate::support::{new_user, now, tag};
 use chrono::{DateTime, Duration, Utc};
 use futures_util::future::join_all;
+use reserva_application::ports::accounts::{RevokeSessions, UserChanges};
 use reserva_application::ports::catalog::{ItemScope, NewItem};
 use reserva_application::ports::commerce::{
     CurriculumQuery, CurriculumUpdate, NewCurriculum, WriteCurriculumError,
@@ -106,22 +107,18 @@ fn new_curriculum(name: &str, tutor_id: UserId, ids: &[ItemId]) -> NewCurriculum
 
 async fn create<S: CommerceStore>(store: &S, new: NewCurriculum) -> Curriculum {
     store
-        .create_curriculum(new)
+        .create_curriculum(ItemScope::Any, new)
         .await
         .unwrap_or_else(|e| panic!("create_curriculum: {e}"))
 }
 
-fn update_of(curriculum: &Curriculum) -> CurriculumUpdate {
-    CurriculumUpdate {
-        name: curriculum.name.clone(),
-        description: curriculum.description.clone(),
-        price: curriculum.price,
-        category: curriculum.category,
-        skill_level: curriculum.skill_level,
-        tutor_id: curriculum.tutor_id,
-        courses: None,
-        now: now(),
-    }
+/// An edit of nothing but `updated_at`.
+fn update_of(_: &Curriculum) -> CurriculumUpdate {
+    CurriculumUpdate::at(now())
+}
+
+fn name(text: &str) -> CurriculumName {
+    CurriculumName::parse(text).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn query() -> CurriculumQuery {
@@ -227,7 +224,7 @@ pub async fn unknown_test_or_deleted_courses_are_refused_and_nothing_is_written<
     let good_0 = good[0];
     let new = new_curriculum("Broken", tutor_id, &[good_0, test, gone, good[1], nothing]);
     let id = new.id;
-    match store.create_curriculum(new).await {
+    match store.create_curriculum(ItemScope::Any, new).await {
         Err(WriteCurriculumError::UnknownCourses(missing)) => {
             assert_eq!(missing, vec![test, gone, nothing]);
         }
@@ -238,7 +235,7 @@ pub async fn unknown_test_or_deleted_courses_are_refused_and_nothing_is_written<
 
     let kept = create(store, new_curriculum("Kept", tutor_id, &good)).await;
     let mut update = update_of(&kept);
-    update.name = CurriculumName::parse("Renamed").unwrap_or_else(|e| panic!("{e}"));
+    update.name = Some(name("Renamed"));
     update.courses = Some(list_of(&[good_0, gone]));
     match store
         .update_curriculum(kept.id, ItemScope::Any, update)
@@ -255,15 +252,15 @@ pub async fn unknown_test_or_deleted_courses_are_refused_and_nothing_is_written<
     assert_eq!(stored.curriculum, kept, "a refused edit writes nothing");
 }
 
-/// An edit replaces every field; `courses` replaces the list (in its new order) and `None`
-/// keeps it; a tutor's scope reaches only their own curricula.
+/// An edit sets the fields given and keeps the others; `courses` replaces the list (in its new
+/// order) and `None` keeps it; a tutor's scope reaches only their own curricula.
 pub async fn edits_replace_fields_and_courses_within_the_scope<S: CommerceStore>(store: &S) {
     let (owner, other) = (tutor(store).await, tutor(store).await);
-    let ids = courses(store, owner, 4).await;
+    let ids = courses(store, owner, 2).await;
     let created = create(store, new_curriculum("Original", owner, &ids[..2])).await;
 
     let mut update = update_of(&created);
-    update.name = CurriculumName::parse("Edited").unwrap_or_else(|e| panic!("{e}"));
+    update.name = Some(name("Edited"));
     match store
         .update_curriculum(created.id, ItemScope::TutoredBy(other), update.clone())
         .await
@@ -271,11 +268,24 @@ pub async fn edits_replace_fields_and_courses_within_the_scope<S: CommerceStore>
         Err(WriteCurriculumError::NotFound) => {}
         other => panic!("another tutor's scope: {other:?}"),
     }
-    update.description = None;
-    update.price = money(0);
-    update.category = Category::Db;
-    update.skill_level = SkillLevel::Advanced;
-    update.tutor_id = other;
+    let renamed = store
+        .update_curriculum(created.id, ItemScope::TutoredBy(owner), update.clone())
+        .await
+        .unwrap_or_else(|e| panic!("update_curriculum: {e}"));
+    assert_eq!(
+        Curriculum {
+            name: name("Edited"),
+            updated_at: update.now,
+            ..created.clone()
+        },
+        renamed,
+        "only the name changes"
+    );
+    update.description = Some(None);
+    update.price = Some(money(0));
+    update.category = Some(Category::Db);
+    update.skill_level = Some(SkillLevel::Advanced);
+    update.tutor_id = Some(other);
     let edited = store
         .update_curriculum(created.id, ItemScope::TutoredBy(owner), update.clone())
         .await
@@ -291,9 +301,11 @@ pub async fn edits_replace_fields_and_courses_within_the_scope<S: CommerceStore>
     assert_eq!(edited.created_at, created.created_at);
     assert_eq!(edited.updated_at, update.now);
 
-    // Now the other tutor's: the old owner's scope no longer reaches it.
+    // Now the other tutor's: the old owner's scope no longer reaches it, and the new tutor
+    // links only their own courses.
+    let theirs = courses(store, other, 3).await;
     let mut replace = update_of(&edited);
-    replace.courses = Some(list_of(&[ids[3], ids[0], ids[2]]));
+    replace.courses = Some(list_of(&[theirs[2], theirs[0], theirs[1]]));
     match store
         .update_curriculum(created.id, ItemScope::TutoredBy(owner), replace.clone())
         .await
@@ -305,14 +317,14 @@ pub async fn edits_replace_fields_and_courses_within_the_scope<S: CommerceStore>
         .update_curriculum(created.id, ItemScope::TutoredBy(other), replace)
         .await
         .unwrap_or_else(|e| panic!("update_curriculum: {e}"));
-    assert_eq!(replaced.courses.ids(), [ids[3], ids[0], ids[2]]);
+    assert_eq!(replaced.courses.ids(), [theirs[2], theirs[0], theirs[1]]);
     let detail = store
         .curriculum(created.id)
         .await
         .unwrap_or_else(|e| panic!("curriculum: {e}"))
         .unwrap_or_else(|| panic!("not found"));
     let shown: Vec<ItemId> = detail.courses.iter().map(|course| course.id).collect();
-    assert_eq!(shown, [ids[3], ids[0], ids[2]]);
+    assert_eq!(shown, [theirs[2], theirs[0], theirs[1]]);
     match store
         .update_curriculum(
             CurriculumId::from_uuid(Uuid::now_v7()),
@@ -398,7 +410,7 @@ pub async fn search_is_the_and_of_plain_words<S: CommerceStore>(store: &S) {
         assert_eq!(found, expected, "q={text}");
     }
     let mut update = update_of(&rust);
-    update.name = CurriculumName::parse("Go routines").unwrap_or_else(|e| panic!("{e}"));
+    update.name = Some(name("Go routines"));
     store
         .update_curriculum(rust.id, ItemScope::Any, update)
         .await
@@ -595,4 +607,153 @@ pub async fn concurrent_edits_leave_one_whole_course_list<S: CommerceStore>(stor
     assert!(lists.contains(&stored), "a whole list: {stored:?}");
     let shown: Vec<ItemId> = detail.courses.iter().map(|course| course.id).collect();
     assert_eq!(shown, stored);
+}
+
+/// Within a tutor's scope, every course must be taught by that tutor: a course of another
+/// tutor is refused, named, and nothing is written (an unknown course is named first); an
+/// admin's scope links any course.
+pub async fn a_tutor_links_only_the_courses_they_teach<S: CommerceStore>(store: &S) {
+    let (owner, other) = (tutor(store).await, tutor(store).await);
+    let mine = courses(store, owner, 2).await;
+    let theirs = courses(store, other, 1).await[0];
+    let scope = ItemScope::TutoredBy(owner);
+    let new = new_curriculum("Borrowed", owner, &[mine[0], theirs]);
+    let id = new.id;
+    match store.create_curriculum(scope, new).await {
+        Err(WriteCurriculumError::ForeignCourses(foreign)) => assert_eq!(foreign, vec![theirs]),
+        other => panic!("expected ForeignCourses, got {other:?}"),
+    }
+    assert!(matches!(store.curriculum_for_sale(id).await, Ok(None)));
+    let nothing = ItemId::from_uuid(Uuid::now_v7());
+    match store
+        .create_curriculum(scope, new_curriculum("Both", owner, &[theirs, nothing]))
+        .await
+    {
+        Err(WriteCurriculumError::UnknownCourses(missing)) => assert_eq!(missing, vec![nothing]),
+        other => panic!("expected UnknownCourses, got {other:?}"),
+    }
+    let own = store
+        .create_curriculum(scope, new_curriculum("Own", owner, &mine))
+        .await
+        .unwrap_or_else(|e| panic!("create_curriculum: {e}"));
+    let mut update = update_of(&own);
+    update.name = Some(name("Widened"));
+    update.courses = Some(list_of(&[mine[1], theirs]));
+    match store.update_curriculum(own.id, scope, update.clone()).await {
+        Err(WriteCurriculumError::ForeignCourses(foreign)) => assert_eq!(foreign, vec![theirs]),
+        other => panic!("expected ForeignCourses, got {other:?}"),
+    }
+    let stored = store
+        .curriculum(own.id)
+        .await
+        .unwrap_or_else(|e| panic!("curriculum: {e}"))
+        .unwrap_or_else(|| panic!("not found"));
+    assert_eq!(stored.curriculum, own, "a refused edit writes nothing");
+    let widened = store
+        .update_curriculum(own.id, ItemScope::Any, update)
+        .await
+        .unwrap_or_else(|e| panic!("an admin links any course: {e}"));
+    assert_eq!(widened.courses.ids(), [mine[1], theirs]);
+    create(store, new_curriculum("Admin's", owner, &[theirs])).await;
+}
+
+/// The tutor a curriculum is given to is checked in the write: a member, an admin, a
+/// deactivated tutor or nobody is refused and nothing is written.
+pub async fn the_tutor_is_checked_in_the_write<S: CommerceStore>(store: &S) {
+    let owner = tutor(store).await;
+    let ids = courses(store, owner, 1).await;
+    let gone = tutor(store).await;
+    store
+        .update_user(
+            gone,
+            &UserChanges {
+                is_active: Some(false),
+                ..UserChanges::default()
+            },
+            RevokeSessions::All,
+            now(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("update_user: {e}"));
+    let mut refused = Vec::new();
+    for role in [Role::Member, Role::Admin] {
+        let user = store
+            .insert_user(new_user(&format!("cur{}", tag()), role))
+            .await
+            .unwrap_or_else(|e| panic!("insert_user: {e}"));
+        refused.push(user.id);
+    }
+    refused.push(gone);
+    refused.push(UserId::from_uuid(Uuid::now_v7()));
+    let kept = create(store, new_curriculum("Kept", owner, &ids)).await;
+    for named in refused {
+        let new = new_curriculum("Misnamed", named, &ids);
+        let id = new.id;
+        match store.create_curriculum(ItemScope::Any, new).await {
+            Err(WriteCurriculumError::TutorNotFound) => {}
+            other => panic!("create for {named:?}: expected TutorNotFound, got {other:?}"),
+        }
+        assert!(matches!(store.curriculum_for_sale(id).await, Ok(None)));
+        let mut update = update_of(&kept);
+        update.tutor_id = Some(named);
+        update.price = Some(money(1));
+        match store
+            .update_curriculum(kept.id, ItemScope::Any, update)
+            .await
+        {
+            Err(WriteCurriculumError::TutorNotFound) => {}
+            other => panic!("update to {named:?}: expected TutorNotFound, got {other:?}"),
+        }
+    }
+    let stored = store
+        .curriculum(kept.id)
+        .await
+        .unwrap_or_else(|e| panic!("curriculum: {e}"))
+        .unwrap_or_else(|| panic!("not found"));
+    assert_eq!(stored.curriculum, kept, "a refused edit writes nothing");
+}
+
+/// Edits of different fields at once: each sets only its own field, so every change holds
+/// (none is undone by another written from an older read).
+pub async fn concurrent_edits_of_different_fields_all_hold<S: CommerceStore>(store: &S) {
+    let (owner, other) = (tutor(store).await, tutor(store).await);
+    let ids = courses(store, owner, 2).await;
+    let created = create(store, new_curriculum("Contended fields", owner, &ids[..1])).await;
+    let edit = |change: &dyn Fn(&mut CurriculumUpdate)| {
+        let mut update = update_of(&created);
+        change(&mut update);
+        update
+    };
+    let edits = [
+        edit(&|update| update.name = Some(name("Renamed at once"))),
+        edit(&|update| update.description = Some(None)),
+        edit(&|update| update.price = Some(money(12_345))),
+        edit(&|update| update.category = Some(Category::Aws)),
+        edit(&|update| update.skill_level = Some(SkillLevel::Advanced)),
+        edit(&|update| update.tutor_id = Some(other)),
+        edit(&|update| update.courses = Some(list_of(&[ids[1], ids[0]]))),
+    ];
+    let outcomes = join_all(
+        edits
+            .into_iter()
+            .map(|update| store.update_curriculum(created.id, ItemScope::Any, update)),
+    )
+    .await;
+    for outcome in &outcomes {
+        assert!(outcome.is_ok(), "{outcome:?}");
+    }
+    let stored = store
+        .curriculum(created.id)
+        .await
+        .unwrap_or_else(|e| panic!("curriculum: {e}"))
+        .unwrap_or_else(|| panic!("not found"))
+        .curriculum;
+    assert_eq!(stored.name.as_str(), "Renamed at once");
+    assert_eq!(stored.description, None);
+    assert_eq!(stored.price, money(12_345));
+    assert_eq!(
+        (stored.category, stored.skill_level, stored.tutor_id),
+        (Category::Aws, SkillLevel::Advanced, other)
+    );
+    assert_eq!(stored.courses.ids(), [ids[1], ids[0]]);
 }

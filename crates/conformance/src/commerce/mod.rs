@@ -16,7 +16,7 @@ use crate::accounts::AccountStore;
 use crate::support::{new_user, now, tag};
 use chrono::{DateTime, Duration, Utc};
 use fixtures::CommerceFixtures;
-use reserva_application::ports::catalog::{CatalogRepository, NewItem};
+use reserva_application::ports::catalog::{CatalogRepository, ItemScope, NewItem};
 use reserva_application::ports::commerce::CurriculumRepository;
 use reserva_application::ports::commerce::NewCurriculum;
 use reserva_application::ports::commerce::access::AccessRepository;
@@ -111,18 +111,21 @@ async fn curriculum<S: ShoppingStore>(store: &S, price: i64, courses: &[ItemId])
     let tutor = user(store, Role::Tutor).await;
     let id = CurriculumId::from_uuid(Uuid::now_v7());
     store
-        .create_curriculum(NewCurriculum {
-            id,
-            name: CurriculumName::parse(&format!("Curriculum {}", tag()))
-                .unwrap_or_else(|e| panic!("{e}")),
-            description: None,
-            price: money(price),
-            category: Category::Python,
-            skill_level: SkillLevel::Beginner,
-            tutor_id: tutor,
-            courses: CourseList::new(courses.to_vec()).unwrap_or_else(|e| panic!("{e}")),
-            now: now(),
-        })
+        .create_curriculum(
+            ItemScope::Any,
+            NewCurriculum {
+                id,
+                name: CurriculumName::parse(&format!("Curriculum {}", tag()))
+                    .unwrap_or_else(|e| panic!("{e}")),
+                description: None,
+                price: money(price),
+                category: Category::Python,
+                skill_level: SkillLevel::Beginner,
+                tutor_id: tutor,
+                courses: CourseList::new(courses.to_vec()).unwrap_or_else(|e| panic!("{e}")),
+                now: now(),
+            },
+        )
         .await
         .unwrap_or_else(|e| panic!("create_curriculum: {e:?}"));
     id
@@ -208,6 +211,9 @@ macro_rules! __commerce_store_cases {
                     filters_by_category_level_and_inclusive_price,
                     keyset_pages_neither_skip_nor_repeat_while_rows_arrive,
                     concurrent_edits_leave_one_whole_course_list,
+                    a_tutor_links_only_the_courses_they_teach,
+                    the_tutor_is_checked_in_the_write,
+                    concurrent_edits_of_different_fields_all_hold,
                 ],
             }
         }
@@ -230,6 +236,7 @@ macro_rules! __commerce_orders_store_cases {
                     unknown_deleted_and_non_course_items_are_not_found,
                     owned_items_are_refused_and_a_curriculum_is_owned_when_every_course_is,
                     the_cart_holds_at_most_its_limit,
+                    hidden_lines_of_deleted_items_do_not_fill_the_cart,
                     a_line_is_removed_by_its_owner_only,
                     concurrent_adds_of_one_item_keep_one,
                 ],

@@ -1,7 +1,7 @@
 //! What a catalog list asks for: a sort, a search text and the keyset cursor of a page.
 
 use super::ItemId;
-use crate::text::{TextRefusal, check_plain};
+use crate::text::{TextRefusal, check_visible};
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
@@ -83,7 +83,8 @@ pub enum InvalidSearch {
     /// Too long or too many words.
     #[error("search must be at most {max} characters and {words} words", max = SearchText::MAX_CHARS, words = SearchText::MAX_WORDS)]
     TooLong,
-    /// A control character.
+    /// A control or an invisible character (as in names: `U+200B` or `U+202E` are refused, not
+    /// searched for).
     #[error(transparent)]
     Text(#[from] TextRefusal),
 }
@@ -111,7 +112,7 @@ impl SearchText {
     /// # Errors
     /// [`InvalidSearch`].
     pub fn parse(raw: &str) -> Result<Self, InvalidSearch> {
-        check_plain(raw)?;
+        check_visible(raw)?;
         let trimmed = raw.trim();
         if trimmed.is_empty() {
             return Err(InvalidSearch::Empty);
@@ -163,6 +164,13 @@ mod tests {
             SearchText::parse("a\u{0}").map_err(InvalidSearch::code),
             Err("control_character")
         );
+        for invisible in ["a\u{200b}b", "\u{200b}", "react\u{202e}"] {
+            assert_eq!(
+                SearchText::parse(invisible).map_err(InvalidSearch::code),
+                Err("invisible_character"),
+                "{invisible:?}"
+            );
+        }
         assert!(SearchText::parse(&"a".repeat(200)).is_ok());
         assert_eq!(
             SearchText::parse(&"a".repeat(201)),

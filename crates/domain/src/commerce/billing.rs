@@ -9,7 +9,7 @@
 //! | `country` | 1 to 50 | |
 //! | `main_address` | 1 to 200 | |
 //! | `detail_address` | 0 to 200 | may be empty: a house has no flat or floor to name |
-//! | `postal_code` | 1 to 20 | ASCII letters and digits, spaces and hyphens (`06236`, `SW1A 1AA`, `100-0001`) |
+//! | `postal_code` | 1 to 20 | ASCII letters and digits, spaces and hyphens, at least one letter or digit (`06236`, `SW1A 1AA`, `100-0001`) |
 //!
 //! The default: a user with addresses has exactly one default. The first address, or one created
 //! or edited with `is_default = true`, becomes the default and the previous one stops being it;
@@ -129,7 +129,8 @@ impl std::fmt::Display for InvalidAddressField {
             ),
             AddressRefusal::Malformed => write!(
                 f,
-                "{name} may hold only ASCII letters, digits, spaces and hyphens"
+                "{name} may hold only ASCII letters, digits, spaces and hyphens, and at least one \
+                 letter or digit"
             ),
             AddressRefusal::Text(refusal) => write!(f, "{refusal}"),
         }
@@ -150,9 +151,10 @@ fn parse_field(field: AddressField, raw: &str) -> Result<String, InvalidAddressF
         return Err(refused(AddressRefusal::TooLong));
     }
     if field == AddressField::PostalCode
-        && !trimmed
+        && (!trimmed
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+            || !trimmed.chars().any(|c| c.is_ascii_alphanumeric()))
     {
         return Err(refused(AddressRefusal::Malformed));
     }
@@ -352,6 +354,20 @@ mod tests {
         }
         for refused in ["06236;", "0623٦", "１２３", "12_34", "%"] {
             assert_eq!(code(PostalCode::parse(refused)), "postal_code_invalid");
+        }
+    }
+
+    #[test]
+    fn a_postal_code_holds_at_least_one_letter_or_digit() {
+        for refused in ["-", "- -", "--", " - "] {
+            assert_eq!(
+                code(PostalCode::parse(refused)),
+                "postal_code_invalid",
+                "{refused:?}"
+            );
+        }
+        for accepted in ["1-", "-a", "1 - 2"] {
+            assert!(PostalCode::parse(accepted).is_ok(), "{accepted}");
         }
     }
 

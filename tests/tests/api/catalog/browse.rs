@@ -83,6 +83,17 @@ async fn lists_filter_search_sort_and_mark_the_callers_registrations(backend: Ba
     app.get("/api/v1/tests?q=a%07b", Some(&member))
         .await
         .assert_problem(400, "validation_failed");
+    for invisible in ["a%E2%80%8Bb", "%E2%80%8B", "react%E2%80%AE"] {
+        let refused = app
+            .get(&format!("/api/v1/tests?q={invisible}"), Some(&member))
+            .await;
+        refused.assert_problem(400, "validation_failed");
+        assert_eq!(refused.body["errors"][0]["field"], "q", "{invisible}");
+        assert_eq!(
+            refused.body["errors"][0]["code"], "invisible_character",
+            "{invisible}"
+        );
+    }
 
     // Two registrations for the older test make it the most popular.
     for who in [&member, &other] {

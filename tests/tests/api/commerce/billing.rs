@@ -259,11 +259,43 @@ async fn every_rule_is_refused_with_its_code_and_nothing_is_written(backend: Bac
             "country",
             "control_character",
         ),
+        (
+            json!({"country": "KR", "main_address": "A", "postal_code": "-"}),
+            "postal_code",
+            "postal_code_invalid",
+        ),
+        (
+            json!({"country": "KR", "main_address": "A", "postal_code": " - - "}),
+            "postal_code",
+            "postal_code_invalid",
+        ),
     ] {
         let refused = app.post(PATH, &body, Some(&token)).await;
         refused.assert_problem(400, "validation_failed");
         assert_eq!(field_code(&refused), (field.into(), code.into()), "{body}");
     }
+    // A control character is one broken rule among the others: every field is listed.
+    let refused = app
+        .post(
+            PATH,
+            &json!({"country": "K\u{0}R", "main_address": "", "postal_code": "!",
+                "detail_address": "\u{200b}"}),
+            Some(&token),
+        )
+        .await;
+    refused.assert_problem(400, "validation_failed");
+    assert_eq!(
+        codes(&refused),
+        [
+            ("country".to_owned(), "control_character".to_owned()),
+            ("main_address".to_owned(), "main_address_empty".to_owned()),
+            (
+                "detail_address".to_owned(),
+                "invisible_character".to_owned()
+            ),
+            ("postal_code".to_owned(), "postal_code_invalid".to_owned()),
+        ]
+    );
     // Bodies that do not fit the shape: a field missing, one unknown.
     for (body, field, code) in [
         (
@@ -321,9 +353,51 @@ async fn every_rule_is_refused_with_its_code_and_nothing_is_written(backend: Bac
         field_code(&refused),
         ("zip".to_owned(), "unknown_field".to_owned())
     );
+    let refused = app
+        .patch(
+            &path(&kept),
+            &json!({"country": "K\u{7}R", "postal_code": "-"}),
+            Some(&token),
+        )
+        .await;
+    refused.assert_problem(400, "validation_failed");
+    assert_eq!(
+        codes(&refused),
+        [
+            ("country".to_owned(), "control_character".to_owned()),
+            ("postal_code".to_owned(), "postal_code_invalid".to_owned()),
+        ]
+    );
+    // `null` is no way to leave a field out: refused, every such field listed.
+    let refused = app
+        .patch(
+            &path(&kept),
+            &json!({"country": null, "main_address": null, "postal_code": null,
+                "is_default": null}),
+            Some(&token),
+        )
+        .await;
+    refused.assert_problem(400, "validation_failed");
+    assert_eq!(
+        codes(&refused),
+        [
+            ("country".to_owned(), "invalid_value".to_owned()),
+            ("is_default".to_owned(), "invalid_value".to_owned()),
+            ("main_address".to_owned(), "invalid_value".to_owned()),
+            ("postal_code".to_owned(), "invalid_value".to_owned()),
+        ]
+    );
     let read = app.get(&path(&kept), Some(&token)).await;
     assert_eq!(read.body["main_address"], "Kept");
     assert_eq!(read.body["postal_code"], "06236");
+    assert_eq!(read.body["detail_address"], "12층");
+    // On `detail_address`, `null` empties it, as `""` does.
+    let cleared = app
+        .patch(&path(&kept), &json!({"detail_address": null}), Some(&token))
+        .await;
+    assert_eq!(cleared.status, 200, "{:#}", cleared.body);
+    assert_eq!(cleared.body["detail_address"], "");
+    assert_eq!(cleared.body["main_address"], "Kept");
     // A malformed or unknown id names nothing (404); a malformed cursor or limit is a 400.
     app.get(&path("not-a-uuid"), Some(&token))
         .await

@@ -149,6 +149,14 @@ async fn every_refusal_of_an_add_has_its_code_and_writes_nothing(backend: Backen
         field_code(&refused),
         ("course_id".into(), "invalid_id".into())
     );
+    // An over-long id is no UUID either (not the validator's generic `length`).
+    for field in ["course_id", "curriculum_id"] {
+        let mut body = json!({});
+        body[field] = json!("a".repeat(65));
+        let refused = app.post(ITEMS, &body, Some(&ann)).await;
+        refused.assert_problem(400, "validation_failed");
+        assert_eq!(field_code(&refused), (field.into(), "invalid_id".into()));
+    }
     let refused = app
         .post(ITEMS, &json!({"course_id": c1, "quantity": 2}), Some(&ann))
         .await;

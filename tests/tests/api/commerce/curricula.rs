@@ -12,6 +12,7 @@ on_both_backends!(
     every_rule_is_refused_with_its_code_and_nothing_is_written,
     the_list_searches_filters_and_pages,
     concurrent_edits_leave_one_whole_course_list,
+    concurrent_edits_of_different_fields_all_hold,
 );
 
 const ADMIN: &str = "/api/v1/admin/curricula";
@@ -107,10 +108,43 @@ async fn admins_and_own_tutors_manage_curricula_and_members_may_not(backend: Bac
     .await
     .assert_problem(403, "not_your_curriculum");
 
-    let edited = app
+    // A tutor links only the courses they teach: `c3` is `other`'s, refused and named, and
+    // nothing of the edit is written; on a create too.
+    let foreign = app
         .patch(
             &admin_path(&id),
             &json!({"price": 7_500, "description": null, "course_ids": [c3, c1]}),
+            Some(&owner),
+        )
+        .await;
+    foreign.assert_problem(409, "unknown_course");
+    assert_eq!(
+        field_code(&foreign),
+        ("course_ids".into(), "course_not_yours".into())
+    );
+    let message = foreign.body["errors"][0]["message"].as_str().expect("text");
+    assert!(message.contains(c3.as_str()), "{message}");
+    assert!(!message.contains(c1.as_str()), "{message}");
+    let unchanged = app.get(&path(&id), Some(&owner)).await;
+    assert_eq!(unchanged.body["price"], 9_000, "nothing written");
+    assert_eq!(ids(&unchanged.body["course_ids"]), [c2.clone(), c1.clone()]);
+    let foreign = app
+        .post(
+            ADMIN,
+            &curriculum_body("Borrowed", 100, &[&c1, &c3]),
+            Some(&owner),
+        )
+        .await;
+    foreign.assert_problem(409, "unknown_course");
+    assert_eq!(
+        field_code(&foreign),
+        ("course_ids".into(), "course_not_yours".into())
+    );
+
+    let edited = app
+        .patch(
+            &admin_path(&id),
+            &json!({"price": 7_500, "description": null, "course_ids": [c1]}),
             Some(&owner),
         )
         .await;
@@ -118,7 +152,17 @@ async fn admins_and_own_tutors_manage_curricula_and_members_may_not(backend: Bac
     assert_eq!(edited.body["price"], 7_500);
     assert_eq!(edited.body["description"], Value::Null);
     assert_eq!(edited.body["name"], "React path", "unsent fields stay");
-    assert_eq!(ids(&edited.body["course_ids"]), [c3.clone(), c1.clone()]);
+    assert_eq!(ids(&edited.body["course_ids"]), [c1.as_str()]);
+    // An admin links any tutor's course.
+    let widened = app
+        .patch(
+            &admin_path(&id),
+            &json!({"course_ids": [c3, c1]}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(widened.status, 200, "{:#}", widened.body);
+    assert_eq!(ids(&widened.body["course_ids"]), [c3.clone(), c1.clone()]);
     let renamed = app
         .patch(&admin_path(&id), &json!({"name": "Renamed"}), Some(&admin))
         .await;
@@ -239,6 +283,12 @@ async fn every_rule_is_refused_with_its_code_and_nothing_is_written(backend: Bac
         ("course_ids", json!(["not-a-uuid"]), "invalid_id"),
         ("course_ids", json!(["\u{0}"]), "invalid_id"),
         ("tutor_id", json!("nope"), "invalid_id"),
+        ("tutor_id", json!("a".repeat(65)), "invalid_id"),
+        (
+            "course_ids",
+            json!(vec![c1.clone(); 1_001]),
+            "too_many_courses",
+        ),
     ] {
         let mut broken = base.clone();
         broken[field] = value;
@@ -290,12 +340,60 @@ async fn every_rule_is_refused_with_its_code_and_nothing_is_written(backend: Bac
         (json!({"price": -3}), 400, "validation_failed"),
         (json!({"course_ids": [c1, gone]}), 409, "unknown_course"),
         (json!({"tutor_id": "x"}), 400, "validation_failed"),
+        (json!({"name": null}), 400, "validation_failed"),
         (json!({"colour": 1}), 400, "invalid_body"),
     ] {
         app.patch(&admin_path(&id), &edit, Some(&owner))
             .await
             .assert_problem(status, code);
     }
+    // `null` is no way to leave a field out: refused on every field that cannot be empty, each
+    // listed, with the other broken rules of the handler.
+    let nulls = app
+        .patch(
+            &admin_path(&id),
+            &json!({"name": null, "price": null, "category": null, "skill_level": null,
+                    "tutor_id": null, "course_ids": null, "description": "bell\u{7}"}),
+            Some(&owner),
+        )
+        .await;
+    nulls.assert_problem(400, "validation_failed");
+    let listed: Vec<(String, String)> = nulls.body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|error| {
+            (
+                error["field"].as_str().expect("field").to_owned(),
+                error["code"].as_str().expect("code").to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("category", "invalid_value"),
+        ("course_ids", "invalid_value"),
+        ("description", "control_character"),
+        ("name", "invalid_value"),
+        ("price", "invalid_value"),
+        ("skill_level", "invalid_value"),
+        ("tutor_id", "invalid_value"),
+    ]
+    .iter()
+    .map(|(field, code)| ((*field).to_owned(), (*code).to_owned()))
+    .collect();
+    assert_eq!(listed, expected, "{:#}", nulls.body);
+    let too_many = app
+        .patch(
+            &admin_path(&id),
+            &json!({"course_ids": vec![c1.clone(); 1_001]}),
+            Some(&owner),
+        )
+        .await;
+    too_many.assert_problem(400, "validation_failed");
+    assert_eq!(
+        field_code(&too_many),
+        ("course_ids".into(), "too_many_courses".into())
+    );
     app.patch(
         "/api/v1/admin/curricula/not-a-uuid",
         &json!({}),
@@ -412,6 +510,8 @@ async fn the_list_searches_filters_and_pages(backend: Backend) {
         ("limit=101", "limit", "invalid_limit"),
         ("cursor=garbage", "cursor", "invalid_cursor"),
         ("q=a%00b", "q", "control_character"),
+        ("q=a%E2%80%8Bb", "q", "invisible_character"),
+        ("q=%E2%80%AE", "q", "invisible_character"),
     ] {
         let answer = app
             .get(&format!("/api/v1/curricula?{query}"), Some(&member))
@@ -494,4 +594,67 @@ async fn concurrent_edits_leave_one_whole_course_list(backend: Backend) {
         .map(|course| course["id"].as_str().expect("id").to_owned())
         .collect();
     assert_eq!(shown, stored);
+}
+
+/// Two admins edit different fields of one curriculum at once (the tutor and the price, then
+/// the name and the level), round after round: both changes hold every time, neither undone by
+/// the other.
+async fn concurrent_edits_of_different_fields_all_hold(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (admin, _) = app.admin(&unique("root")).await;
+    let (second, _) = app.admin(&unique("boss")).await;
+    let (owner, owner_id) = tutor(&app, &admin).await;
+    let (_, other_id) = tutor(&app, &admin).await;
+    let c1 = course(&app, &admin, &owner_id, "Hooks", 1_000).await;
+    for round in 0..5_i64 {
+        let made = app
+            .post(
+                ADMIN,
+                &curriculum_body(&format!("Raced {round}"), 10_000, &[&c1]),
+                Some(&owner),
+            )
+            .await;
+        assert_eq!(made.status, 201, "{:#}", made.body);
+        let target = admin_path(made.body["id"].as_str().expect("id"));
+        let price = 20_000 + round;
+        let tutor_edit = json!({"tutor_id": other_id});
+        let price_edit = json!({"price": price});
+        let (a, b) = futures_util::future::join(
+            app.patch(&target, &tutor_edit, Some(&admin)),
+            app.patch(&target, &price_edit, Some(&second)),
+        )
+        .await;
+        assert_eq!(
+            (a.status, b.status),
+            (200, 200),
+            "{:#} {:#}",
+            a.body,
+            b.body
+        );
+        let name_edit = json!({"name": format!("Renamed {round}")});
+        let level_edit = json!({"skill_level": "advanced"});
+        let (a, b) = futures_util::future::join(
+            app.patch(&target, &name_edit, Some(&second)),
+            app.patch(&target, &level_edit, Some(&admin)),
+        )
+        .await;
+        assert_eq!(
+            (a.status, b.status),
+            (200, 200),
+            "{:#} {:#}",
+            a.body,
+            b.body
+        );
+        let read = app.get(&target.replace("/admin/", "/"), Some(&admin)).await;
+        assert_eq!(read.status, 200, "{:#}", read.body);
+        assert_eq!(read.body["tutor_id"], other_id.as_str(), "round {round}");
+        assert_eq!(read.body["price"], price, "round {round}");
+        assert_eq!(
+            read.body["name"],
+            format!("Renamed {round}").as_str(),
+            "round {round}"
+        );
+        assert_eq!(read.body["skill_level"], "advanced", "round {round}");
+        assert_eq!(read.body["category"], "React", "round {round}");
+    }
 }

@@ -275,6 +275,18 @@ async fn every_refusal_has_its_code_and_leaves_the_pending_order(backend: Backen
         field_code(&refused),
         ("items".into(), "too_many_items".into())
     );
+    // Past the body's coarse bound too, the same code (not the validator's generic `length`).
+    let far_too_many: Vec<Value> = (0..1_001)
+        .map(|_| json!({"course_id": uuid::Uuid::now_v7().to_string()}))
+        .collect();
+    let refused = app
+        .post(ORDERS, &json!({"items": far_too_many}), Some(&ann))
+        .await;
+    refused.assert_problem(400, "validation_failed");
+    assert_eq!(
+        field_code(&refused),
+        ("items".into(), "too_many_items".into())
+    );
     app.post(ORDERS, &json!({"from_cart": true, "note": 1}), Some(&ann))
         .await
         .assert_problem(400, "invalid_body");

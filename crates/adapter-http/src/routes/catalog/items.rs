@@ -49,7 +49,7 @@ async fn page_of(
     params(ListItemsQuery),
     responses(
         (status = 200, body = TestPageResponse),
-        (status = 400, description = "`validation_failed`: `invalid_cursor` (also a cursor of the other sort), `invalid_limit`, `search_too_long` (over 200 characters or 10 words), `control_character`", body = Problem),
+        (status = 400, description = "`validation_failed`: `invalid_cursor` (also a cursor of the other sort), `invalid_limit`, `search_too_long` (over 200 characters or 10 words), `control_character`, `invisible_character` (`q`)", body = Problem),
     )
 )]
 #[get("/tests")]
@@ -78,7 +78,7 @@ pub(crate) async fn list_tests(
     params(ListItemsQuery),
     responses(
         (status = 200, body = CoursePageResponse),
-        (status = 400, description = "`validation_failed`: `invalid_cursor` (also a cursor of the other sort), `invalid_limit`, `search_too_long` (over 200 characters or 10 words), `control_character`", body = Problem),
+        (status = 400, description = "`validation_failed`: `invalid_cursor` (also a cursor of the other sort), `invalid_limit`, `search_too_long` (over 200 characters or 10 words), `control_character`, `invisible_character` (`q`)", body = Problem),
     )
 )]
 #[get("/courses")]

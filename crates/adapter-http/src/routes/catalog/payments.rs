@@ -34,7 +34,7 @@ fn parse_date(field: &str, text: Option<&str>) -> Result<Option<NaiveDate>, ApiE
     params(ListPaymentsQuery),
     responses(
         (status = 200, body = PaymentPageResponse),
-        (status = 400, description = "`validation_failed`: `invalid_date`, `from_after_to`, `invalid_cursor`, `invalid_limit`, `search_too_long`, `control_character`", body = Problem),
+        (status = 400, description = "`validation_failed`: `invalid_date`, `from_after_to`, `invalid_cursor`, `invalid_limit`, `search_too_long`, `control_character`, `invisible_character` (`q`)", body = Problem),
     )
 )]
 #[get("/me/payments")]

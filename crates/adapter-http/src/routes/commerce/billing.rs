@@ -3,11 +3,11 @@
 //! cases'.
 
 use crate::auth::Authenticated;
-use crate::errors::{ApiError, Problem};
+use crate::errors::{ApiError, FieldError, Problem};
 use crate::input::{Deferred, Query};
 use crate::pagination::page_limit;
 use crate::routes::catalog::cursor::{BILLING_ADDRESS, decode_instant_id, encode_instant_id};
-use crate::routes::{plain_text, validated};
+use crate::routes::catalog::dto::present;
 use crate::state::ApiState;
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
@@ -19,52 +19,75 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
-use validator::Validate;
 
-/// `POST /billing-addresses`.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+/// `POST /billing-addresses`. Every text rule (control and invisible characters included) is the
+/// domain's, so every broken field is listed at once.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateBillingAddressRequest {
     /// 1–50 characters after trimming; no control or invisible characters.
     #[schema(example = "대한민국")]
-    #[validate(custom(function = "plain_text"))]
     pub country: String,
     /// Street and building: 1–200 characters after trimming.
     #[schema(example = "서울특별시 강남구 테헤란로 152")]
-    #[validate(custom(function = "plain_text"))]
     pub main_address: String,
     /// Flat, floor: 0–200 characters after trimming (absent: empty).
     #[schema(example = "12층")]
-    #[validate(custom(function = "plain_text"))]
     pub detail_address: Option<String>,
-    /// 1–20 ASCII letters, digits, spaces and hyphens.
+    /// 1–20 ASCII letters, digits, spaces and hyphens, at least one letter or digit.
     #[schema(example = "06236")]
-    #[validate(custom(function = "plain_text"))]
     pub postal_code: String,
     /// Make it the default (the previous default stops being it). The first address is the
     /// default whatever is sent. Absent: `false`.
     pub is_default: Option<bool>,
 }
 
-/// `PATCH /billing-addresses/{id}`: only the fields sent change.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+/// `PATCH /billing-addresses/{id}`: only the fields sent change. `null` is refused
+/// (`invalid_value`) on every field but `detail_address`, where it empties it like `""`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateBillingAddressRequest {
     /// 1–50 characters after trimming.
-    #[validate(custom(function = "plain_text"))]
-    pub country: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String, required = false)]
+    pub country: Option<Option<String>>,
     /// 1–200 characters after trimming.
-    #[validate(custom(function = "plain_text"))]
-    pub main_address: Option<String>,
-    /// 0–200 characters after trimming (`""` empties it).
-    #[validate(custom(function = "plain_text"))]
-    pub detail_address: Option<String>,
-    /// 1–20 ASCII letters, digits, spaces and hyphens.
-    #[validate(custom(function = "plain_text"))]
-    pub postal_code: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String, required = false)]
+    pub main_address: Option<Option<String>>,
+    /// 0–200 characters after trimming (`""` or `null` empties it).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub detail_address: Option<Option<String>>,
+    /// 1–20 ASCII letters, digits, spaces and hyphens, at least one letter or digit.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String, required = false)]
+    pub postal_code: Option<Option<String>>,
     /// `true` makes it the default (the previous default stops being it); `false` on the
     /// default is a 409 `default_required`: make another address the default instead.
-    pub is_default: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = bool, required = false)]
+    pub is_default: Option<Option<bool>>,
+}
+
+impl UpdateBillingAddressRequest {
+    /// The fields sent as `null` that may not be, every one listed.
+    fn nulls(&self) -> Vec<FieldError> {
+        [
+            ("country", matches!(self.country, Some(None))),
+            ("main_address", matches!(self.main_address, Some(None))),
+            ("postal_code", matches!(self.postal_code, Some(None))),
+            ("is_default", matches!(self.is_default, Some(None))),
+        ]
+        .into_iter()
+        .filter(|(_, null)| *null)
+        .map(|(field, _)| FieldError {
+            field: field.to_owned(),
+            code: "invalid_value".to_owned(),
+            message: "may not be null: leave it out to keep it".to_owned(),
+        })
+        .collect()
+    }
 }
 
 /// Paging of `GET /billing-addresses`.
@@ -170,7 +193,7 @@ pub(crate) async fn list_billing_addresses(
     request_body = CreateBillingAddressRequest,
     responses(
         (status = 201, body = BillingAddressResponse, headers(("Location" = String, description = "The new address's URL"))),
-        (status = 400, description = "`validation_failed`: `country_empty`, `country_too_long`, `main_address_empty`, `main_address_too_long`, `detail_address_too_long`, `postal_code_empty`, `postal_code_too_long`, `postal_code_invalid`, `control_character`, `invisible_character`, `required`, `unknown_field`", body = Problem),
+        (status = 400, description = "`validation_failed`: `country_empty`, `country_too_long`, `main_address_empty`, `main_address_too_long`, `detail_address_too_long`, `postal_code_empty`, `postal_code_too_long`, `postal_code_invalid` (a character other than ASCII letters, digits, spaces and hyphens, or no letter or digit), `control_character`, `invisible_character` (every broken field listed at once), `required`, `unknown_field`", body = Problem),
         (status = 409, description = "`too_many_addresses`: the caller keeps 20 addresses already", body = Problem),
     )
 )]
@@ -180,7 +203,7 @@ pub(crate) async fn create_billing_address(
     caller: Authenticated,
     body: Deferred<web::Json<CreateBillingAddressRequest>>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = validated(body.read()?.into_inner())?;
+    let body = body.read()?.into_inner();
     let command = BillingAddressCommand {
         country: body.country,
         main_address: body.main_address,
@@ -230,7 +253,7 @@ pub(crate) async fn get_billing_address(
     request_body = UpdateBillingAddressRequest,
     responses(
         (status = 200, body = BillingAddressResponse),
-        (status = 400, description = "`validation_failed`: the rules of creation", body = Problem),
+        (status = 400, description = "`validation_failed`: the rules of creation (every broken field listed); `invalid_value` for `null` on `country`, `main_address`, `postal_code` or `is_default` (every such field listed, before the other rules); `null` on `detail_address` empties it", body = Problem),
         (status = 404, description = "`not_found`: no such address of the caller's", body = Problem),
         (status = 409, description = "`default_required`: `is_default: false` on the default; nothing is changed", body = Problem),
     )
@@ -243,13 +266,18 @@ pub(crate) async fn update_billing_address(
     body: Deferred<web::Json<UpdateBillingAddressRequest>>,
 ) -> Result<web::Json<BillingAddressResponse>, ApiError> {
     let id = BillingAddressId::from_uuid(*id.read()?);
-    let body = validated(body.read()?.into_inner())?;
+    let body = body.read()?.into_inner();
+    let nulls = body.nulls();
+    if !nulls.is_empty() {
+        return Err(ApiError::invalid_fields(nulls));
+    }
     let edit = BillingAddressEdit {
-        country: body.country,
-        main_address: body.main_address,
-        detail_address: body.detail_address,
-        postal_code: body.postal_code,
-        is_default: body.is_default,
+        country: body.country.flatten(),
+        main_address: body.main_address.flatten(),
+        // `null` empties it, as `""` does.
+        detail_address: body.detail_address.map(Option::unwrap_or_default),
+        postal_code: body.postal_code.flatten(),
+        is_default: body.is_default.flatten(),
     };
     let address = state.billing.update(&caller.0, id, edit).await?;
     Ok(web::Json(BillingAddressResponse::new(

@@ -25,12 +25,18 @@ pub(crate) struct ItemRefRequest {
     /// A course (a catalog item of kind `course`). Exactly one of `course_id` and
     /// `curriculum_id`.
     #[schema(format = Uuid)]
-    #[validate(length(max = 64), custom(function = "plain_text"))]
+    #[validate(
+        length(max = 64, code = "invalid_id", message = "must be a UUID"),
+        custom(function = "plain_text")
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub course_id: Option<String>,
     /// A curriculum. Exactly one of `course_id` and `curriculum_id`.
     #[schema(format = Uuid)]
-    #[validate(length(max = 64), custom(function = "plain_text"))]
+    #[validate(
+        length(max = 64, code = "invalid_id", message = "must be a UUID"),
+        custom(function = "plain_text")
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub curriculum_id: Option<String>,
 }
@@ -137,9 +143,9 @@ pub(crate) async fn get_cart(
     request_body = ItemRefRequest,
     responses(
         (status = 201, body = CartItemResponse),
-        (status = 400, description = "`validation_failed`: `item_required` (neither id), `one_item_only` (both ids), `invalid_id`, `control_character`", body = Problem),
+        (status = 400, description = "`validation_failed`: `item_required` (neither id), `one_item_only` (both ids), `invalid_id` (also an id over 64 characters), `control_character`", body = Problem),
         (status = 404, description = "`item_not_found`: no such course or curriculum (a test, deleted, or nothing)", body = Problem),
-        (status = 409, description = "`already_in_cart`; `already_owned` (the caller may study it now; a curriculum: every one of its courses); `cart_full` (50 items)", body = Problem),
+        (status = 409, description = "`already_in_cart`; `already_owned` (the caller may study it now; a curriculum: every one of its courses); `cart_full` (50 items; lines of deleted items, hidden from the cart, do not count)", body = Problem),
     )
 )]
 #[post("/cart/items")]

@@ -3,7 +3,7 @@
 //! body or the id is read; the use cases decide which curricula are whose.
 
 use crate::auth::Authenticated;
-use crate::errors::{ApiError, Problem};
+use crate::errors::{ApiError, FieldError, Problem};
 use crate::input::{Deferred, Query};
 use crate::pagination::page_limit;
 use crate::routes::catalog::cursor::{CURRICULUM, decode_instant_id, encode_instant_id};
@@ -50,39 +50,106 @@ pub(crate) struct CreateCurriculumRequest {
     /// Who manages it with the admins: an active tutor. Required from an admin; a tutor may
     /// omit it (it is then the tutor) or name themselves.
     #[schema(format = Uuid)]
-    #[validate(length(max = 64), custom(function = "plain_text"))]
+    #[validate(
+        length(max = 64, code = "invalid_id", message = "must be a UUID"),
+        custom(function = "plain_text")
+    )]
     pub tutor_id: Option<String>,
-    /// 1–50 distinct courses, in order: each an existing course that is not deleted.
+    /// 1–50 distinct courses, in order: each an existing course that is not deleted (from a
+    /// tutor, one they teach).
     #[schema(value_type = Vec<String>, format = Uuid)]
-    #[validate(length(max = 1_000))]
+    #[validate(length(max = 1_000, code = "too_many_courses", message = "at most 50 courses"))]
     pub course_ids: Vec<String>,
 }
 
 /// `PATCH /admin/curricula/{id}`: only the fields sent change; `course_ids` replaces the list.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+/// `null` is refused (`invalid_value`) on every field but `description`, where it removes it.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateCurriculumRequest {
     /// 1–255 characters after trimming.
-    #[validate(custom(function = "plain_text"))]
-    pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String, required = false)]
+    pub name: Option<Option<String>>,
     /// Up to 5,000 characters; `null` removes it.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
     /// 0–100,000,000 KRW (orders already made keep theirs).
-    pub price: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = i64, required = false)]
+    pub price: Option<Option<i64>>,
     /// Subject.
-    pub category: Option<CategoryDto>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = CategoryDto, required = false)]
+    pub category: Option<Option<CategoryDto>>,
     /// Level.
-    pub skill_level: Option<SkillLevelDto>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = SkillLevelDto, required = false)]
+    pub skill_level: Option<Option<SkillLevelDto>>,
     /// Admins only: another active tutor.
-    #[schema(format = Uuid)]
-    #[validate(length(max = 64), custom(function = "plain_text"))]
-    pub tutor_id: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String, required = false, format = Uuid)]
+    pub tutor_id: Option<Option<String>>,
     /// 1–50 distinct courses, in order, replacing the list.
-    #[schema(value_type = Option<Vec<String>>, format = Uuid)]
-    #[validate(length(max = 1_000))]
-    pub course_ids: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Vec<String>, required = false, format = Uuid)]
+    pub course_ids: Option<Option<Vec<String>>>,
+}
+
+impl UpdateCurriculumRequest {
+    /// The fields sent as `null` that may not be (every one but `description`), and the text
+    /// rules the handler applies itself (`validator` cannot see into a nested option), listed
+    /// together.
+    fn violations(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        let mut refuse = |field: &str, code: &str, message: &str| {
+            errors.push(FieldError {
+                field: field.to_owned(),
+                code: code.to_owned(),
+                message: message.to_owned(),
+            });
+        };
+        for (field, null) in [
+            ("name", matches!(self.name, Some(None))),
+            ("price", matches!(self.price, Some(None))),
+            ("category", matches!(self.category, Some(None))),
+            ("skill_level", matches!(self.skill_level, Some(None))),
+            ("tutor_id", matches!(self.tutor_id, Some(None))),
+            ("course_ids", matches!(self.course_ids, Some(None))),
+        ] {
+            if null {
+                refuse(
+                    field,
+                    "invalid_value",
+                    "may not be null: leave it out to keep it",
+                );
+            }
+        }
+        if let Some(Some(name)) = &self.name
+            && let Err(refusal) = text::check_plain(name)
+        {
+            refuse("name", refusal.code(), &refusal.to_string());
+        }
+        if let Some(Some(description)) = &self.description
+            && let Err(refusal) = text::check_prose(description)
+        {
+            refuse("description", refusal.code(), &refusal.to_string());
+        }
+        if let Some(Some(tutor)) = &self.tutor_id {
+            if tutor.len() > 64 {
+                refuse("tutor_id", "invalid_id", "must be a UUID");
+            } else if let Err(refusal) = text::check_plain(tutor) {
+                refuse("tutor_id", refusal.code(), &refusal.to_string());
+            }
+        }
+        if let Some(Some(ids)) = &self.course_ids
+            && ids.len() > 1_000
+        {
+            refuse("course_ids", "too_many_courses", "at most 50 courses");
+        }
+        errors
+    }
 }
 
 /// Filters of `GET /curricula`.
@@ -231,7 +298,7 @@ fn course_ids(texts: &[String]) -> Result<Vec<ItemId>, ApiError> {
     params(ListCurriculaQuery),
     responses(
         (status = 200, body = CurriculumPageResponse),
-        (status = 400, description = "`validation_failed`: `min_above_max` (min_price), `price_negative` (min_price, max_price), `search_too_long` (over 200 characters or 10 words), `invalid_cursor`, `invalid_limit`, `control_character`; `invalid_query` for an unknown category or level", body = Problem),
+        (status = 400, description = "`validation_failed`: `min_above_max` (min_price), `price_negative` (min_price, max_price), `search_too_long` (over 200 characters or 10 words), `invalid_cursor`, `invalid_limit`, `control_character`, `invisible_character` (`q`); `invalid_query` for an unknown category or level", body = Problem),
     )
 )]
 #[get("/curricula")]
@@ -300,9 +367,9 @@ pub(crate) async fn get_curriculum(
     request_body = CreateCurriculumRequest,
     responses(
         (status = 201, body = CurriculumResponse, headers(("Location" = String, description = "The new curriculum's URL"))),
-        (status = 400, description = "`validation_failed`: `name_empty`, `name_too_long`, `description_too_long`, `price_negative`, `price_too_high`, `courses_empty`, `too_many_courses`, `duplicate_course`, `invalid_id` (course_ids, tutor_id), `required` (tutor_id from an admin), `tutor_not_found`, `control_character`, `invisible_character`", body = Problem),
+        (status = 400, description = "`validation_failed`: `name_empty`, `name_too_long`, `description_too_long`, `price_negative`, `price_too_high`, `courses_empty`, `too_many_courses`, `duplicate_course`, `invalid_id` (course_ids, tutor_id; also an id over 64 characters), `required` (tutor_id from an admin), `tutor_not_found` (also a tutor demoted or deactivated meanwhile), `control_character`, `invisible_character`", body = Problem),
         (status = 403, description = "`forbidden` (members), or `not_your_curriculum` (a tutor naming another tutor)", body = Problem),
-        (status = 409, description = "`unknown_course`: a listed id is no existing course (a test, deleted, or nothing); `errors` names them (`course_ids`, `course_not_found`)", body = Problem),
+        (status = 409, description = "`unknown_course`: a listed id is no existing course (a test, deleted, or nothing): `errors` names them (`course_ids`, `course_not_found`); or, from a tutor, a listed course is taught by another tutor: `errors` names those (`course_ids`, `course_not_yours`). Nothing is written", body = Problem),
     )
 )]
 #[post("/admin/curricula")]
@@ -340,10 +407,10 @@ pub(crate) async fn create_curriculum(
     request_body = UpdateCurriculumRequest,
     responses(
         (status = 200, body = CurriculumResponse),
-        (status = 400, description = "`validation_failed`: the rules of creation", body = Problem),
+        (status = 400, description = "`validation_failed`: the rules of creation; `invalid_value` for `null` on any field but `description` (where `null` removes it), every such field listed", body = Problem),
         (status = 403, description = "`forbidden` (members), or `not_your_curriculum` (a tutor changing `tutor_id`)", body = Problem),
         (status = 404, description = "`not_found` (also deleted, or another tutor's)", body = Problem),
-        (status = 409, description = "`unknown_course`: a listed id is no existing course", body = Problem),
+        (status = 409, description = "`unknown_course`: a listed id is no existing course (`course_ids`, `course_not_found`), or, from a tutor, a course of another tutor (`course_ids`, `course_not_yours`). Nothing is written", body = Problem),
     )
 )]
 #[patch("/admin/curricula/{id}")]
@@ -355,19 +422,24 @@ pub(crate) async fn update_curriculum(
 ) -> Result<HttpResponse, ApiError> {
     may_edit(&caller.0)?;
     let id = CurriculumId::from_uuid(*id.read()?);
-    let body = validated(body.read()?.into_inner())?;
-    if let Some(Some(description)) = &body.description {
-        text::check_prose(description)
-            .map_err(|refusal| ApiError::invalid_field("description", refusal.code(), refusal))?;
+    let body = body.read()?.into_inner();
+    let violations = body.violations();
+    if !violations.is_empty() {
+        return Err(ApiError::invalid_fields(violations));
     }
     let changes = CurriculumChanges {
-        name: body.name,
+        name: body.name.flatten(),
         description: body.description,
-        price: body.price,
-        category: body.category.map(Into::into),
-        skill_level: body.skill_level.map(Into::into),
-        tutor_id: tutor(body.tutor_id.as_deref())?,
-        course_ids: body.course_ids.as_deref().map(course_ids).transpose()?,
+        price: body.price.flatten(),
+        category: body.category.flatten().map(Into::into),
+        skill_level: body.skill_level.flatten().map(Into::into),
+        tutor_id: tutor(body.tutor_id.flatten().as_deref())?,
+        course_ids: body
+            .course_ids
+            .flatten()
+            .as_deref()
+            .map(course_ids)
+            .transpose()?,
     };
     let curriculum = state.curricula.update(&caller.0, id, changes).await?;
     Ok(HttpResponse::Ok().json(CurriculumResponse::new(&curriculum, state.time_zone)))

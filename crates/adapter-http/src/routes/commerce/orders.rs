@@ -32,7 +32,7 @@ pub(crate) struct PlaceOrderRequest {
     /// Order these instead: 1–50 items, each once, each exactly one of `course_id` and
     /// `curriculum_id`. Not with `from_cart: true`. The cart is left as it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[validate(length(max = 1_000))]
+    #[validate(length(max = 1_000, code = "too_many_items", message = "at most 50 items"))]
     pub items: Option<Vec<ItemRefRequest>>,
 }
 

@@ -2,12 +2,11 @@
 
 use super::*;
 use crate::ports::accounts::MockUserRepository;
-use crate::ports::commerce::CurriculumCourse;
 use crate::ports::commerce::curricula::MockCurriculumRepository;
 use crate::ports::system::MockClock;
 use chrono::{DateTime, TimeZone, Utc};
 use reserva_domain::accounts::{Email, SessionId, User, Username};
-use reserva_domain::catalog::{ItemDescription, ItemTitle};
+use reserva_domain::catalog::ItemDescription;
 use reserva_domain::wallet::Money;
 
 fn now() -> DateTime<Utc> {
@@ -84,23 +83,6 @@ fn stored(new: NewCurriculum) -> Result<Curriculum, WriteCurriculumError> {
     })
 }
 
-fn detail(curriculum: Curriculum) -> CurriculumDetail {
-    let courses = curriculum
-        .courses
-        .ids()
-        .iter()
-        .map(|id| CurriculumCourse {
-            id: *id,
-            title: ItemTitle::parse("A course").expect("valid"),
-            price: Money::new(5_000).expect("valid"),
-        })
-        .collect();
-    CurriculumDetail {
-        curriculum,
-        courses,
-    }
-}
-
 struct Fixture {
     curricula: MockCurriculumRepository,
     users: MockUserRepository,
@@ -142,8 +124,9 @@ async fn a_tutor_creates_their_own_curriculum_trimmed_in_order() {
     fixture
         .curricula
         .expect_create_curriculum()
-        .withf(move |new| {
-            new.tutor_id == tutor.user_id
+        .withf(move |scope, new| {
+            *scope == ItemScope::TutoredBy(tutor.user_id)
+                && new.tutor_id == tutor.user_id
                 && new.name.as_str() == "Full stack"
                 && new.courses.ids() == expected.as_slice()
                 && new.price.get() == 40_000
@@ -151,7 +134,7 @@ async fn a_tutor_creates_their_own_curriculum_trimmed_in_order() {
                 && new.id.as_uuid().get_version_num() == 7
         })
         .times(1)
-        .returning(stored);
+        .returning(|_, new| stored(new));
     fixture.users.expect_find_user().never();
     let made = fixture
         .use_cases()
@@ -217,9 +200,9 @@ async fn an_admin_names_an_active_tutor() {
     fixture
         .curricula
         .expect_create_curriculum()
-        .withf(move |new| new.tutor_id == named)
+        .withf(move |scope, new| *scope == ItemScope::Any && new.tutor_id == named)
         .times(1)
-        .returning(stored);
+        .returning(|_, new| stored(new));
     assert!(
         fixture
             .use_cases()
@@ -313,7 +296,7 @@ async fn unknown_courses_are_a_conflict_naming_them() {
     fixture
         .curricula
         .expect_create_curriculum()
-        .return_once(move |_| Err(WriteCurriculumError::UnknownCourses(vec![missing])));
+        .return_once(move |_, _| Err(WriteCurriculumError::UnknownCourses(vec![missing])));
     let error = fixture
         .use_cases()
         .create(&tutor, command(None, vec![course(), missing]))
@@ -332,18 +315,14 @@ async fn unknown_courses_are_a_conflict_naming_them() {
     );
 }
 
-/// A fixture holding `stored` and answering updates with the update applied, checked by
-/// `check`.
+/// A fixture holding `stored` and answering updates with the fields given applied, checked by
+/// `check`; the use case reads nothing before the write.
 fn holding(
     stored: &Curriculum,
     check: impl Fn(ItemScope, &CurriculumUpdate) -> bool + Send + 'static,
 ) -> Fixture {
     let mut fixture = Fixture::new();
-    let copy = stored.clone();
-    fixture
-        .curricula
-        .expect_curriculum()
-        .returning(move |id| Ok((id == copy.id).then(|| detail(copy.clone()))));
+    fixture.curricula.expect_curriculum().never();
     let base = stored.clone();
     fixture
         .curricula
@@ -351,12 +330,14 @@ fn holding(
         .withf(move |_, scope, update| check(*scope, update))
         .returning(move |_, _, update| {
             Ok(Curriculum {
-                name: update.name,
-                description: update.description,
-                price: update.price,
-                category: update.category,
-                skill_level: update.skill_level,
-                tutor_id: update.tutor_id,
+                name: update.name.unwrap_or_else(|| base.name.clone()),
+                description: update
+                    .description
+                    .unwrap_or_else(|| base.description.clone()),
+                price: update.price.unwrap_or(base.price),
+                category: update.category.unwrap_or(base.category),
+                skill_level: update.skill_level.unwrap_or(base.skill_level),
+                tutor_id: update.tutor_id.unwrap_or(base.tutor_id),
                 courses: update.courses.unwrap_or_else(|| base.courses.clone()),
                 updated_at: update.now,
                 ..base.clone()
@@ -366,20 +347,20 @@ fn holding(
 }
 
 #[tokio::test]
-async fn a_partial_edit_is_merged_and_course_ids_replace_the_list() {
+async fn a_partial_edit_sends_only_the_fields_sent_and_course_ids_replace_the_list() {
     let tutor = principal(Role::Tutor);
     let mine = curriculum(tutor.user_id);
-    let before = mine.clone();
     let replacement = vec![course()];
     let wanted = replacement.clone();
     let fixture = holding(&mine, move |scope, update| {
         scope == ItemScope::TutoredBy(tutor.user_id)
-            && update.name == before.name
-            && update.description.is_none()
-            && update.price.get() == 25_000
-            && update.category == before.category
-            && update.skill_level == SkillLevel::Advanced
-            && update.tutor_id == tutor.user_id
+            && update.name.is_none()
+            && update.description == Some(None)
+            && update.price.map(Money::get) == Some(25_000)
+            && update.category.is_none()
+            && update.skill_level == Some(SkillLevel::Advanced)
+            // A tutor naming themselves changes nothing.
+            && update.tutor_id.is_none()
             && update.courses.as_ref().map(CourseList::ids) == Some(wanted.as_slice())
             && update.now == now()
     });
@@ -399,7 +380,12 @@ async fn a_partial_edit_is_merged_and_course_ids_replace_the_list() {
     assert_eq!(edited.courses.ids(), replacement.as_slice());
 
     // Without course_ids the stored list is left alone.
-    let fixture = holding(&mine, |_, update| update.courses.is_none());
+    let fixture = holding(&mine, |_, update| {
+        update.courses.is_none()
+            && update.name.as_ref().map(CurriculumName::as_str) == Some("Renamed")
+            && update.description.is_none()
+            && update.price.is_none()
+    });
     let renamed = CurriculumChanges {
         name: Some("Renamed".into()),
         ..CurriculumChanges::default()
@@ -414,30 +400,17 @@ async fn a_partial_edit_is_merged_and_course_ids_replace_the_list() {
 }
 
 #[tokio::test]
-async fn a_merged_edit_is_validated_and_another_tutors_curriculum_is_not_found() {
+async fn an_edit_is_validated_field_by_field_and_the_tutor_checked() {
     let tutor = principal(Role::Tutor);
     let theirs = curriculum(UserId::from_uuid(uuid::Uuid::now_v7()));
-    let mut fixture = holding(&theirs, |_, _| true);
-    fixture.curricula.checkpoint();
-    let copy = theirs.clone();
-    fixture
-        .curricula
-        .expect_curriculum()
-        .returning(move |_| Ok(Some(detail(copy.clone()))));
+    let mut fixture = Fixture::new();
+    fixture.curricula.expect_curriculum().never();
     fixture.curricula.expect_update_curriculum().never();
     fixture
         .users
         .expect_find_user()
         .returning(|id| Ok(Some(user(id, Role::Member, true))));
     let use_cases = fixture.use_cases();
-    let error = use_cases
-        .update(&tutor, theirs.id, CurriculumChanges::default())
-        .await
-        .expect_err("not theirs");
-    assert_eq!(
-        (error.class(), error.code()),
-        (ErrorClass::NotFound, "not_found")
-    );
     let hand_over = CurriculumChanges {
         tutor_id: Some(UserId::from_uuid(uuid::Uuid::now_v7())),
         ..CurriculumChanges::default()
@@ -474,43 +447,70 @@ async fn a_merged_edit_is_validated_and_another_tutors_curriculum_is_not_found()
 }
 
 #[tokio::test]
+async fn an_admin_naming_a_tutor_sends_them_to_the_store() {
+    let admin = principal(Role::Admin);
+    let stored = curriculum(UserId::from_uuid(uuid::Uuid::now_v7()));
+    let named = UserId::from_uuid(uuid::Uuid::now_v7());
+    let mut fixture = holding(&stored, move |scope, update| {
+        scope == ItemScope::Any && update.tutor_id == Some(named)
+    });
+    fixture
+        .users
+        .expect_find_user()
+        .returning(|id| Ok(Some(user(id, Role::Tutor, true))));
+    let edited = fixture
+        .use_cases()
+        .update(
+            &admin,
+            stored.id,
+            CurriculumChanges {
+                tutor_id: Some(named),
+                ..CurriculumChanges::default()
+            },
+        )
+        .await
+        .expect("edited");
+    assert_eq!(edited.tutor_id, named);
+}
+
+#[tokio::test]
 async fn the_stores_refusals_of_an_edit() {
     let admin = principal(Role::Admin);
     let stored = curriculum(UserId::from_uuid(uuid::Uuid::now_v7()));
-    let mut fixture = Fixture::new();
-    fixture
-        .curricula
-        .expect_curriculum()
-        .returning(|_| Ok(None));
-    let error = fixture
-        .use_cases()
-        .update(&admin, stored.id, CurriculumChanges::default())
-        .await
-        .expect_err("missing");
-    assert_eq!(error.code(), "not_found");
-    for (refusal, class, code) in [
+    for (refusal, class, code, fields) in [
         (
             WriteCurriculumError::NotFound,
             ErrorClass::NotFound,
             "not_found",
+            vec![],
         ),
         (
             WriteCurriculumError::UnknownCourses(vec![course()]),
             ErrorClass::Conflict,
             "unknown_course",
+            vec![("course_ids", "course_not_found")],
+        ),
+        (
+            WriteCurriculumError::ForeignCourses(vec![course()]),
+            ErrorClass::Conflict,
+            "unknown_course",
+            vec![("course_ids", "course_not_yours")],
+        ),
+        (
+            WriteCurriculumError::TutorNotFound,
+            ErrorClass::InvalidInput,
+            "validation_failed",
+            vec![("tutor_id", "tutor_not_found")],
         ),
         (
             WriteCurriculumError::Dependency(DependencyError::Unavailable("db".into())),
             ErrorClass::Unavailable,
             "service_unavailable",
+            vec![],
         ),
     ] {
         let mut fixture = Fixture::new();
-        let copy = stored.clone();
-        fixture
-            .curricula
-            .expect_curriculum()
-            .returning(move |_| Ok(Some(detail(copy.clone()))));
+        fixture.curricula.expect_curriculum().never();
         fixture
             .curricula
             .expect_update_curriculum()
@@ -521,6 +521,7 @@ async fn the_stores_refusals_of_an_edit() {
             .await
             .expect_err("refused");
         assert_eq!((error.class(), error.code()), (class, code));
+        assert_eq!(codes(&error), fields);
     }
 }
 

@@ -1,7 +1,8 @@
 //! Curricula: created, edited and soft-deleted within the editor's scope, every course checked
-//! in the write itself (an existing course that is not deleted), listed newest first in keyset
-//! pages with full-text search and filters, and read for sale by the cart and orders (deleted
-//! ones included, for history).
+//! in the write itself (an existing course that is not deleted, a tutor's own when a tutor
+//! edits), edits applied field by field onto the row as it is in the write, listed newest
+//! first in keyset pages with full-text search and filters, and read for sale by the cart and
+//! orders (deleted ones included, for history).
 
 use crate::DependencyError;
 use crate::ports::catalog::ItemScope;
@@ -33,34 +34,54 @@ pub struct NewCurriculum {
     pub category: Category,
     /// Level.
     pub skill_level: SkillLevel,
-    /// Its tutor (a tutor's own id, or the active tutor an admin named).
+    /// Its tutor (a tutor's own id, or the active tutor an admin named): the store checks, in
+    /// the write, that it is an active user with the tutor role.
     pub tutor_id: UserId,
-    /// Its courses, in order: each must be a course that exists and is not deleted.
+    /// Its courses, in order: each must be a course that exists and is not deleted (and, when
+    /// the scope is a tutor's, is taught by that tutor).
     pub courses: CourseList,
     /// Creation instant.
     pub now: DateTime<Utc>,
 }
 
-/// A curriculum's editable fields, complete (the use case merges a partial edit onto the stored
-/// curriculum and validates the result).
+/// The fields an edit sets, each already valid on its own; `None` leaves the stored value as it
+/// is. The store applies them in the write itself (onto the row as it is then), so two edits of
+/// different fields never undo each other.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CurriculumUpdate {
-    /// Name.
-    pub name: CurriculumName,
-    /// Description.
-    pub description: Option<ItemDescription>,
-    /// Price (orders already made keep theirs).
-    pub price: Money,
-    /// Subject.
-    pub category: Category,
-    /// Level.
-    pub skill_level: SkillLevel,
-    /// Tutor.
-    pub tutor_id: UserId,
+    /// New name.
+    pub name: Option<CurriculumName>,
+    /// New description: `Some(None)` removes it.
+    pub description: Option<Option<ItemDescription>>,
+    /// New price (orders already made keep theirs).
+    pub price: Option<Money>,
+    /// New subject.
+    pub category: Option<Category>,
+    /// New level.
+    pub skill_level: Option<SkillLevel>,
+    /// New tutor: the store checks, in the write, that it is an active user with the tutor role.
+    pub tutor_id: Option<UserId>,
     /// Its courses, replacing the stored list (`None`: the stored list stays as it is, unchecked).
     pub courses: Option<CourseList>,
     /// Instant of the edit.
     pub now: DateTime<Utc>,
+}
+
+impl CurriculumUpdate {
+    /// An edit that changes nothing but `updated_at`.
+    #[must_use]
+    pub const fn at(now: DateTime<Utc>) -> Self {
+        Self {
+            name: None,
+            description: None,
+            price: None,
+            category: None,
+            skill_level: None,
+            tutor_id: None,
+            courses: None,
+            now,
+        }
+    }
 }
 
 /// Why a write was not stored.
@@ -72,6 +93,13 @@ pub enum WriteCurriculumError {
     /// These of the listed courses do not exist, are tests, or are deleted.
     #[error("unknown courses: {0:?}")]
     UnknownCourses(Vec<ItemId>),
+    /// These of the listed courses exist but are taught by another tutor than the editing
+    /// tutor's (only checked when the scope is a tutor's, and only when no course is unknown).
+    #[error("courses of another tutor: {0:?}")]
+    ForeignCourses(Vec<ItemId>),
+    /// The named tutor is no active user with the tutor role (checked in the write).
+    #[error("tutor not found")]
+    TutorNotFound,
     /// The store failed.
     #[error(transparent)]
     Dependency(#[from] DependencyError),
@@ -131,13 +159,15 @@ pub struct CurriculumQuery {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait CurriculumRepository: Send + Sync {
-    /// Stores a new curriculum and its courses, in order, if every course exists, is a course
-    /// and is not deleted.
+    /// Stores a new curriculum and its courses, in order, if its tutor is an active tutor and
+    /// every course exists, is a course, is not deleted and is within `scope` (a tutor links
+    /// only the courses they teach).
     ///
     /// # Errors
-    /// `UnknownCourses` (nothing written), `Dependency`.
+    /// `TutorNotFound`, `UnknownCourses`, `ForeignCourses` (nothing written), `Dependency`.
     async fn create_curriculum(
         &self,
+        scope: ItemScope,
         curriculum: NewCurriculum,
     ) -> Result<Curriculum, WriteCurriculumError>;
 
@@ -150,11 +180,13 @@ pub trait CurriculumRepository: Send + Sync {
         id: CurriculumId,
     ) -> Result<Option<CurriculumDetail>, DependencyError>;
 
-    /// Replaces a curriculum's fields (and, when given, its courses) if it exists, is not
-    /// deleted and is within `scope`.
+    /// Sets the fields given (and, when given, replaces its courses, each checked as in
+    /// [`Self::create_curriculum`] within `scope`) if the curriculum exists, is not deleted and
+    /// is within `scope`; the fields not given keep the value stored when the write runs.
     ///
     /// # Errors
-    /// `NotFound`, `UnknownCourses` (nothing written), `Dependency`.
+    /// `NotFound`, `TutorNotFound`, `UnknownCourses`, `ForeignCourses` (nothing written),
+    /// `Dependency`.
     async fn update_curriculum(
         &self,
         id: CurriculumId,
