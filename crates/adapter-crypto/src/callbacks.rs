@@ -70,7 +70,7 @@ impl HmacCallbacks {
 }
 
 /// `t` and the `v1` bytes of a header, or `None` when it is malformed: exactly the two parts,
-/// in this order, `t` a decimal number, `v1` 64 lower-case hex digits.
+/// in this order, `t` a decimal number without leading zeros, `v1` 64 lower-case hex digits.
 fn parse_header(header: &str) -> Option<(i64, Vec<u8>)> {
     if header.len() > MAX_HEADER_LEN {
         return None;
@@ -78,7 +78,10 @@ fn parse_header(header: &str) -> Option<(i64, Vec<u8>)> {
     let (t, v1) = header.split_once(',')?;
     let t = t.strip_prefix("t=")?;
     let v1 = v1.strip_prefix("v1=")?;
-    if t.is_empty() || t.len() > 12 || !t.bytes().all(|byte| byte.is_ascii_digit()) {
+    // canonical decimal only (no leading zero): the MAC covers the number as printed, so the
+    // header cannot be rewritten without breaking it
+    let canonical = t == "0" || !t.starts_with('0');
+    if t.is_empty() || t.len() > 12 || !canonical || !t.bytes().all(|byte| byte.is_ascii_digit()) {
         return None;
     }
     if v1.len() != 64 {
@@ -295,6 +298,8 @@ mod tests {
             &format!("{t},v0={}", &v1[3..]),
             &format!("t=-1,{v1}"),
             &format!("t=1e9,{v1}"),
+            // the same instant and MAC, the number padded: not the text that was signed
+            &format!("t=0{},{v1}", &t[2..]),
             &format!(" {good}"),
             &format!("{good},v2=00"),
             &upper,
