@@ -5,14 +5,16 @@
 //!
 //! Like [`super::SimulatedGateway`] it is idempotent by id (a repeated ready answers the first
 //! reference, a refund is made once) and keeps its records in this process only (after a
-//! restart it knows nothing: a lookup answers `Unknown`, a refund `NothingToRefund`).
+//! restart it knows nothing: a lookup answers `Unknown`, a refund `NothingToRefund`). A record
+//! untouched for [`RECORD_RETENTION`] (the refund window and a day) is forgotten, so a
+//! long-running server's books stay bounded by about eight days of payments.
 //!
 //! [`CheckoutSimulatorRules`] are the switches the tests use: decline or time out at ready,
 //! time out at refund (each by amount, first attempt only), deliver every callback twice, and
 //! sign callbacks as if they had been delayed.
 
 use async_trait::async_trait;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use reserva_application::ports::checkout_provider::{
     CallbackCodec, CallbackMessage, CheckoutGateway, CheckoutGatewayError, ProviderRecord,
     ProviderSimulator, ReadyAnswer, ReadyRequest, SignedCallback, SimulatedAction, SimulatorError,
@@ -20,8 +22,16 @@ use reserva_application::ports::checkout_provider::{
 use reserva_application::ports::system::Clock;
 use reserva_domain::commerce::{CallbackResult, CheckoutId};
 use reserva_domain::wallet::Money;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// How long a record is kept after its last change: the refund window and a day (an approved
+/// payment may be refunded for seven days; the other states are final).
+pub const RECORD_RETENTION: Duration = Duration::days(8);
+
+/// The books are pruned of records older than [`RECORD_RETENTION`] when they reach this many
+/// records, and then again at twice what is left (amortised: a scan per doubling).
+const FIRST_PRUNE_AT: usize = 1024;
 
 /// The reason of every simulated decline at ready.
 pub const READY_DECLINE_REASON: &str = "payment declined at ready (simulated)";
@@ -84,13 +94,32 @@ struct Entry {
     amount: Money,
     state: State,
     refund_tried: bool,
+    touched: DateTime<Utc>,
 }
 
 #[derive(Debug, Default)]
 struct Books {
     entries: HashMap<CheckoutId, Entry>,
-    declined_at_ready: HashSet<CheckoutId>,
+    /// Declined at ready, with when.
+    declined_at_ready: HashMap<CheckoutId, DateTime<Utc>>,
     totals: CheckoutSimulatorTotals,
+    prune_at: usize,
+}
+
+impl Books {
+    /// Forgets the records untouched since `now - RECORD_RETENTION`, once the books have grown
+    /// to their next pruning size.
+    fn prune(&mut self, now: DateTime<Utc>) {
+        let held = self.entries.len() + self.declined_at_ready.len();
+        if held < self.prune_at.max(FIRST_PRUNE_AT) {
+            return;
+        }
+        let since = now - RECORD_RETENTION;
+        self.entries.retain(|_, entry| entry.touched > since);
+        self.declined_at_ready.retain(|_, at| *at > since);
+        let left = self.entries.len() + self.declined_at_ready.len();
+        self.prune_at = left.saturating_mul(2).max(FIRST_PRUNE_AT);
+    }
 }
 
 /// The simulated checkout provider. Cloning is cheap; clones share the records.
@@ -157,8 +186,10 @@ impl CheckoutGateway for SimulatedCheckoutProvider {
     async fn ready(&self, request: &ReadyRequest) -> Result<ReadyAnswer, CheckoutGatewayError> {
         let id = request.checkout_id;
         let amount = request.amount.get();
+        let now = self.clock.now();
         let mut books = self.books();
-        if books.declined_at_ready.contains(&id) {
+        books.prune(now);
+        if books.declined_at_ready.contains_key(&id) {
             return Err(CheckoutGatewayError::Declined(
                 READY_DECLINE_REASON.to_owned(),
             ));
@@ -167,7 +198,7 @@ impl CheckoutGateway for SimulatedCheckoutProvider {
             return Ok(self.answer(id));
         }
         if self.rules.decline_ready_amounts.contains(&amount) {
-            books.declined_at_ready.insert(id);
+            books.declined_at_ready.insert(id, now);
             return Err(CheckoutGatewayError::Declined(
                 READY_DECLINE_REASON.to_owned(),
             ));
@@ -178,6 +209,7 @@ impl CheckoutGateway for SimulatedCheckoutProvider {
                 amount: request.amount,
                 state: State::Ready,
                 refund_tried: false,
+                touched: now,
             },
         );
         books.totals.readied += 1;
@@ -194,6 +226,7 @@ impl CheckoutGateway for SimulatedCheckoutProvider {
         checkout_id: CheckoutId,
         amount: Money,
     ) -> Result<(), CheckoutGatewayError> {
+        let now = self.clock.now();
         let mut books = self.books();
         let Some(entry) = books.entries.get_mut(&checkout_id) else {
             return Err(CheckoutGatewayError::NothingToRefund);
@@ -209,6 +242,7 @@ impl CheckoutGateway for SimulatedCheckoutProvider {
         match entry.state {
             State::Approved => {
                 entry.state = State::Refunded;
+                entry.touched = now;
                 books.totals.refunds += 1;
             }
             State::Refunded => {}
@@ -250,6 +284,7 @@ impl ProviderSimulator for SimulatedCheckoutProvider {
         checkout_id: CheckoutId,
         action: SimulatedAction,
     ) -> Result<Vec<SignedCallback>, SimulatorError> {
+        let now = self.clock.now();
         let result = {
             let mut books = self.books();
             let entry = books
@@ -265,6 +300,7 @@ impl ProviderSimulator for SimulatedCheckoutProvider {
                 SimulatedAction::Cancel => (State::Cancelled, CallbackResult::Cancelled),
             };
             entry.state = state;
+            entry.touched = now;
             if state == State::Approved {
                 books.totals.approved += 1;
             }
@@ -275,7 +311,7 @@ impl ProviderSimulator for SimulatedCheckoutProvider {
             result,
             reference: Self::reference(checkout_id),
         });
-        let signed_at = self.clock.now() - Duration::seconds(self.rules.late_seconds);
+        let signed_at = now - Duration::seconds(self.rules.late_seconds);
         let signature = self.codec.sign(&body, signed_at);
         let callback = SignedCallback { body, signature };
         Ok(if self.rules.deliver_twice {
@@ -349,6 +385,65 @@ mod tests {
             user_id: UserId::from_uuid(uuid::Uuid::now_v7()),
             description: "Rust basics".into(),
         }
+    }
+
+    /// A clock the test moves.
+    struct MovingClock(std::sync::Mutex<DateTime<Utc>>);
+    impl Clock for MovingClock {
+        fn now(&self) -> DateTime<Utc> {
+            *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        }
+    }
+
+    #[test]
+    fn records_outlive_the_refund_window_by_a_day() {
+        assert_eq!(
+            RECORD_RETENTION,
+            reserva_domain::commerce::REFUND_WINDOW + Duration::days(1)
+        );
+    }
+
+    #[tokio::test]
+    async fn records_untouched_past_the_retention_are_forgotten_and_the_rest_kept() {
+        let clock = Arc::new(MovingClock(std::sync::Mutex::new(now())));
+        let provider = SimulatedCheckoutProvider::new(
+            CheckoutSimulatorRules::default(),
+            Arc::new(PlainCodec),
+            clock.clone(),
+        );
+        let old = request(20_000);
+        provider.ready(&old).await.expect("ready");
+        provider
+            .act(old.checkout_id, SimulatedAction::Approve)
+            .await
+            .expect("approved");
+        let move_to = |at| *clock.0.lock().unwrap_or_else(PoisonError::into_inner) = at;
+        // still there a moment inside the retention, whatever the books' size
+        move_to(now() + RECORD_RETENTION - Duration::seconds(1));
+        let mut recent = Vec::new();
+        for _ in 0..FIRST_PRUNE_AT {
+            let fresh = request(1_000);
+            provider.ready(&fresh).await.expect("ready");
+            recent.push(fresh.checkout_id);
+        }
+        assert!(matches!(
+            provider.lookup(old.checkout_id).await,
+            Ok(ProviderRecord::Approved { .. })
+        ));
+        // past it, the next pruning forgets the old record and keeps the recent ones
+        move_to(now() + RECORD_RETENTION + Duration::seconds(1));
+        for _ in 0..FIRST_PRUNE_AT {
+            provider.ready(&request(1_000)).await.expect("ready");
+        }
+        assert_eq!(
+            provider.lookup(old.checkout_id).await,
+            Ok(ProviderRecord::Unknown)
+        );
+        assert!(matches!(
+            provider.lookup(recent[0]).await,
+            Ok(ProviderRecord::Ready { .. })
+        ));
+        assert_eq!(provider.totals().approved, 1, "totals are not pruned");
     }
 
     #[tokio::test]
