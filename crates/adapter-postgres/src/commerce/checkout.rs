@@ -466,13 +466,11 @@ pub(super) async fn apply_callback(
     )
 }
 
-async fn refund_in(
+/// The order's paid (or refunded) payment, locked.
+async fn lock_paid_payment(
     connection: &mut AsyncPgConnection,
     order_id: OrderId,
-    user: UserId,
-    now: DateTime<Utc>,
-) -> Result<RefundDue, TxError<BeginRefundError>> {
-    // the order's one paid (or refunded) payment first, then the order
+) -> Result<Option<CheckoutRecord>, TxError<BeginRefundError>> {
     let row: Option<CheckoutRow> = crate::prepared::sql_query(format!(
         "SELECT {CHECKOUT_COLUMNS} FROM order_payments
          WHERE order_id = $1 AND status IN ('paid', 'refunded') FOR UPDATE"
@@ -481,28 +479,26 @@ async fn refund_in(
     .get_result(connection)
     .await
     .optional()?;
-    let mut payment = row
-        .map(CheckoutRow::into_record)
+    row.map(CheckoutRow::into_record)
         .transpose()
-        .map_err(dependency)?;
+        .map_err(dependency)
+}
+
+async fn refund_in(
+    connection: &mut AsyncPgConnection,
+    order_id: OrderId,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<RefundDue, TxError<BeginRefundError>> {
+    // the order's one paid (or refunded) payment first, then the order
+    let mut payment = lock_paid_payment(connection, order_id).await?;
     let order = lock_order(connection, order_id).await?;
     if payment.is_none() && order.as_ref().is_some_and(|order| order.status == "paid") {
         // The order was paid while this waited for its lock: the payment read before the wait
         // was still ready. Read again (a new statement sees the committed payment); a replayed
         // callback locking them the other way round is a deadlock PostgreSQL breaks, and the
         // transaction runs again.
-        let row: Option<CheckoutRow> = crate::prepared::sql_query(format!(
-            "SELECT {CHECKOUT_COLUMNS} FROM order_payments
-             WHERE order_id = $1 AND status IN ('paid', 'refunded') FOR UPDATE"
-        ))
-        .bind::<SqlUuid, _>(order_id.as_uuid())
-        .get_result(connection)
-        .await
-        .optional()?;
-        payment = row
-            .map(CheckoutRow::into_record)
-            .transpose()
-            .map_err(dependency)?;
+        payment = lock_paid_payment(connection, order_id).await?;
     }
     let movement = check_refund(
         payment.as_ref(),
