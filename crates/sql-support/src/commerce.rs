@@ -5,8 +5,9 @@
 
 use chrono::{DateTime, Utc};
 use reserva_application::DependencyError;
-use reserva_application::ports::commerce::CurriculumCourse;
+use reserva_application::ports::catalog::ItemScope;
 use reserva_application::ports::commerce::orders::PlaceOrderError;
+use reserva_application::ports::commerce::{CurriculumCourse, WriteCurriculumError};
 use reserva_domain::accounts::UserId;
 use reserva_domain::catalog::{Category, ItemDescription, ItemId, ItemTitle, SkillLevel, price};
 use reserva_domain::commerce::{
@@ -19,6 +20,49 @@ use uuid::Uuid;
 
 fn corrupt(what: &str) -> DependencyError {
     DependencyError::Failed(format!("stored commerce row has an invalid {what}"))
+}
+
+/// Whether a curriculum write may link `courses`, `found` being the (id, tutor) of those that
+/// exist, are courses and are not deleted (read under the write's lock): every listed course
+/// must be found (else `UnknownCourses`, naming the others), and within a tutor's scope every
+/// one must be taught by that tutor (else `ForeignCourses`, naming the others).
+///
+/// # Errors
+/// `UnknownCourses`, `ForeignCourses`.
+pub fn check_linked_courses(
+    courses: &CourseList,
+    found: &[(Uuid, Option<Uuid>)],
+    scope: ItemScope,
+) -> Result<(), WriteCurriculumError> {
+    let tutor_of = |id: &ItemId| {
+        found
+            .iter()
+            .find(|(found, _)| *found == id.as_uuid())
+            .map(|(_, tutor)| *tutor)
+    };
+    let missing: Vec<ItemId> = courses
+        .ids()
+        .iter()
+        .filter(|id| tutor_of(id).is_none())
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        return Err(WriteCurriculumError::UnknownCourses(missing));
+    }
+    let ItemScope::TutoredBy(editor) = scope else {
+        return Ok(());
+    };
+    let foreign: Vec<ItemId> = courses
+        .ids()
+        .iter()
+        .filter(|id| tutor_of(id).is_some_and(|tutor| tutor != Some(editor.as_uuid())))
+        .copied()
+        .collect();
+    if foreign.is_empty() {
+        Ok(())
+    } else {
+        Err(WriteCurriculumError::ForeignCourses(foreign))
+    }
 }
 
 /// The item of a row's two optional columns.
@@ -306,6 +350,35 @@ pub fn curriculum_course(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn linked_courses_must_exist_and_be_a_tutors_own() {
+        let (a, b) = (
+            ItemId::from_uuid(Uuid::now_v7()),
+            ItemId::from_uuid(Uuid::now_v7()),
+        );
+        let (mine, other) = (UserId::from_uuid(Uuid::now_v7()), Uuid::now_v7());
+        let list = CourseList::new(vec![a, b]).unwrap_or_else(|e| panic!("{e}"));
+        let both = [
+            (a.as_uuid(), Some(mine.as_uuid())),
+            (b.as_uuid(), Some(other)),
+        ];
+        assert_eq!(check_linked_courses(&list, &both, ItemScope::Any), Ok(()));
+        assert_eq!(
+            check_linked_courses(&list, &both, ItemScope::TutoredBy(mine)),
+            Err(WriteCurriculumError::ForeignCourses(vec![b]))
+        );
+        assert_eq!(
+            check_linked_courses(&list, &both[..1], ItemScope::TutoredBy(mine)),
+            Err(WriteCurriculumError::UnknownCourses(vec![b])),
+            "a missing course is named first"
+        );
+        let untaught = [(a.as_uuid(), Some(mine.as_uuid())), (b.as_uuid(), None)];
+        assert_eq!(
+            check_linked_courses(&list, &untaught, ItemScope::TutoredBy(mine)),
+            Err(WriteCurriculumError::ForeignCourses(vec![b]))
+        );
+    }
 
     fn offer(item: ItemRef, price: i64, courses: Vec<ItemId>) -> Offer {
         Offer {

@@ -16,6 +16,7 @@ use reserva_domain::accounts::UserId;
 use reserva_domain::catalog::{ItemId, price};
 use reserva_domain::commerce::{CourseList, Curriculum, CurriculumId, CurriculumName};
 use reserva_sql_support::TxError;
+use reserva_sql_support::commerce::check_linked_courses;
 use reserva_sql_support::commerce::{StoredCurriculum, curriculum_course};
 use uuid::Uuid;
 
@@ -137,37 +138,11 @@ async fn check_courses(
     .bind::<Array<SqlUuid>, _>(uuids(courses))
     .load(connection)
     .await?;
-    let missing: Vec<ItemId> = courses
-        .ids()
-        .iter()
-        .filter(|id| !found.iter().any(|row| row.id == id.as_uuid()))
-        .copied()
+    let found: Vec<(Uuid, Option<Uuid>)> = found
+        .into_iter()
+        .map(|row| (row.id, row.tutor_id))
         .collect();
-    if !missing.is_empty() {
-        return Err(TxError::Refused(WriteCurriculumError::UnknownCourses(
-            missing,
-        )));
-    }
-    let Some(editor) = tutor(scope) else {
-        return Ok(());
-    };
-    let foreign: Vec<ItemId> = courses
-        .ids()
-        .iter()
-        .filter(|id| {
-            found
-                .iter()
-                .any(|row| row.id == id.as_uuid() && row.tutor_id != Some(editor))
-        })
-        .copied()
-        .collect();
-    if foreign.is_empty() {
-        Ok(())
-    } else {
-        Err(TxError::Refused(WriteCurriculumError::ForeignCourses(
-            foreign,
-        )))
-    }
+    check_linked_courses(courses, &found, scope).map_err(TxError::Refused)
 }
 
 /// Refuses the write unless `tutor` is an active user with the tutor role, and keeps it so

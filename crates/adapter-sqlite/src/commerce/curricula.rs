@@ -1,5 +1,6 @@
 //! `CurriculumRepository` on SQLite.
 
+use super::stored_uuid;
 use crate::catalog::match_query;
 use crate::{SqliteStore, instant, micros, query_error, uuid};
 use async_trait::async_trait;
@@ -17,7 +18,7 @@ use reserva_domain::accounts::UserId;
 use reserva_domain::catalog::{ItemId, price};
 use reserva_domain::commerce::{CourseList, Curriculum, CurriculumId, CurriculumName};
 use reserva_sql_support::TxError;
-use reserva_sql_support::commerce::{StoredCurriculum, curriculum_course};
+use reserva_sql_support::commerce::{StoredCurriculum, check_linked_courses, curriculum_course};
 
 type WriteTx = TxError<WriteCurriculumError>;
 
@@ -142,37 +143,16 @@ fn check_courses(
         statement = statement.bind::<Text, _>(id.as_uuid().to_string());
     }
     let found: Vec<CourseTutorRow> = statement.load(connection)?;
-    let row_of = |id: &ItemId| {
-        let text = id.as_uuid().to_string();
-        found.iter().find(|row| row.id == text)
-    };
-    let missing: Vec<ItemId> = courses
-        .ids()
+    let found = found
         .iter()
-        .filter(|id| row_of(id).is_none())
-        .copied()
-        .collect();
-    if !missing.is_empty() {
-        return Err(TxError::Refused(WriteCurriculumError::UnknownCourses(
-            missing,
-        )));
-    }
-    let Some(editor) = tutor(scope) else {
-        return Ok(());
-    };
-    let foreign: Vec<ItemId> = courses
-        .ids()
-        .iter()
-        .filter(|id| row_of(id).is_some_and(|row| row.tutor_id.as_deref() != Some(&editor)))
-        .copied()
-        .collect();
-    if foreign.is_empty() {
-        Ok(())
-    } else {
-        Err(TxError::Refused(WriteCurriculumError::ForeignCourses(
-            foreign,
-        )))
-    }
+        .map(|row| {
+            Ok((
+                stored_uuid(&row.id)?,
+                row.tutor_id.as_deref().map(stored_uuid).transpose()?,
+            ))
+        })
+        .collect::<Result<Vec<_>, diesel::result::Error>>()?;
+    check_linked_courses(courses, &found, scope).map_err(TxError::Refused)
 }
 
 /// Refuses the write unless `tutor` is an active user with the tutor role (inside the write's
