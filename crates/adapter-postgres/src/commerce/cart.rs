@@ -4,7 +4,7 @@
 //! lock.
 
 use super::lock_user;
-use super::offers::{cart_offers, live_courses, offer};
+use super::offers::{cart_offers, offer, owned_courses};
 use crate::write_outcome_error;
 use diesel::result::{DatabaseErrorKind, Error as QueryError};
 use diesel::sql_types::{BigInt, Nullable, Timestamptz, Uuid as SqlUuid};
@@ -78,8 +78,8 @@ async fn add_locked(
     if counts.value > 0 {
         return Err(TxError::Refused(AddToCartError::AlreadyInCart));
     }
-    let live = live_courses(connection, new.user_id, new.now).await?;
-    if is_owned(&offer, &live) {
+    let owned = owned_courses(connection, new.user_id, new.now).await?;
+    if is_owned(&offer, &owned) {
         return Err(TxError::Refused(AddToCartError::AlreadyOwned));
     }
     let held: Count =

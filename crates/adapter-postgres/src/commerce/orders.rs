@@ -2,7 +2,7 @@
 //! check them, cancel the pending order, insert the new one and its items, empty the cart);
 //! `orders_one_pending` backs the lock up.
 
-use super::offers::{cart_offers, live_courses, offer};
+use super::offers::{cart_offers, offer, owned_courses};
 use super::{corrupt, lock_user};
 use crate::{query_error, write_outcome_error};
 use chrono::{DateTime, Utc};
@@ -153,8 +153,8 @@ async fn place_locked(
     .execute(connection)
     .await?;
     let offers = offers_of(connection, order).await?;
-    let live = live_courses(connection, order.user_id, order.now).await?;
-    let total = check_order(&offers, &live).map_err(TxError::Refused)?;
+    let owned = owned_courses(connection, order.user_id, order.now).await?;
+    let total = check_order(&offers, &owned).map_err(TxError::Refused)?;
     crate::prepared::sql_query(
         "UPDATE orders SET status = 'cancelled', cancelled_at = $2, updated_at = $2
          WHERE user_id = $1 AND status = 'pending'",

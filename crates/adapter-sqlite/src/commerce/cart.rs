@@ -2,7 +2,7 @@
 //! item was deleted, dropped; then exists, not in the cart, not owned, under the cap, then the
 //! insert, which the partial unique indexes back up).
 
-use super::offers::{cart_offers, live_courses, offer};
+use super::offers::{cart_offers, offer, owned_courses};
 use crate::errors::violated;
 use crate::micros;
 use diesel::prelude::*;
@@ -62,8 +62,8 @@ pub(super) fn add(connection: &mut SqliteConnection, new: &NewCartItem) -> Resul
     if counts.same > 0 {
         return Err(TxError::Refused(AddToCartError::AlreadyInCart));
     }
-    let live = live_courses(connection, new.user_id, new.now)?;
-    if is_owned(&offer, &live) {
+    let owned = owned_courses(connection, new.user_id, new.now)?;
+    if is_owned(&offer, &owned) {
         return Err(TxError::Refused(AddToCartError::AlreadyOwned));
     }
     if counts.held >= i64::from(new.limit) {

@@ -149,7 +149,7 @@ pub(super) fn offer(
 /// Unlike `has_access` it does not ask `granted_at ≤ now`: a grant made by a payment that
 /// committed while this request was already under way starts a moment after the request's
 /// `now` (or on another machine's clock), and it still means the course is bought.
-pub(super) fn live_courses(
+pub(super) fn owned_courses(
     connection: &mut SqliteConnection,
     user: UserId,
     now: DateTime<Utc>,

@@ -2,7 +2,7 @@
 //! them, cancel the pending order, insert the new one and its items, empty the cart);
 //! `orders_one_pending` backs it up.
 
-use super::offers::{cart_offers, live_courses, offer};
+use super::offers::{cart_offers, offer, owned_courses};
 use super::{corrupt, stored_instant, stored_uuid};
 use crate::micros;
 use diesel::prelude::*;
@@ -136,8 +136,8 @@ fn offers_of(connection: &mut SqliteConnection, order: &NewOrder) -> Result<Vec<
 /// Places an order (see `OrderRepository::place_order`), inside the write transaction.
 pub(super) fn place(connection: &mut SqliteConnection, order: &NewOrder) -> Result<Order, PlaceTx> {
     let offers = offers_of(connection, order)?;
-    let live = live_courses(connection, order.user_id, order.now)?;
-    let total = check_order(&offers, &live).map_err(TxError::Refused)?;
+    let owned = owned_courses(connection, order.user_id, order.now)?;
+    let total = check_order(&offers, &owned).map_err(TxError::Refused)?;
     let user = order.user_id.as_uuid().to_string();
     let now = micros(order.now);
     diesel::sql_query(
