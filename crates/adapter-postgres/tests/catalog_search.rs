@@ -2,9 +2,10 @@
 //! ever take the second): a bounded walk of the sort's index filtered by the words, which
 //! answers a page when it fills it, and otherwise the matches read from the GIN index first.
 //! A common word's pages (and the last, partly filled ones) and a rare word's must come out the
-//! same, in order, without skips or repeats. And `status=available` lists, which pick their
-//! page's ids in an index-only walk and then read those rows, page alike in both sorts, also
-//! once PostgreSQL reuses a statement's generic plan (from a connection's sixth call on).
+//! same, in order, without skips or repeats. And `status=available` lists, which skip the items
+//! that are not open inside the sort's index (the schedule is in its keys), page alike in both
+//! sorts, also once PostgreSQL reuses a statement's generic plan (from a connection's sixth call
+//! on).
 #![expect(clippy::unwrap_used)] // test helpers fail loudly
 
 use chrono::{DateTime, Duration, Utc};

@@ -209,11 +209,11 @@ fn fetched(limit: PageLimit) -> u16 {
 /// The page's SQL. Placeholders: `$1` kind, `$2` viewer, `$3` the words (searches), then the open
 /// instant and the cursor's values, in that order.
 ///
-/// With `status=available` the sort's index is walked by itself first (both sort indexes include
-/// `starts_at` and `ends_at`, so an index-only scan skips the items that are not open without
-/// reading them) and only the ids it keeps are read from the table, by the primary key, in the
-/// walk's order. Without that filter every walked row is wanted (or, for a search, must be read
-/// for its words anyway), and the sort's index reads them from the table directly.
+/// Every shape reads the sort's index from the cursor and each kept entry's row through the
+/// entry's own pointer. With `status=available` the schedule is an index condition: both sort
+/// indexes carry `starts_at` and `ends_at` as trailing key columns (migration 000011), and a
+/// B-tree tests a condition on a key column on each entry inside the index, so the entries of
+/// items that are not open are skipped without reading their rows (about 14 of every 15 tests).
 ///
 /// The walks take their values (the open instant, the cursor, the words) through one-row
 /// sub-selects, `(SELECT $n)`, which the planner sees as parameters even when it knows the
@@ -254,42 +254,15 @@ fn page_sql(query: &CatalogQuery, plan: Plan) -> String {
         )),
         None => {}
     }
-    let (keys, order, walked_order) = match query.sort {
-        CatalogSort::Created => (
-            "i.id, i.created_at",
-            "ORDER BY i.created_at DESC, i.id DESC",
-            "ORDER BY walked.created_at DESC, walked.id DESC",
-        ),
-        CatalogSort::Popular => (
-            "i.id, i.created_at, i.registration_count",
-            "ORDER BY i.registration_count DESC, i.created_at DESC, i.id DESC",
-            "ORDER BY walked.registration_count DESC, walked.created_at DESC, walked.id DESC",
-        ),
+    let order = match query.sort {
+        CatalogSort::Created => "ORDER BY i.created_at DESC, i.id DESC",
+        CatalogSort::Popular => "ORDER BY i.registration_count DESC, i.created_at DESC, i.id DESC",
     };
     let limit = fetched(query.limit);
-    let two_step = query.open_at.is_some();
     match plan {
-        Plan::Plain if two_step => format!(
-            "SELECT {ITEM_COLUMNS}, {IS_REGISTERED} FROM (
-                 SELECT {keys} FROM catalog_items i WHERE {filters} {order} LIMIT {limit}
-             ) walked
-             JOIN catalog_items i ON i.id = walked.id
-             {walked_order}"
-        ),
         Plan::Plain => format!(
             "SELECT {ITEM_COLUMNS}, {IS_REGISTERED} FROM catalog_items i
              WHERE {filters} {order} LIMIT {limit}"
-        ),
-        // The outer query tests the walked items' words in the walk's order (the order by the
-        // walk's own columns needs no sort, so it stops at the page's last match).
-        Plan::Walk if two_step => format!(
-            "SELECT {ITEM_COLUMNS}, {IS_REGISTERED} FROM (
-                 SELECT {keys} FROM catalog_items i WHERE {filters} {order}
-                 LIMIT {WALK_CANDIDATES}
-             ) walked
-             JOIN catalog_items i ON i.id = walked.id
-             WHERE i.search_vector @@ (SELECT plainto_tsquery('simple', $3))
-             {walked_order} LIMIT {limit}"
         ),
         // The outer query filters the walked rows as they come (no sort above the inner LIMIT,
         // so it stops at the page's last match); the page is put in order again in Rust.
@@ -400,9 +373,17 @@ pub(super) async fn list(
 
 #[cfg(test)]
 mod tests {
-    use super::{FETCH_SIZES, fetched, tsquery_words};
-    use reserva_domain::catalog::SearchText;
+    use super::{FETCH_SIZES, Plan, fetched, page_sql, tsquery_words};
+    use crate::test_support::TemporaryDatabase;
+    use chrono::Utc;
+    use diesel::QueryableByName;
+    use diesel::sql_types::{BigInt, Text, Timestamptz, Uuid as SqlUuid};
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+    use reserva_application::ports::catalog::CatalogQuery;
+    use reserva_domain::accounts::UserId;
+    use reserva_domain::catalog::{CatalogCursor, CatalogSort, ItemId, ItemKind, SearchText};
     use reserva_domain::paging::PageLimit;
+    use uuid::Uuid;
 
     #[test]
     fn every_page_size_fetches_one_more_row_from_a_few_fixed_sizes() {
@@ -424,5 +405,111 @@ mod tests {
         assert_eq!(tsquery_words(&words).as_deref(), Some("rust sql async"));
         let nothing = SearchText::parse("&|!").unwrap().words();
         assert_eq!(tsquery_words(&nothing), None);
+    }
+
+    /// The plan's lines for one page statement (`EXPLAIN`, the open instant and a cursor bound).
+    async fn plan(
+        connection: &mut AsyncPgConnection,
+        query: &CatalogQuery,
+        plan: Plan,
+    ) -> Vec<String> {
+        #[derive(QueryableByName)]
+        struct Line {
+            #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+            line: String,
+        }
+        let mut statement = diesel::sql_query(format!("EXPLAIN {}", page_sql(query, plan)))
+            .into_boxed::<diesel::pg::Pg>()
+            .bind::<Text, _>(query.kind.as_str())
+            .bind::<SqlUuid, _>(query.viewer.as_uuid());
+        if plan != Plan::Plain {
+            statement = statement.bind::<Text, _>("rust");
+        }
+        statement = statement.bind::<Timestamptz, _>(query.open_at.unwrap());
+        statement = match query.after.unwrap() {
+            CatalogCursor::Created { created_at, id } => statement
+                .bind::<Timestamptz, _>(created_at)
+                .bind::<SqlUuid, _>(id.as_uuid()),
+            CatalogCursor::Popular {
+                registration_count,
+                created_at,
+                id,
+            } => statement
+                .bind::<BigInt, _>(registration_count)
+                .bind::<Timestamptz, _>(created_at)
+                .bind::<SqlUuid, _>(id.as_uuid()),
+        };
+        let lines: Vec<Line> = statement.load(connection).await.unwrap();
+        lines.into_iter().map(|line| line.line).collect()
+    }
+
+    /// `status=available` is decided inside the sort's index (the schedule's trailing key
+    /// columns, migration 000011): an index condition, never a filter on rows read from the
+    /// table, in both sorts, for a plain page and for a search's walk.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn open_lists_test_the_schedule_inside_the_sort_index() {
+        let database = TemporaryDatabase::create().await;
+        let mut connection = AsyncPgConnection::establish(&database.settings(1).url)
+            .await
+            .unwrap();
+        // an empty table: only the index's shape is looked at, whatever the planner would
+        // cost a scan of no rows at
+        connection
+            .batch_execute("SET enable_seqscan = off; SET enable_bitmapscan = off")
+            .await
+            .unwrap();
+        let now = Utc::now();
+        let id = ItemId::from_uuid(Uuid::now_v7());
+        let cursors = [
+            (
+                CatalogSort::Created,
+                CatalogCursor::Created {
+                    created_at: now,
+                    id,
+                },
+                "catalog_items_created_idx",
+            ),
+            (
+                CatalogSort::Popular,
+                CatalogCursor::Popular {
+                    registration_count: 3,
+                    created_at: now,
+                    id,
+                },
+                "catalog_items_popular_idx",
+            ),
+        ];
+        for (sort, cursor, index) in cursors {
+            let query = CatalogQuery {
+                kind: ItemKind::Test,
+                viewer: UserId::from_uuid(Uuid::now_v7()),
+                open_at: Some(now),
+                search: None,
+                sort,
+                after: Some(cursor),
+                limit: PageLimit::DEFAULT,
+            };
+            for shape in [Plan::Plain, Plan::Walk] {
+                let lines = plan(&mut connection, &query, shape).await;
+                let text = lines.join("\n");
+                let scan = lines
+                    .iter()
+                    .position(|line| line.contains(&format!("Index Scan using {index}")))
+                    .unwrap_or_else(|| panic!("{sort:?} {shape:?}: no walk of {index}:\n{text}"));
+                let condition = &lines[scan + 1];
+                assert!(
+                    condition.contains("Index Cond:")
+                        && condition.contains("starts_at <=")
+                        && condition.contains("ends_at >="),
+                    "{sort:?} {shape:?}: the schedule is not an index condition:\n{text}"
+                );
+                assert!(
+                    !lines
+                        .iter()
+                        .any(|line| line.contains("Filter:") && line.contains("starts_at")),
+                    "{sort:?} {shape:?}: the schedule is filtered on rows:\n{text}"
+                );
+            }
+        }
     }
 }

@@ -516,8 +516,7 @@ pub trait CatalogSeeder: Send + Sync {
     ) -> Result<u64, DependencyError>;
 
     /// Sets every item's `registration_count` to its live registrations and refreshes the
-    /// planner's statistics (`ANALYZE`; on PostgreSQL `VACUUM (ANALYZE)`, which also marks the
-    /// written pages all-visible for index-only scans).
+    /// planner's statistics (`ANALYZE`).
     ///
     /// # Errors
     /// [`DependencyError`] when the store fails.
