@@ -27,6 +27,29 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// G-LIST's request.
+const LIST: &str = "/api/v1/tests?limit=20";
+/// G-LIST-F's first page (the others add their cursor).
+const POPULAR: &str = "/api/v1/tests?status=available&sort=popular&limit=20";
+/// The two searches: G-SEARCH and G-SEARCH-F, each with its filter.
+const SEARCHES: [(&str, &str); 2] = [
+    ("G-SEARCH", ""),
+    ("G-SEARCH-F", "&status=available&sort=created"),
+];
+
+/// G-LIST-F's page after `cursor`.
+fn popular_page(cursor: Option<&str>) -> String {
+    cursor.map_or_else(
+        || POPULAR.to_owned(),
+        |cursor| format!("{POPULAR}&cursor={cursor}"),
+    )
+}
+
+/// A search for `word` with `filter`.
+fn search(word: &str, filter: &str) -> String {
+    format!("/api/v1/tests?q={word}{filter}&limit=20")
+}
+
 /// The readers' tokens: as many users as the source's benchmark rotated over.
 const READERS: usize = 200;
 /// Applies of one user in G-APPLY-HOT.
@@ -123,8 +146,10 @@ pub(crate) async fn run(options: &Options) -> Result<(), String> {
         return Err("--search-words is empty".into());
     }
     let setup = Api::new(&options.base_url, 8, false)?;
-    let popular = "/api/v1/tests?status=available&sort=popular&limit=20";
-    let cursors = Arc::new(page_cursors(&setup, &readers[0], popular, 10).await?);
+    let cursors = Arc::new(page_cursors(&setup, &readers[0], POPULAR, 10).await?);
+    if let Some(directory) = &options.wrk_inputs {
+        return write_wrk_inputs(directory, &readers, &words, &cursors);
+    }
     let mut open = open_tests(&setup, &readers[0], options.spread_tests + 1).await?;
     let hot = open.remove(0);
     let spread = Arc::new(open);
@@ -180,7 +205,7 @@ async fn reads(
     let (list_api, list_readers) = (api.clone(), readers.clone());
     let run = timed(connections, options.duration(), &[200], move |i| {
         let token = list_readers[i % list_readers.len()].clone();
-        get("/api/v1/tests?limit=20".to_owned(), token, list_api.clone())
+        get(LIST.to_owned(), token, list_api.clone())
     })
     .await;
     println!("{}", run.row("G-LIST", connections, close));
@@ -188,31 +213,52 @@ async fn reads(
     let (page_api, page_readers, page_cursors) = (api.clone(), readers.clone(), cursors.clone());
     let run = timed(connections, options.duration(), &[200], move |i| {
         let token = page_readers[i % page_readers.len()].clone();
-        let mut path = "/api/v1/tests?status=available&sort=popular&limit=20".to_owned();
-        if let Some(cursor) = &page_cursors[i % page_cursors.len()] {
-            path.push_str("&cursor=");
-            path.push_str(cursor);
-        }
+        let path = popular_page(page_cursors[i % page_cursors.len()].as_deref());
         get(path, token, page_api.clone())
     })
     .await;
     println!("{}", run.row("G-LIST-F", connections, close));
 
-    for (name, filter) in [
-        ("G-SEARCH", ""),
-        ("G-SEARCH-F", "&status=available&sort=created"),
-    ] {
+    for (name, filter) in SEARCHES {
         let (search_api, search_readers, search_words) =
             (api.clone(), readers.clone(), words.clone());
         let run = timed(connections, options.duration(), &[200], move |i| {
             let token = search_readers[i % search_readers.len()].clone();
             let word = &search_words[i % search_words.len()];
-            let path = format!("/api/v1/tests?q={word}{filter}&limit=20");
-            get(path, token, search_api.clone())
+            get(search(word, filter), token, search_api.clone())
         })
         .await;
         println!("{}", run.row(name, connections, close));
     }
+}
+
+/// Writes the read workloads for wrk (`scripts/wrk/catalog-reads.lua`) into `directory`: the
+/// readers' tokens (`tokens`) and, per workload, the paths its requests rotate over (`G-LIST`,
+/// `G-LIST-F`, `G-SEARCH`, `G-SEARCH-F`), one per line, the same requests as the runs here.
+fn write_wrk_inputs(
+    directory: &str,
+    readers: &[String],
+    words: &[String],
+    cursors: &[Option<String>],
+) -> Result<(), String> {
+    let write = |name: &str, lines: Vec<String>| {
+        let path = std::path::Path::new(directory).join(name);
+        std::fs::write(&path, lines.join("\n") + "\n")
+            .map_err(|error| format!("{}: {error}", path.display()))
+    };
+    write("tokens", readers.to_vec())?;
+    write("G-LIST", vec![LIST.to_owned()])?;
+    write(
+        "G-LIST-F",
+        cursors.iter().map(|c| popular_page(c.as_deref())).collect(),
+    )?;
+    for (name, filter) in SEARCHES {
+        write(
+            name,
+            words.iter().map(|word| search(word, filter)).collect(),
+        )?;
+    }
+    Ok(())
 }
 
 /// The cursors of the first `pages` pages of `path` (`None` for the first page).
