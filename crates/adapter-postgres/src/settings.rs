@@ -11,6 +11,10 @@ pub struct PostgresSettings {
     pub url: String,
     /// Pool size.
     pub max_connections: usize,
+    /// Catalog list and search statements run at once at most (the others wait their turn, within
+    /// `acquire_timeout`), so CPU-bound reads do not crowd the database's cores; writes, which
+    /// mostly wait on commits, keep the whole pool.
+    pub list_concurrency: usize,
     /// How long a request waits for a pooled connection before it gets a 503.
     pub acquire_timeout: Duration,
     /// `statement_timeout` set on every connection.
@@ -23,6 +27,7 @@ impl fmt::Debug for PostgresSettings {
             .debug_struct("PostgresSettings")
             .field("url", &redact(&self.url))
             .field("max_connections", &self.max_connections)
+            .field("list_concurrency", &self.list_concurrency)
             .field("acquire_timeout", &self.acquire_timeout)
             .field("statement_timeout", &self.statement_timeout)
             .finish()
@@ -112,6 +117,7 @@ mod tests {
         let settings = PostgresSettings {
             url: "postgres://app:s3cret@db/reserva".into(),
             max_connections: 1,
+            list_concurrency: 1,
             acquire_timeout: Duration::from_secs(1),
             statement_timeout: Duration::from_secs(1),
         };

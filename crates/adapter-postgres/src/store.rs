@@ -15,6 +15,7 @@ use reserva_application::ports::system::HealthProbe;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The store. Cheap to clone: clones share the pool.
 #[derive(Clone)]
@@ -26,6 +27,8 @@ pub struct PostgresStore {
     timing: PoolTiming,
     /// Each module's own state (the exams batch queues).
     modules: Arc<ModuleStates>,
+    /// The turns of the catalog's list and search statements (`list_concurrency` permits).
+    list_turns: Arc<Semaphore>,
 }
 
 /// The pool's time limits, as modules need them.
@@ -121,6 +124,7 @@ impl PostgresStore {
                 statement_timeout: settings.statement_timeout,
             },
             modules: Arc::default(),
+            list_turns: Arc::new(Semaphore::new(settings.list_concurrency.max(1))),
         })
     }
 
@@ -135,6 +139,39 @@ impl PostgresStore {
         init: impl FnOnce() -> State,
     ) -> Arc<State> {
         self.modules.get_or_init(init)
+    }
+
+    /// A pooled connection for a catalog list or search statement, with its turn, or
+    /// `Unavailable` once `acquire_timeout` has passed (one budget for both waits); hold both
+    /// while the statement runs.
+    ///
+    /// These statements are CPU-bound (a walk of hundreds to thousands of index entries and the
+    /// rows kept): with as many at once as the pool has connections, the database's cores
+    /// time-slice between them and every one of them takes longer. On two cores, 16 at once made
+    /// the searches' p99 at 64 connections about twice what it was with six at once, at the same
+    /// throughput (docs/benchmarks/2026-12-03-catalog-turns-ab.txt). The writes keep the whole
+    /// pool: they wait on commits and need many in flight. Turns are given in arrival order.
+    pub(crate) async fn list_connection(
+        &self,
+    ) -> Result<(OwnedSemaphorePermit, Object<AsyncPgConnection>), DependencyError> {
+        let budget = self.timing.acquire_timeout;
+        let acquire = async {
+            let turn = self
+                .list_turns
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|_| DependencyError::Failed("catalog list turns closed".into()))?;
+            let connection = self.pool.get().await.map_err(pool_error)?;
+            Ok((turn, connection))
+        };
+        match tokio::time::timeout(budget, acquire).await {
+            Ok(acquired) => acquired,
+            Err(_) => Err(DependencyError::Unavailable(format!(
+                "database: no turn for a catalog list in time ({} ms)",
+                budget.as_millis()
+            ))),
+        }
     }
 
     /// A pooled connection, or `Unavailable` once `acquire_timeout` has passed.
@@ -197,6 +234,55 @@ mod tests {
     use std::net::TcpListener;
     use std::time::Instant;
 
+    /// With every list turn taken, a list waits its turn and answers `Unavailable` at the
+    /// budget, while writes still get connections of the pool at once; a turn given back is
+    /// taken by the next list.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn lists_wait_for_a_turn_and_writes_do_not() {
+        use reserva_application::ports::catalog::{CatalogQuery, CatalogRepository};
+        use reserva_domain::accounts::UserId;
+        use reserva_domain::catalog::{CatalogSort, ItemKind};
+        use reserva_domain::paging::PageLimit;
+        let database = crate::test_support::TemporaryDatabase::create().await;
+        let budget = Duration::from_millis(400);
+        let store = PostgresStore::connect(&PostgresSettings {
+            list_concurrency: 1,
+            acquire_timeout: budget,
+            ..database.settings(4)
+        })
+        .await
+        .expect("store");
+        let query = CatalogQuery {
+            kind: ItemKind::Test,
+            viewer: UserId::from_uuid(uuid::Uuid::now_v7()),
+            open_at: None,
+            search: None,
+            sort: CatalogSort::Created,
+            after: None,
+            limit: PageLimit::DEFAULT,
+        };
+        let held = store.list_connection().await.expect("the one turn");
+        let started = Instant::now();
+        let waited = store.list_items(query.clone()).await;
+        assert!(
+            matches!(waited, Err(DependencyError::Unavailable(_))),
+            "{waited:?}"
+        );
+        let took = started.elapsed();
+        assert!(took >= budget, "gave up early: {took:?}");
+        assert!(took < budget * 3 / 2, "took {took:?}");
+        let started = Instant::now();
+        let mut write = store.connection().await.expect("a write's connection");
+        write.batch_execute("SELECT 1").await.expect("answers");
+        assert!(
+            started.elapsed() < budget,
+            "the write waited for a list turn"
+        );
+        drop(write);
+        drop(held);
+        assert_eq!(store.list_items(query).await, Ok(Vec::new()));
+    }
+
     /// A "database" that accepts connections and never says a word: a frozen server. Its
     /// thread holds every socket it accepted until the test process ends.
     fn silent_server() -> String {
@@ -216,6 +302,7 @@ mod tests {
         let store = PostgresStore::build(&PostgresSettings {
             url,
             max_connections: 1,
+            list_concurrency: 1,
             acquire_timeout: budget,
             statement_timeout: Duration::from_secs(5),
         })

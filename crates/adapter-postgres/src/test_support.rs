@@ -147,6 +147,7 @@ impl TemporaryDatabase {
         PostgresSettings {
             url: self.url.clone(),
             max_connections,
+            list_concurrency: max_connections,
             acquire_timeout: Duration::from_secs(10),
             statement_timeout: Duration::from_secs(30),
         }

@@ -125,6 +125,7 @@ async fn an_unreachable_server_is_unavailable() {
     let settings = PostgresSettings {
         url: "postgres://postgres@127.0.0.1:1/none".into(),
         max_connections: 1,
+        list_concurrency: 1,
         acquire_timeout: Duration::from_millis(500),
         statement_timeout: Duration::from_secs(1),
     };

@@ -207,6 +207,9 @@ pub struct DatabaseSettings {
     pub url: Secret,
     /// Pool size.
     pub max_connections: usize,
+    /// PostgreSQL: catalog list and search statements run at once at most; the others wait
+    /// their turn (within `acquire_timeout_ms`). About three per database core.
+    pub list_concurrency: usize,
     /// Waiting longer than this for a pooled connection answers 503.
     pub acquire_timeout_ms: u64,
     /// PostgreSQL `statement_timeout` on every connection.
@@ -220,6 +223,7 @@ impl Default for DatabaseSettings {
         Self {
             url: Secret::new("sqlite://./reserva.db".into()),
             max_connections: 16,
+            list_concurrency: 6,
             acquire_timeout_ms: 2_000,
             statement_timeout_ms: 5_000,
             migrate_on_start: true,
@@ -814,6 +818,9 @@ impl Settings {
         if self.database.max_connections == 0 || self.redis.max_connections == 0 {
             return invalid("*.max_connections", "must be positive");
         }
+        if self.database.list_concurrency == 0 {
+            return invalid("database.list_concurrency", "must be positive");
+        }
         if self.server.client_request_timeout_ms == 0 || self.server.body_timeout_ms == 0 {
             return invalid("server.*_timeout_ms", "must be positive");
         }
@@ -1013,6 +1020,13 @@ mod tests {
         let mut settings = Settings::default();
         settings.database.url = Secret::new("mysql://x".into());
         assert!(settings.validate().is_err());
+        let mut settings = Settings::default();
+        settings.database.list_concurrency = 0;
+        let error = settings.validate().err().map(|error| error.to_string());
+        assert!(
+            error.is_some_and(|text| text.contains("database.list_concurrency")),
+            "no catalog list could ever run"
+        );
         let mut settings = Settings::default();
         settings.auth.refresh_grace_seconds = 61;
         assert!(settings.validate().is_err());

@@ -171,6 +171,7 @@ pub(crate) async fn connect_store(settings: &Settings) -> Result<StorePorts, Dep
         let store = PostgresStore::connect(&PostgresSettings {
             url: url.to_owned(),
             max_connections: database.max_connections,
+            list_concurrency: database.list_concurrency,
             acquire_timeout: Duration::from_millis(database.acquire_timeout_ms),
             statement_timeout: Duration::from_millis(database.statement_timeout_ms),
         })

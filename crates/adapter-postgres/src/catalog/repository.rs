@@ -55,7 +55,7 @@ impl CatalogRepository for PostgresStore {
     }
 
     async fn list_items(&self, query: CatalogQuery) -> Result<Vec<ListedItem>, DependencyError> {
-        let mut connection = self.connection().await?;
+        let (_turn, mut connection) = self.list_connection().await?;
         items::list(&mut connection, &query).await
     }
 }

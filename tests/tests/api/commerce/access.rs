@@ -28,6 +28,7 @@ async fn pay(app: &TestApp, order: &str) {
         let store = PostgresStore::connect(&PostgresSettings {
             url: url.to_owned(),
             max_connections: 1,
+            list_concurrency: 1,
             acquire_timeout: std::time::Duration::from_secs(10),
             statement_timeout: std::time::Duration::from_secs(10),
         })
