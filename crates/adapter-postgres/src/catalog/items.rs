@@ -19,9 +19,14 @@ use reserva_domain::catalog::{
 use reserva_domain::paging::PageLimit;
 use uuid::Uuid;
 
-/// Whether the viewer `$2` holds a live registration for `i` (the partial unique index).
-const IS_REGISTERED: &str = "EXISTS (SELECT 1 FROM catalog_registrations r \
-     WHERE r.user_id = $2 AND r.item_id = i.id AND r.status <> 'cancelled') AS is_registered";
+/// Whether the viewer (the placeholder `viewer`) holds a live registration for `i` (the partial
+/// unique index).
+fn is_registered(viewer: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM catalog_registrations r \
+         WHERE r.user_id = {viewer} AND r.item_id = i.id AND r.status <> 'cancelled') AS is_registered"
+    )
+}
 
 fn course_parts(
     course: Option<CourseDetails>,
@@ -79,8 +84,9 @@ pub(super) async fn find(
     viewer: UserId,
 ) -> Result<Option<ListedItem>, DependencyError> {
     let row: Option<ListedRow> = crate::prepared::sql_query(format!(
-        "SELECT {ITEM_COLUMNS}, {IS_REGISTERED} FROM catalog_items i
-         WHERE i.id = $1 AND i.kind = $3 AND i.deleted_at IS NULL"
+        "SELECT {ITEM_COLUMNS}, {} FROM catalog_items i
+         WHERE i.id = $1 AND i.kind = $3 AND i.deleted_at IS NULL",
+        is_registered("$2")
     ))
     .bind::<SqlUuid, _>(id.as_uuid())
     .bind::<SqlUuid, _>(viewer.as_uuid())
@@ -206,11 +212,13 @@ fn fetched(limit: PageLimit) -> u16 {
         .unwrap_or(wanted)
 }
 
-/// The page's SQL. Placeholders: `$1` kind, `$2` viewer, `$3` the words (searches), then the open
-/// instant and the cursor's values, in that order.
+/// The page's SQL. Placeholders: `$1` viewer, `$2` the words (searches), then the open instant and
+/// the cursor's values, in that order. The kind is a literal (one of two fixed words, never
+/// input), so PostgreSQL matches the kind's own sort indexes, whose predicate names it, in the
+/// generic plans too.
 ///
 /// Every shape reads the sort's index from the cursor and each kept entry's row through the
-/// entry's own pointer. With `status=available` the schedule is an index condition: both sort
+/// entry's own pointer. With `status=available` the schedule is an index condition: the sort
 /// indexes carry `starts_at` and `ends_at` as trailing key columns (migration 000011), and a
 /// B-tree tests a condition on a key column on each entry inside the index, so the entries of
 /// items that are not open are skipped without reading their rows (about 14 of every 15 tests).
@@ -225,7 +233,7 @@ fn fetched(limit: PageLimit) -> u16 {
 /// parameters: it is the rare case, and its estimate of the matches is what picks the GIN read.
 fn page_sql(query: &CatalogQuery, plan: Plan) -> String {
     let walk = plan != Plan::Narrow;
-    let mut next = if plan == Plan::Plain { 3 } else { 4 };
+    let mut next = if plan == Plan::Plain { 2 } else { 3 };
     let mut placeholder = || {
         let current = next;
         next += 1;
@@ -235,7 +243,8 @@ fn page_sql(query: &CatalogQuery, plan: Plan) -> String {
             format!("${current}")
         }
     };
-    let mut filters = String::from("i.kind = $1 AND i.deleted_at IS NULL");
+    let kind = query.kind.as_str();
+    let mut filters = format!("i.kind = '{kind}' AND i.deleted_at IS NULL");
     if query.open_at.is_some() {
         let at = placeholder();
         filters.push_str(&format!(" AND i.starts_at <= {at} AND i.ends_at >= {at}"));
@@ -259,26 +268,27 @@ fn page_sql(query: &CatalogQuery, plan: Plan) -> String {
         CatalogSort::Popular => "ORDER BY i.registration_count DESC, i.created_at DESC, i.id DESC",
     };
     let limit = fetched(query.limit);
+    let is_registered = is_registered("$1");
     match plan {
         Plan::Plain => format!(
-            "SELECT {ITEM_COLUMNS}, {IS_REGISTERED} FROM catalog_items i
+            "SELECT {ITEM_COLUMNS}, {is_registered} FROM catalog_items i
              WHERE {filters} {order} LIMIT {limit}"
         ),
         // The outer query filters the walked rows as they come (no sort above the inner LIMIT,
         // so it stops at the page's last match); the page is put in order again in Rust.
         Plan::Walk => format!(
-            "SELECT {ITEM_COLUMNS}, {IS_REGISTERED} FROM (
+            "SELECT {ITEM_COLUMNS}, {is_registered} FROM (
                  SELECT * FROM catalog_items i WHERE {filters} {order} LIMIT {WALK_CANDIDATES}
              ) i
-             WHERE i.search_vector @@ (SELECT plainto_tsquery('simple', $3))
+             WHERE i.search_vector @@ (SELECT plainto_tsquery('simple', $2))
              LIMIT {limit}"
         ),
         Plan::Narrow => format!(
             "WITH hits AS MATERIALIZED (
                  SELECT id FROM catalog_items
-                 WHERE kind = $1 AND deleted_at IS NULL
-                   AND search_vector @@ plainto_tsquery('simple', $3))
-             SELECT {ITEM_COLUMNS}, {IS_REGISTERED} FROM catalog_items i
+                 WHERE kind = '{kind}' AND deleted_at IS NULL
+                   AND search_vector @@ plainto_tsquery('simple', $2))
+             SELECT {ITEM_COLUMNS}, {is_registered} FROM catalog_items i
              JOIN hits ON hits.id = i.id
              WHERE {filters} {order} LIMIT {limit}"
         ),
@@ -293,7 +303,6 @@ async fn page(
     plan: Plan,
 ) -> Result<Vec<ListedItem>, DependencyError> {
     let mut statement = crate::prepared::sql_query(page_sql(query, plan))
-        .bind::<Text, _>(query.kind.as_str())
         .bind::<SqlUuid, _>(query.viewer.as_uuid());
     if let Some(words) = words {
         statement = statement.bind::<Text, _>(words.to_owned());
@@ -420,7 +429,6 @@ mod tests {
         }
         let mut statement = diesel::sql_query(format!("EXPLAIN {}", page_sql(query, plan)))
             .into_boxed::<diesel::pg::Pg>()
-            .bind::<Text, _>(query.kind.as_str())
             .bind::<SqlUuid, _>(query.viewer.as_uuid());
         if plan != Plan::Plain {
             statement = statement.bind::<Text, _>("rust");
@@ -443,9 +451,9 @@ mod tests {
         lines.into_iter().map(|line| line.line).collect()
     }
 
-    /// `status=available` is decided inside the sort's index (the schedule's trailing key
+    /// `status=available` is decided inside the kind's sort index (the schedule's trailing key
     /// columns, migration 000011): an index condition, never a filter on rows read from the
-    /// table, in both sorts, for a plain page and for a search's walk.
+    /// table, for both kinds and both sorts, for a plain page and for a search's walk.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn open_lists_test_the_schedule_inside_the_sort_index() {
         let database = TemporaryDatabase::create().await;
@@ -467,7 +475,7 @@ mod tests {
                     created_at: now,
                     id,
                 },
-                "catalog_items_created_idx",
+                "created",
             ),
             (
                 CatalogSort::Popular,
@@ -476,12 +484,16 @@ mod tests {
                     created_at: now,
                     id,
                 },
-                "catalog_items_popular_idx",
+                "popular",
             ),
         ];
-        for (sort, cursor, index) in cursors {
+        for (kind, (sort, cursor, order)) in [ItemKind::Test, ItemKind::Course]
+            .into_iter()
+            .flat_map(|kind| cursors.map(|cursor| (kind, cursor)))
+        {
+            let index = format!("catalog_{}s_{order}_idx", kind.as_str());
             let query = CatalogQuery {
-                kind: ItemKind::Test,
+                kind,
                 viewer: UserId::from_uuid(Uuid::now_v7()),
                 open_at: Some(now),
                 search: None,
