@@ -1,6 +1,7 @@
 -- wrk script: every request carries one of the bearer tokens listed (one per line) in the file
 -- named by the TOKENS environment variable, rotating through them; prints p50/p99 at the end.
 -- METHOD (default GET) and BODY (a JSON document) make it send, for example, E-POST's request.
+local report = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "report.lua")
 local tokens = {}
 local index = 0
 
@@ -21,9 +22,5 @@ function request()
 end
 
 function done(summary, latency, requests)
-  io.write(string.format("RESULT requests=%d errors=%d non2xx=%d rps=%.0f p50_ms=%.2f p99_ms=%.2f\n",
-    summary.requests, summary.errors.connect + summary.errors.read + summary.errors.write
-      + summary.errors.timeout, summary.errors.status,
-    summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+  report.line(summary, latency)
 end

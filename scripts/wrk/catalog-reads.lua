@@ -3,6 +3,7 @@
 -- the file named by PATHS (`reserva-load --workload catalog --wrk-inputs DIR` writes both, the
 -- same requests as its own runs); prints p50/p99 and the answers that were not 200 at the end.
 -- CLOSE=1 adds `Connection: close`.
+local report = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "report.lua")
 local tokens, paths = {}, {}
 local token_index, path_index = 0, 0
 
@@ -28,9 +29,5 @@ function request()
 end
 
 function done(summary, latency, requests)
-  io.write(string.format("RESULT requests=%d errors=%d non2xx=%d rps=%.0f p50_ms=%.2f p99_ms=%.2f\n",
-    summary.requests, summary.errors.connect + summary.errors.read + summary.errors.write
-      + summary.errors.timeout, summary.errors.status,
-    summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+  report.line(summary, latency)
 end

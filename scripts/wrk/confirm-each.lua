@@ -1,5 +1,6 @@
 -- wrk script for E-CONFIRM: POSTs /api/v1/exam-reservations/{id}/confirm for each id listed (one per
 -- line) in the file named by IDS, each id once across all threads, with the bearer token in TOKEN.
+local report = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "report.lua")
 local ids = {}
 for line in io.lines(os.getenv("IDS")) do
   if #line > 0 then ids[#ids + 1] = line end
@@ -25,10 +26,6 @@ end
 
 -- ok_rps counts only 2xx answers: confirms that took capacity.
 function done(summary, latency, requests)
-  io.write(string.format("RESULT requests=%d errors=%d non2xx=%d rps=%.0f ok_rps=%.0f p50_ms=%.2f p99_ms=%.2f\n",
-    summary.requests, summary.errors.connect + summary.errors.read + summary.errors.write
-      + summary.errors.timeout, summary.errors.status,
-    summary.requests / (summary.duration / 1e6),
-    (summary.requests - summary.errors.status) / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+  report.line(summary, latency, string.format("ok_rps=%.0f",
+    (summary.requests - summary.errors.status) / (summary.duration / 1e6)))
 end
