@@ -148,7 +148,30 @@ pub(crate) async fn run(options: &Options) -> Result<(), String> {
     let setup = Api::new(&options.base_url, 8, false)?;
     let cursors = Arc::new(page_cursors(&setup, &readers[0], POPULAR, 10).await?);
     if let Some(directory) = &options.wrk_inputs {
-        return write_wrk_inputs(directory, &readers, &words, &cursors);
+        write_wrk_inputs(directory, &readers, &words, &cursors)?;
+        // Tests and users of their own for the wrk applies (scripts/wrk/catalog-applies.lua),
+        // beyond what this tool's own apply runs take: its hot test is the first open test and
+        // its spread tests the next ones, a few hundred of them in a run; its hot users are
+        // taken in order from the 201st. So wrk's hot test is the one after all of them, its
+        // spread tests the second half, and its hot users the second half of the users.
+        let open = open_tests(&setup, &readers[0], options.spread_tests + 2).await?;
+        let line = |test: &OpenTest| format!("{} {}", test.id, test.price);
+        let (mine, theirs) = open.split_at(open.len() / 2 + 1);
+        let (hot, spread) = theirs
+            .split_last()
+            .ok_or("too few open tests for the wrk applies")?;
+        let write = |name: &str, lines: Vec<String>| write_lines(directory, name, &lines);
+        write("spread-tests", spread.iter().map(line).collect())?;
+        write("hot-test", vec![line(hot)])?;
+        write("hot-tokens", tokens[tokens.len() / 2..].to_vec())?;
+        println!(
+            "wrk inputs in {directory}: {} spread tests (after this tool's {}), hot test {}, {} hot users",
+            spread.len(),
+            mine.len(),
+            hot.id,
+            tokens.len() - tokens.len() / 2
+        );
+        return Ok(());
     }
     let mut open = open_tests(&setup, &readers[0], options.spread_tests + 1).await?;
     let hot = open.remove(0);
@@ -167,7 +190,7 @@ pub(crate) async fn run(options: &Options) -> Result<(), String> {
     } else {
         vec![false]
     };
-    for close in closes {
+    for close in closes.into_iter().filter(|_| !options.applies_only) {
         for &connections in &options.connections {
             let api = Api::new(&options.base_url, connections, close)?;
             reads(
@@ -241,11 +264,7 @@ fn write_wrk_inputs(
     words: &[String],
     cursors: &[Option<String>],
 ) -> Result<(), String> {
-    let write = |name: &str, lines: Vec<String>| {
-        let path = std::path::Path::new(directory).join(name);
-        std::fs::write(&path, lines.join("\n") + "\n")
-            .map_err(|error| format!("{}: {error}", path.display()))
-    };
+    let write = |name: &str, lines: Vec<String>| write_lines(directory, name, &lines);
     write("tokens", readers.to_vec())?;
     write("G-LIST", vec![LIST.to_owned()])?;
     write(
@@ -259,6 +278,13 @@ fn write_wrk_inputs(
         )?;
     }
     Ok(())
+}
+
+/// Writes `lines`, one per line, to the file `name` in `directory`.
+fn write_lines(directory: &str, name: &str, lines: &[String]) -> Result<(), String> {
+    let path = std::path::Path::new(directory).join(name);
+    std::fs::write(&path, lines.join("\n") + "\n")
+        .map_err(|error| format!("{}: {error}", path.display()))
 }
 
 /// The cursors of the first `pages` pages of `path` (`None` for the first page).

@@ -77,8 +77,12 @@ pub struct Options {
     /// catalog: open tests G-APPLY-SPREAD spreads over (200 applies each).
     #[arg(long, default_value_t = 2_000)]
     spread_tests: usize,
+    /// catalog: run only G-APPLY-SPREAD and G-APPLY-HOT (with their checks), not the reads.
+    #[arg(long)]
+    applies_only: bool,
     /// catalog: write the read workloads' tokens and paths for wrk into this directory (see
-    /// `scripts/wrk/catalog-reads.lua`) and stop, without running anything.
+    /// `scripts/wrk/catalog-reads.lua`), and the applies' tests and users (see
+    /// `scripts/wrk/catalog-applies.lua`), and stop, without running anything.
     #[arg(long)]
     wrk_inputs: Option<String>,
     /// checkout: a file of course ids, one per line, each priced within an order's limit.

@@ -7,13 +7,13 @@
 //! from the transaction's last statement to its commit.
 
 use super::rows::{PaymentRow, RegistrationRow};
-use crate::wallet::posting::{PostRefusal, Posting, post};
+use crate::wallet::posting::{PostRefusal, Posting, post, post_all_between_systems};
 use crate::{query_error, write_outcome_error};
 use chrono::{DateTime, Utc};
 use diesel::OptionalExtension;
 use diesel::pg::Pg;
 use diesel::result::{DatabaseErrorKind, Error as QueryError};
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use reserva_application::DependencyError;
 use reserva_application::ports::catalog::{
@@ -26,6 +26,7 @@ use reserva_domain::wallet::{
 };
 use reserva_sql_support::TxError;
 use reserva_sql_support::catalog::{ItemTerms, check_existing, check_terms};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// How many times a payment whose item changed between its insert and the read of why the insert
@@ -217,6 +218,54 @@ async fn explain(
     Ok(None)
 }
 
+/// Why a batch of begins did not insert `intent` (see `begins`), in the single insert's order:
+/// what holds its id (a retry, resumed when still pending), why its item refuses it, or its
+/// place taken (`AlreadyRegistered`); the id and the place are read in one statement. `None`
+/// when nothing explains it (the item or the place changed since the batch): begin it alone.
+pub(super) async fn explain_unbatched(
+    connection: &mut AsyncPgConnection,
+    intent: &PaymentIntent,
+) -> Result<Option<Begun>, BeginPaymentError> {
+    let classify = |error| BeginPaymentError::Dependency(query_error(error));
+    let rows: Vec<PaymentRow> = crate::prepared::sql_query(
+        "SELECT * FROM catalog_payments
+         WHERE id = $1 OR (user_id = $2 AND item_id = $3 AND status IN ('pending', 'paid'))",
+    )
+    .bind::<SqlUuid, _>(intent.payment_id.as_uuid())
+    .bind::<SqlUuid, _>(intent.user_id.as_uuid())
+    .bind::<SqlUuid, _>(intent.item_id.as_uuid())
+    .load(connection)
+    .await
+    .map_err(classify)?;
+    let found = rows
+        .into_iter()
+        .map(PaymentRow::into_payment)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(BeginPaymentError::Dependency)?;
+    if let Some(existing) = found.iter().find(|p| p.id == intent.payment_id) {
+        check_existing(existing, intent)?;
+        if existing.status == PaymentStatus::Pending {
+            return resume(connection, existing.clone(), intent.now)
+                .await
+                .map(Some);
+        }
+        let registration = registration_of(connection, existing.id, false)
+            .await
+            .map_err(classify)?;
+        return Ok(Some(Begun::Existing(existing.clone(), registration)));
+    }
+    // The item's refusal first, as the single insert's `WHERE` comes before its conflict.
+    let terms = terms(connection, intent.kind, intent.item_id)
+        .await
+        .map_err(classify)?;
+    check_terms(terms, intent)?;
+    if found.is_empty() {
+        Ok(None)
+    } else {
+        Err(BeginPaymentError::AlreadyRegistered)
+    }
+}
+
 /// A pending payment resumed by a retry: recorded again at the retry's instant (never earlier),
 /// so the reconciler, which fails only what is old and unknown to the provider, leaves it to
 /// the retry now charging it.
@@ -277,30 +326,124 @@ pub(super) async fn begin(
     )))
 }
 
-/// Marks the (locked, pending) payment paid, registers the user and posts the transfer from
-/// `payer` to the item's revenue — everything but the count, which the caller adds last (see the
-/// lock order above), once per item for a whole batch of settles.
-pub(super) async fn settle_rows(
+/// A pending payment (locked) to settle in a batch: the provider's reference and the instant.
+pub(super) struct ToSettle<'a> {
+    pub(super) payment: &'a Payment,
+    pub(super) provider_reference: &'a str,
+    pub(super) now: DateTime<Utc>,
+}
+
+/// Settles a batch of locked, pending gateway payments in three statements, not three per
+/// payment: every payment marked paid, every registration, every transfer (provider → the
+/// item's revenue) with its entries. The ids must be distinct. Everything but the counts, which
+/// the caller adds last (see the lock order above), once per item for the whole batch.
+pub(super) async fn settle_all_rows(
     connection: &mut AsyncPgConnection,
-    payment: &Payment,
-    provider_reference: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<Settled, TxError<PostRefusal>> {
-    let paid: PaymentRow = crate::prepared::sql_query(
-        "UPDATE catalog_payments SET status = 'paid', provider_reference = $2, paid_at = $3
-         WHERE id = $1 RETURNING *",
+    batch: &[ToSettle<'_>],
+) -> Result<Vec<Settled>, TxError<PostRefusal>> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = batch.iter().map(|s| s.payment.id.as_uuid()).collect();
+    let paid: Vec<PaymentRow> = crate::prepared::sql_query(
+        "UPDATE catalog_payments p
+         SET status = 'paid', provider_reference = v.reference, paid_at = v.now
+         FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS v (id, reference, now)
+         WHERE p.id = v.id RETURNING p.*",
     )
-    .bind::<SqlUuid, _>(payment.id.as_uuid())
-    .bind::<Nullable<Text>, _>(provider_reference)
-    .bind::<Timestamptz, _>(now)
-    .get_result(connection)
+    .bind::<Array<SqlUuid>, _>(&ids)
+    .bind::<Array<Text>, _>(
+        batch
+            .iter()
+            .map(|s| s.provider_reference)
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Timestamptz>, _>(batch.iter().map(|s| s.now).collect::<Vec<_>>())
+    .load(connection)
     .await?;
-    let paid = paid.into_payment().map_err(dependency)?;
-    register_and_post(connection, paid, now).await
+    let mut payments: HashMap<PaymentId, Payment> = HashMap::with_capacity(paid.len());
+    for row in paid {
+        let payment = row.into_payment().map_err(dependency)?;
+        payments.insert(payment.id, payment);
+    }
+    let registrations: Vec<RegistrationRow> = crate::prepared::sql_query(
+        "INSERT INTO catalog_registrations (id, payment_id, user_id, kind, item_id, status,
+                                            registered_at)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[],
+                              $6::text[], $7::timestamptz[])
+         RETURNING *",
+    )
+    .bind::<Array<SqlUuid>, _>(batch.iter().map(|_| Uuid::now_v7()).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(&ids)
+    .bind::<Array<SqlUuid>, _>(
+        batch
+            .iter()
+            .map(|s| s.payment.user_id.as_uuid())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Text>, _>(
+        batch
+            .iter()
+            .map(|s| s.payment.kind.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<SqlUuid>, _>(
+        batch
+            .iter()
+            .map(|s| s.payment.item_id.as_uuid())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Text>, _>(
+        batch
+            .iter()
+            .map(|s| RegistrationStatus::initial(s.payment.kind).as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Timestamptz>, _>(batch.iter().map(|s| s.now).collect::<Vec<_>>())
+    .load(connection)
+    .await?;
+    let mut registered: HashMap<PaymentId, Registration> = HashMap::with_capacity(batch.len());
+    for row in registrations {
+        let registration = row.into_registration().map_err(dependency)?;
+        registered.insert(registration.payment_id, registration);
+    }
+    let postings: Vec<Posting> = batch
+        .iter()
+        .filter(|s| s.payment.amount > Money::ZERO)
+        .map(|s| Posting {
+            id: payment_transfer(s.payment.id),
+            kind: TransferKind::Payment,
+            from: payer(s.payment),
+            to: LedgerAccount::Revenue(RevenueStream::CatalogItem(s.payment.item_id)),
+            amount: s.payment.amount,
+            user: s.payment.user_id,
+            reference: Some(s.payment.id.as_uuid()),
+            limit: None,
+            now: s.now,
+        })
+        .collect();
+    post_all_between_systems(connection, &postings)
+        .await?
+        .map_err(TxError::Refused)?;
+    batch
+        .iter()
+        .map(|s| {
+            let id = s.payment.id;
+            match (payments.remove(&id), registered.remove(&id)) {
+                (Some(payment), Some(registration)) => Ok(Settled {
+                    payment,
+                    registration,
+                }),
+                _ => Err(TxError::Query(dependency(corrupt(
+                    "a settled payment or its registration was not written",
+                )))),
+            }
+        })
+        .collect()
 }
 
 /// Registers the user for the paid `payment` and posts its transfer from `payer` to the item's
-/// revenue (not the count: see [`settle_rows`]).
+/// revenue (not the count, which the caller adds last).
 async fn register_and_post(
     connection: &mut AsyncPgConnection,
     payment: Payment,

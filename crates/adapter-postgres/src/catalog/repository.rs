@@ -63,8 +63,7 @@ impl CatalogRepository for PostgresStore {
 #[async_trait]
 impl RegistrationRepository for PostgresStore {
     async fn begin_payment(&self, intent: PaymentIntent) -> Result<Begun, BeginPaymentError> {
-        let mut connection = self.connection().await?;
-        payments::begin(&mut connection, &intent).await
+        self.begin_queued(intent).await
     }
 
     async fn pay_from_wallet(&self, intent: PaymentIntent) -> Result<Settled, BeginPaymentError> {

@@ -5,11 +5,13 @@
 //! Without batching every settle held its item's row — which all of the item's buyers share —
 //! from its count update to its commit, so one item's applies settled one commit at a time (the
 //! hot-row limit of `scripts/bench-catalog-pgbench`). A batch locks its payments (in id order),
-//! writes each settle as the single path did (payment paid, registration, ledger transfer), then
+//! decides each settle on its own (settle, as it stands, refused), writes all the settles in
+//! three statements — every payment paid, every registration, every ledger transfer with its
+//! entries (`payments::settle_all_rows`), not three statements per settle — then
 //! updates each touched item's count once, last and in id order — the lock order of every other
 //! catalog write (payment, registration, wallet, item) — and commits once.
 
-use super::payments::{corrupt, count, registration_of, settle_rows};
+use super::payments::{ToSettle, corrupt, count, registration_of, settle_all_rows};
 use super::rows::PaymentRow;
 use crate::{PostgresStore, write_outcome_error};
 use chrono::{DateTime, Utc};
@@ -23,7 +25,7 @@ use reserva_domain::wallet::{Payment, PaymentId};
 use reserva_sql_support::TxError;
 use reserva_sql_support::batch::{BatchQueue, Drainer, write_isolating};
 use reserva_sql_support::catalog::{SettleStep, check_settle};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
@@ -102,62 +104,79 @@ async fn settle_all(
         let payment = row.into_payment()?;
         payments.insert(payment.id, payment);
     }
-    let mut settled: HashMap<PaymentId, Settled> = HashMap::new();
-    // item → registrations to count; a BTreeMap, so the item rows are locked in id order
-    let mut counts: BTreeMap<Uuid, i64> = BTreeMap::new();
-    let mut outcomes = Vec::with_capacity(requests.len());
+    // What each request comes to: refused, as it stands (paid before), or settled by this
+    // batch; a repeat of an id settled or found earlier in the batch is answered the same.
+    let mut plans: Vec<Result<PaymentId, SettleError>> = Vec::with_capacity(requests.len());
+    let mut done: HashMap<PaymentId, Settled> = HashMap::new();
+    let mut to_settle: Vec<ToSettle<'_>> = Vec::new();
+    let mut settling: HashSet<PaymentId> = HashSet::new();
     for request in requests {
-        if let Some(done) = settled.get(&request.id) {
-            outcomes.push(Ok(done.clone()));
+        if done.contains_key(&request.id) || settling.contains(&request.id) {
+            plans.push(Ok(request.id));
             continue;
         }
         let Some(payment) = payments.get(&request.id) else {
-            outcomes.push(Err(SettleError::NotFound));
+            plans.push(Err(SettleError::NotFound));
             continue;
         };
-        let done = match check_settle(payment.status) {
-            Err(refusal) => {
-                outcomes.push(Err(refusal));
-                continue;
-            }
+        match check_settle(payment.status) {
+            Err(refusal) => plans.push(Err(refusal)),
             Ok(SettleStep::Unchanged) => {
                 match registration_of(connection, payment.id, false).await? {
-                    Some(registration) => Settled {
-                        payment: payment.clone(),
-                        registration,
-                    },
-                    None => {
-                        outcomes.push(Err(SettleError::Dependency(corrupt(
-                            "a settled payment without its registration",
-                        ))));
-                        continue;
+                    Some(registration) => {
+                        let settled = Settled {
+                            payment: payment.clone(),
+                            registration,
+                        };
+                        done.insert(payment.id, settled);
+                        plans.push(Ok(payment.id));
                     }
+                    None => plans.push(Err(SettleError::Dependency(corrupt(
+                        "a settled payment without its registration",
+                    )))),
                 }
             }
             Ok(SettleStep::Settle) => {
-                let reference = Some(request.provider_reference.as_str());
-                match settle_rows(connection, payment, reference, request.now).await {
-                    Ok(done) => {
-                        *counts.entry(payment.item_id.as_uuid()).or_default() += 1;
-                        done
-                    }
-                    Err(TxError::Query(error)) => return Err(TxError::Query(error)),
-                    // Its transfer already posted: this payment's data is wrong, not the batch's.
-                    Err(TxError::Refused(_)) => {
-                        return Err(TxError::Refused(SettleError::Dependency(corrupt(
-                            "the transfer of a pending payment is already posted",
-                        ))));
-                    }
-                }
+                settling.insert(payment.id);
+                to_settle.push(ToSettle {
+                    payment,
+                    provider_reference: &request.provider_reference,
+                    now: request.now,
+                });
+                plans.push(Ok(payment.id));
             }
-        };
-        settled.insert(request.id, done.clone());
-        outcomes.push(Ok(done));
+        }
+    }
+    // item → registrations to count; a BTreeMap, so the item rows are locked in id order
+    let mut counts: BTreeMap<Uuid, i64> = BTreeMap::new();
+    match settle_all_rows(connection, &to_settle).await {
+        Ok(settled) => {
+            for settled in settled {
+                *counts.entry(settled.payment.item_id.as_uuid()).or_default() += 1;
+                done.insert(settled.payment.id, settled);
+            }
+        }
+        Err(TxError::Query(error)) => return Err(TxError::Query(error)),
+        // A transfer already posted: some payment's data is wrong, not the batch's.
+        Err(TxError::Refused(_)) => {
+            return Err(TxError::Refused(SettleError::Dependency(corrupt(
+                "the transfer of a pending payment is already posted",
+            ))));
+        }
     }
     for (item, delta) in counts {
         count(connection, ItemId::from_uuid(item), delta).await?;
     }
-    Ok(outcomes)
+    Ok(plans
+        .into_iter()
+        .map(|plan| {
+            plan.and_then(|id| {
+                done.get(&id).cloned().ok_or_else(|| {
+                    SettleError::Dependency(corrupt("a settle of the batch has no outcome"))
+                })
+            })
+        })
+        .collect())
 }
 
 /// Whether the batch lost a race PostgreSQL resolves by aborting it (then it is written again).

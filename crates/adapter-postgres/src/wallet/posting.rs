@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::result::Error as QueryError;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use reserva_domain::wallet::Money;
 use reserva_sql_support::wallet::account_id;
@@ -129,6 +129,84 @@ async fn post_between_systems(
         Err(PostRefusal::Duplicate)
     } else {
         Ok(Money::ZERO)
+    })
+}
+
+/// Every transfer of a batch between system accounts (made on first use), with their entries,
+/// in three statements as one: what [`BETWEEN_SYSTEMS`] writes for one, for all of them.
+/// $1–$3 the accounts' ids, kinds and owners (each once), $4 transfer ids, $5 kinds, $6 from,
+/// $7 to, $8 amounts, $9 users, $10 references, $11 instants.
+const ALL_BETWEEN_SYSTEMS: &str = "\
+WITH accounts AS (
+    INSERT INTO ledger_accounts (id, kind, owner, balance)
+    SELECT a.id, a.kind, a.owner, NULL FROM unnest($1::uuid[], $2::text[], $3::uuid[])
+        AS a (id, kind, owner)
+    ORDER BY a.id
+    ON CONFLICT DO NOTHING
+), transfer AS (
+    INSERT INTO ledger_transfers (id, kind, from_account, to_account, amount, user_id, reference,
+                                  created_at)
+    SELECT * FROM unnest($4::uuid[], $5::text[], $6::uuid[], $7::uuid[], $8::bigint[],
+                         $9::uuid[], $10::uuid[], $11::timestamptz[])
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id, from_account, to_account, amount, created_at
+)
+INSERT INTO ledger_entries (transfer_id, account_id, amount, balance_after, created_at)
+SELECT transfer.id, side.account_id, side.amount, NULL, transfer.created_at
+FROM transfer CROSS JOIN LATERAL (VALUES (transfer.from_account, -transfer.amount),
+                                         (transfer.to_account, transfer.amount))
+    AS side (account_id, amount)
+RETURNING transfer_id AS _id";
+
+/// Posts `postings`, all between two system accounts (see [`post_between_systems`]), in one
+/// statement. Returns `PostRefusal::Duplicate` if any transfer id was already posted (then the
+/// caller must roll back: the others are written).
+///
+/// # Errors
+/// The database's.
+pub(crate) async fn post_all_between_systems(
+    connection: &mut AsyncPgConnection,
+    postings: &[Posting],
+) -> Result<Result<(), PostRefusal>, QueryError> {
+    if postings.is_empty() {
+        return Ok(Ok(()));
+    }
+    if postings
+        .iter()
+        .any(|p| p.from.keeps_balance() || p.to.keeps_balance())
+    {
+        return Err(QueryError::QueryBuilderError(
+            "a batch of system postings holds a wallet transfer".into(),
+        ));
+    }
+    let mut accounts: Vec<(Uuid, &'static str, Uuid)> = postings
+        .iter()
+        .flat_map(|p| [p.from, p.to])
+        .map(|account| (account_id(account), account.kind(), account.owner()))
+        .collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    let uuids = |f: fn(&Posting) -> Uuid| postings.iter().map(f).collect::<Vec<_>>();
+    let entries: Vec<Posted> = crate::prepared::sql_query(ALL_BETWEEN_SYSTEMS)
+        .bind::<Array<SqlUuid>, _>(accounts.iter().map(|a| a.0).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(accounts.iter().map(|a| a.1).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(accounts.iter().map(|a| a.2).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(uuids(|p| p.id.as_uuid()))
+        .bind::<Array<Text>, _>(postings.iter().map(|p| p.kind.as_str()).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(uuids(|p| account_id(p.from)))
+        .bind::<Array<SqlUuid>, _>(uuids(|p| account_id(p.to)))
+        .bind::<Array<BigInt>, _>(postings.iter().map(|p| p.amount.get()).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(uuids(|p| p.user.as_uuid()))
+        .bind::<Array<Nullable<SqlUuid>>, _>(
+            postings.iter().map(|p| p.reference).collect::<Vec<_>>(),
+        )
+        .bind::<Array<Timestamptz>, _>(postings.iter().map(|p| p.now).collect::<Vec<_>>())
+        .load(connection)
+        .await?;
+    Ok(if entries.len() == 2 * postings.len() {
+        Ok(())
+    } else {
+        Err(PostRefusal::Duplicate)
     })
 }
 

@@ -231,6 +231,98 @@ pub async fn counts_equal_live_registrations_after_mixed_races<S: CatalogStore>(
     assert_clean(store).await;
 }
 
+/// Twenty buyers' begins at once, mixed with a second place of one of them, a twin of another's
+/// (same id), and begins a missing item, a wrong price (by a buyer whose place is taken: the
+/// price is the answer, as for a single begin) and an item not open yet refuse: each gets its own
+/// answer, and settling the twenty counts twenty. (PostgreSQL inserts concurrent begins
+/// in batches, one statement for all: this is the batch's race.)
+pub async fn concurrent_begins_of_many_buyers_get_their_own_answers<S: CatalogStore>(store: &S) {
+    let item = open_test(store, PRICE).await;
+    let starts = now() + chrono::Duration::days(2);
+    let mut later = super::new_test(&format!("Later {}", crate::support::tag()), PRICE, now());
+    later.schedule =
+        reserva_domain::catalog::Schedule::new(starts, starts + chrono::Duration::days(1))
+            .unwrap_or_else(|e| panic!("{e}"));
+    let later = super::create(store, later).await;
+    let mut buyers = Vec::new();
+    for _ in 0..20 {
+        buyers.push(member(store).await);
+    }
+    let (first, second) = (buyers[0], buyers[1]);
+    let mut intents: Vec<_> = buyers
+        .iter()
+        .map(|buyer| intent(*buyer, &item, PaymentMethod::Card))
+        .collect();
+    let twin = intents[1].clone();
+    let refused = [
+        intent(first, &item, PaymentMethod::Kakaopay),
+        reserva_application::ports::catalog::PaymentIntent {
+            item_id: ItemId::from_uuid(uuid::Uuid::now_v7()),
+            ..intent(second, &item, PaymentMethod::Card)
+        },
+        reserva_application::ports::catalog::PaymentIntent {
+            amount: super::money(PRICE + 1),
+            ..intent(buyers[2], &item, PaymentMethod::Card)
+        },
+        intent(buyers[3], &later, PaymentMethod::Card),
+    ];
+    intents.push(twin.clone());
+    intents.extend(refused.iter().cloned());
+    let outcomes = join_all(intents.iter().map(|i| store.begin_payment(i.clone()))).await;
+
+    let (buyers_outcomes, rest) = outcomes.split_at(20);
+    let mut pending = Vec::new();
+    let mut twin_new = 0;
+    for (outcome, sent) in buyers_outcomes.iter().zip(&intents) {
+        match outcome {
+            Ok(Begun::New(payment)) => {
+                assert_eq!(payment.id, sent.payment_id);
+                assert_eq!(payment.user_id, sent.user_id);
+                assert_eq!(payment.status, PaymentStatus::Pending);
+                pending.push(payment.id);
+                twin_new += usize::from(payment.id == twin.payment_id);
+            }
+            // The twin of buyer 1's may have been first: then this one resumes it.
+            Ok(Begun::Existing(payment, None)) if payment.id == twin.payment_id => {
+                pending.push(payment.id);
+            }
+            other => panic!("a buyer's begin: {other:?}"),
+        }
+    }
+    match rest.first() {
+        Some(Ok(Begun::New(payment))) => twin_new += usize::from(payment.id == twin.payment_id),
+        Some(Ok(Begun::Existing(payment, None))) => {
+            assert_eq!(payment.id, twin.payment_id);
+            assert_eq!(payment.status, PaymentStatus::Pending);
+        }
+        other => panic!("the twin: {other:?}"),
+    }
+    assert_eq!(
+        twin_new, 1,
+        "one of the twins begins the payment: {outcomes:?}"
+    );
+    let expected = [
+        Err(BeginPaymentError::AlreadyRegistered),
+        Err(BeginPaymentError::ItemNotFound),
+        Err(BeginPaymentError::PriceMismatch { price: item.price }),
+        Err(BeginPaymentError::NotOpen),
+    ];
+    assert_eq!(rest.get(1..), Some(&expected[..]), "{outcomes:?}");
+
+    let settles = join_all(
+        pending
+            .iter()
+            .map(|id| store.settle_payment(*id, "ref", now())),
+    )
+    .await;
+    for settle in &settles {
+        assert!(settle.is_ok(), "{settle:?}");
+    }
+    assert_eq!(read(store, &item, first).await.item.registration_count, 20);
+    assert_eq!(read(store, &later, first).await.item.registration_count, 0);
+    assert_clean(store).await;
+}
+
 /// Forty buyers of two items approved at once, each settle sent twice, together with a failed
 /// payment's settle, an unknown one's, and cancels of payments settled just before: every settle
 /// gets its own answer (twins the same registration), and each count is exactly the live
