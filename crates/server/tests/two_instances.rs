@@ -85,20 +85,21 @@ async fn two_processes_racing_confirms_never_oversell_an_hour() {
         "{statuses:?}"
     );
 
-    // Both instances see the same counts in both hours.
-    let date = start_at.with_timezone(&chrono_tz::Asia::Seoul).date_naive();
+    // Both instances see the same counts in both hours (each read on its own date in Seoul: the
+    // second hour is on the next day when the first is 23:00 there).
     for base in &instances {
-        let (status, body) = call(
-            &client,
-            reqwest::Method::GET,
-            format!("{base}/api/v1/exam-slots?date={date}"),
-            Some(&member),
-            None,
-        )
-        .await;
-        assert_eq!(status, 200, "{body:#}");
-        let slots = body["slots"].as_array().expect("slots");
         for hour in [start_at, start_at + Duration::hours(1)] {
+            let date = hour.with_timezone(&chrono_tz::Asia::Seoul).date_naive();
+            let (status, body) = call(
+                &client,
+                reqwest::Method::GET,
+                format!("{base}/api/v1/exam-slots?date={date}"),
+                Some(&member),
+                None,
+            )
+            .await;
+            assert_eq!(status, 200, "{body:#}");
+            let slots = body["slots"].as_array().expect("slots");
             let slot = slots
                 .iter()
                 .find(|slot| {

@@ -25,7 +25,7 @@ use diesel_async::RunQueryDsl;
 use reserva_application::ports::catalog::{BeginPaymentError, Begun, PaymentIntent};
 use reserva_domain::wallet::{Payment, PaymentId};
 use reserva_sql_support::batch::{BatchQueue, Drainer, write_isolating};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
@@ -88,26 +88,30 @@ impl std::fmt::Display for BatchFailure {
 }
 
 /// Inserts the batch's pending payments in one statement; each begin gets its row, or `None`.
-/// Of two begins with one id, the first in the batch gets the row and the other `None`.
+/// Of begins sharing one id only the first in arrival order is sent: the statement would keep
+/// whichever row sorts first, and that may be another intent's (another item, the same key).
+/// The others get `None`, and are explained alone as they would be after it (a retry of it, or
+/// the key reused).
 async fn insert_all(
     connection: &mut diesel_async::AsyncPgConnection,
     intents: &[PaymentIntent],
 ) -> Result<Vec<BatchOutcome>, QueryError> {
-    let column = |f: fn(&PaymentIntent) -> Uuid| intents.iter().map(f).collect::<Vec<_>>();
-    let text = |f: fn(&PaymentIntent) -> &'static str| intents.iter().map(f).collect::<Vec<_>>();
+    let mut ids = HashSet::with_capacity(intents.len());
+    let sent: Vec<&PaymentIntent> = intents
+        .iter()
+        .filter(|intent| ids.insert(intent.payment_id))
+        .collect();
+    let column = |f: fn(&PaymentIntent) -> Uuid| sent.iter().map(|i| f(i)).collect::<Vec<_>>();
+    let text =
+        |f: fn(&PaymentIntent) -> &'static str| sent.iter().map(|i| f(i)).collect::<Vec<_>>();
     let rows: Vec<PaymentRow> = crate::prepared::sql_query(INSERT_PENDING)
         .bind::<Array<SqlUuid>, _>(column(|i| i.payment_id.as_uuid()))
         .bind::<Array<SqlUuid>, _>(column(|i| i.user_id.as_uuid()))
         .bind::<Array<Text>, _>(text(|i| i.kind.as_str()))
         .bind::<Array<SqlUuid>, _>(column(|i| i.item_id.as_uuid()))
-        .bind::<Array<BigInt>, _>(intents.iter().map(|i| i.amount.get()).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(sent.iter().map(|i| i.amount.get()).collect::<Vec<_>>())
         .bind::<Array<Text>, _>(text(|i| i.method.as_str()))
-        .bind::<Array<Timestamptz>, _>(
-            intents
-                .iter()
-                .map(|i| i.now)
-                .collect::<Vec<DateTime<Utc>>>(),
-        )
+        .bind::<Array<Timestamptz>, _>(sent.iter().map(|i| i.now).collect::<Vec<DateTime<Utc>>>())
         .load(connection)
         .await?;
     let mut inserted: HashMap<PaymentId, Payment> = HashMap::with_capacity(rows.len());
@@ -117,6 +121,7 @@ async fn insert_all(
             .map_err(|error| QueryError::DeserializationError(error.to_string().into()))?;
         inserted.insert(payment.id, payment);
     }
+    // The first begin with an id takes its row (removed, so a later one with the id gets none).
     Ok(intents
         .iter()
         .map(|intent| Ok(inserted.remove(&intent.payment_id)))

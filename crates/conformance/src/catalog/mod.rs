@@ -328,6 +328,7 @@ macro_rules! __catalog_store_cases {
                     counts_equal_live_registrations_after_mixed_races,
                     concurrent_settles_of_many_buyers_count_each_once,
                     concurrent_begins_of_many_buyers_get_their_own_answers,
+                    concurrent_begins_reusing_one_id_for_two_items,
                 ],
             }
         }

@@ -323,6 +323,56 @@ pub async fn concurrent_begins_of_many_buyers_get_their_own_answers<S: CatalogSt
     assert_clean(store).await;
 }
 
+/// One payment id (one user's `Idempotency-Key`) sent at once for two items, several times
+/// each: one payment begins, for the item of the request that began it, and every request for
+/// the other item is refused as the key reused. (A batch must not hand one intent's row to
+/// another that shares its id.)
+pub async fn concurrent_begins_reusing_one_id_for_two_items<S: CatalogStore>(store: &S) {
+    let buyer = member(store).await;
+    let (first, second) = (open_test(store, PRICE).await, open_test(store, PRICE).await);
+    let one = intent(buyer, &second, PaymentMethod::Card);
+    let other = reserva_application::ports::catalog::PaymentIntent {
+        item_id: first.id,
+        ..one.clone()
+    };
+    let intents: Vec<_> = (0..6)
+        .map(|index| {
+            if index % 2 == 0 {
+                one.clone()
+            } else {
+                other.clone()
+            }
+        })
+        .collect();
+    let outcomes = join_all(intents.iter().map(|i| store.begin_payment(i.clone()))).await;
+    let mut began = None;
+    for (outcome, sent) in outcomes.iter().zip(&intents) {
+        if let Ok(Begun::New(payment)) = outcome {
+            assert_eq!(payment.item_id, sent.item_id, "its own item: {outcomes:?}");
+            assert!(
+                began.replace(sent.item_id).is_none(),
+                "one payment: {outcomes:?}"
+            );
+        }
+    }
+    let began = began.unwrap_or_else(|| panic!("one payment begins: {outcomes:?}"));
+    for (outcome, sent) in outcomes.iter().zip(&intents) {
+        match outcome {
+            Ok(Begun::New(_)) => {}
+            Ok(Begun::Existing(payment, None)) if sent.item_id == began => {
+                assert_eq!(payment.item_id, began);
+                assert_eq!(payment.status, PaymentStatus::Pending);
+            }
+            Err(BeginPaymentError::IdReused) if sent.item_id != began => {}
+            other => panic!(
+                "a request for {:?}: {other:?} in {outcomes:?}",
+                sent.item_id
+            ),
+        }
+    }
+    assert_clean(store).await;
+}
+
 /// Forty buyers of two items approved at once, each settle sent twice, together with a failed
 /// payment's settle, an unknown one's, and cancels of payments settled just before: every settle
 /// gets its own answer (twins the same registration), and each count is exactly the live
