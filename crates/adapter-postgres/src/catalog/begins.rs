@@ -56,7 +56,9 @@ RETURNING *";
 /// What the batch made of a begin: its new pending payment, or `None` (not inserted: explain it).
 type BatchOutcome = Result<Option<Payment>, BeginPaymentError>;
 
-/// The queue of begins waiting for a batch, and its time limits (as the settles').
+/// The queue of begins waiting for a batch, and its time limits (as the settles': a batch may
+/// be written up to four times after deadlocks, and then row by row after a bad row, so it gets
+/// several statements' time before its callers hear "outcome unknown").
 struct BeginQueue {
     begins: Arc<BatchQueue<PaymentIntent, BatchOutcome>>,
     queue_wait: Duration,
@@ -68,7 +70,7 @@ impl BeginQueue {
         Self {
             begins: Arc::new(BatchQueue::new(MAX_WAITING)),
             queue_wait: timing.acquire_timeout,
-            batch_time_limit: timing.acquire_timeout + timing.statement_timeout * 2,
+            batch_time_limit: timing.acquire_timeout + timing.statement_timeout * 6,
         }
     }
 }
