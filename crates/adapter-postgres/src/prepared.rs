@@ -98,6 +98,12 @@ pub(crate) struct Prepared<'a> {
     binds: Vec<Box<dyn QueryFragment<Pg> + Send + Sync + 'a>>,
 }
 
+/// One column of a batch's rows, for an array bind (`unnest($n::type[])`): `field` of every row,
+/// in order.
+pub(crate) fn column<Row, Value>(rows: &[Row], field: impl Fn(&Row) -> Value) -> Vec<Value> {
+    rows.iter().map(field).collect()
+}
+
 /// `sql` as a statement diesel prepares once per connection (see the module documentation).
 pub(crate) fn sql_query<'a>(sql: impl Into<String>) -> Prepared<'a> {
     Prepared {

@@ -16,9 +16,9 @@
 
 use super::payments::{self, explain_unbatched};
 use super::rows::PaymentRow;
+use crate::prepared::column;
 use crate::store::PoolTiming;
 use crate::{PostgresStore, write_outcome_error};
-use chrono::{DateTime, Utc};
 use diesel::result::{DatabaseErrorKind, Error as QueryError};
 use diesel::sql_types::{Array, BigInt, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
@@ -28,7 +28,6 @@ use reserva_sql_support::batch::{BatchQueue, Drainer, write_isolating};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
-use uuid::Uuid;
 
 /// How many begins go in one statement at most.
 const MAX_BEGIN_BATCH: usize = 64;
@@ -103,17 +102,14 @@ async fn insert_all(
         .iter()
         .filter(|intent| ids.insert(intent.payment_id))
         .collect();
-    let column = |f: fn(&PaymentIntent) -> Uuid| sent.iter().map(|i| f(i)).collect::<Vec<_>>();
-    let text =
-        |f: fn(&PaymentIntent) -> &'static str| sent.iter().map(|i| f(i)).collect::<Vec<_>>();
     let rows: Vec<PaymentRow> = crate::prepared::sql_query(INSERT_PENDING)
-        .bind::<Array<SqlUuid>, _>(column(|i| i.payment_id.as_uuid()))
-        .bind::<Array<SqlUuid>, _>(column(|i| i.user_id.as_uuid()))
-        .bind::<Array<Text>, _>(text(|i| i.kind.as_str()))
-        .bind::<Array<SqlUuid>, _>(column(|i| i.item_id.as_uuid()))
-        .bind::<Array<BigInt>, _>(sent.iter().map(|i| i.amount.get()).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(text(|i| i.method.as_str()))
-        .bind::<Array<Timestamptz>, _>(sent.iter().map(|i| i.now).collect::<Vec<DateTime<Utc>>>())
+        .bind::<Array<SqlUuid>, _>(column(&sent, |i| i.payment_id.as_uuid()))
+        .bind::<Array<SqlUuid>, _>(column(&sent, |i| i.user_id.as_uuid()))
+        .bind::<Array<Text>, _>(column(&sent, |i| i.kind.as_str()))
+        .bind::<Array<SqlUuid>, _>(column(&sent, |i| i.item_id.as_uuid()))
+        .bind::<Array<BigInt>, _>(column(&sent, |i| i.amount.get()))
+        .bind::<Array<Text>, _>(column(&sent, |i| i.method.as_str()))
+        .bind::<Array<Timestamptz>, _>(column(&sent, |i| i.now))
         .load(connection)
         .await?;
     let mut inserted: HashMap<PaymentId, Payment> = HashMap::with_capacity(rows.len());

@@ -7,6 +7,7 @@
 //! from the transaction's last statement to its commit.
 
 use super::rows::{PaymentRow, RegistrationRow};
+use crate::prepared::column;
 use crate::wallet::posting::{PostRefusal, Posting, post, post_all_between_systems};
 use crate::{query_error, write_outcome_error};
 use chrono::{DateTime, Utc};
@@ -344,7 +345,7 @@ pub(super) async fn settle_all_rows(
     if batch.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<Uuid> = batch.iter().map(|s| s.payment.id.as_uuid()).collect();
+    let ids: Vec<Uuid> = column(batch, |s| s.payment.id.as_uuid());
     let paid: Vec<PaymentRow> = crate::prepared::sql_query(
         "UPDATE catalog_payments p
          SET status = 'paid', provider_reference = v.reference, paid_at = v.now
@@ -352,13 +353,8 @@ pub(super) async fn settle_all_rows(
          WHERE p.id = v.id RETURNING p.*",
     )
     .bind::<Array<SqlUuid>, _>(&ids)
-    .bind::<Array<Text>, _>(
-        batch
-            .iter()
-            .map(|s| s.provider_reference)
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<Timestamptz>, _>(batch.iter().map(|s| s.now).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(column(batch, |s| s.provider_reference))
+    .bind::<Array<Timestamptz>, _>(column(batch, |s| s.now))
     .load(connection)
     .await?;
     let mut payments: HashMap<PaymentId, Payment> = HashMap::with_capacity(paid.len());
@@ -373,33 +369,15 @@ pub(super) async fn settle_all_rows(
                               $6::text[], $7::timestamptz[])
          RETURNING *",
     )
-    .bind::<Array<SqlUuid>, _>(batch.iter().map(|_| Uuid::now_v7()).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(column(batch, |_| Uuid::now_v7()))
     .bind::<Array<SqlUuid>, _>(&ids)
-    .bind::<Array<SqlUuid>, _>(
-        batch
-            .iter()
-            .map(|s| s.payment.user_id.as_uuid())
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<Text>, _>(
-        batch
-            .iter()
-            .map(|s| s.payment.kind.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<SqlUuid>, _>(
-        batch
-            .iter()
-            .map(|s| s.payment.item_id.as_uuid())
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<Text>, _>(
-        batch
-            .iter()
-            .map(|s| RegistrationStatus::initial(s.payment.kind).as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<Timestamptz>, _>(batch.iter().map(|s| s.now).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(column(batch, |s| s.payment.user_id.as_uuid()))
+    .bind::<Array<Text>, _>(column(batch, |s| s.payment.kind.as_str()))
+    .bind::<Array<SqlUuid>, _>(column(batch, |s| s.payment.item_id.as_uuid()))
+    .bind::<Array<Text>, _>(column(batch, |s| {
+        RegistrationStatus::initial(s.payment.kind).as_str()
+    }))
+    .bind::<Array<Timestamptz>, _>(column(batch, |s| s.now))
     .load(connection)
     .await?;
     let mut registered: HashMap<PaymentId, Registration> = HashMap::with_capacity(batch.len());

@@ -3,6 +3,7 @@
 //! has a user wallet on one side, or (a gateway payment: provider → revenue and back) two system
 //! accounts that keep no balance.
 
+use crate::prepared::column;
 use chrono::{DateTime, Utc};
 use diesel::result::Error as QueryError;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
@@ -186,21 +187,18 @@ pub(crate) async fn post_all_between_systems(
         .collect();
     accounts.sort_unstable();
     accounts.dedup();
-    let uuids = |f: fn(&Posting) -> Uuid| postings.iter().map(f).collect::<Vec<_>>();
     let entries: Vec<Posted> = crate::prepared::sql_query(ALL_BETWEEN_SYSTEMS)
-        .bind::<Array<SqlUuid>, _>(accounts.iter().map(|a| a.0).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(accounts.iter().map(|a| a.1).collect::<Vec<_>>())
-        .bind::<Array<SqlUuid>, _>(accounts.iter().map(|a| a.2).collect::<Vec<_>>())
-        .bind::<Array<SqlUuid>, _>(uuids(|p| p.id.as_uuid()))
-        .bind::<Array<Text>, _>(postings.iter().map(|p| p.kind.as_str()).collect::<Vec<_>>())
-        .bind::<Array<SqlUuid>, _>(uuids(|p| account_id(p.from)))
-        .bind::<Array<SqlUuid>, _>(uuids(|p| account_id(p.to)))
-        .bind::<Array<BigInt>, _>(postings.iter().map(|p| p.amount.get()).collect::<Vec<_>>())
-        .bind::<Array<SqlUuid>, _>(uuids(|p| p.user.as_uuid()))
-        .bind::<Array<Nullable<SqlUuid>>, _>(
-            postings.iter().map(|p| p.reference).collect::<Vec<_>>(),
-        )
-        .bind::<Array<Timestamptz>, _>(postings.iter().map(|p| p.now).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(column(&accounts, |a| a.0))
+        .bind::<Array<Text>, _>(column(&accounts, |a| a.1))
+        .bind::<Array<SqlUuid>, _>(column(&accounts, |a| a.2))
+        .bind::<Array<SqlUuid>, _>(column(postings, |p| p.id.as_uuid()))
+        .bind::<Array<Text>, _>(column(postings, |p| p.kind.as_str()))
+        .bind::<Array<SqlUuid>, _>(column(postings, |p| account_id(p.from)))
+        .bind::<Array<SqlUuid>, _>(column(postings, |p| account_id(p.to)))
+        .bind::<Array<BigInt>, _>(column(postings, |p| p.amount.get()))
+        .bind::<Array<SqlUuid>, _>(column(postings, |p| p.user.as_uuid()))
+        .bind::<Array<Nullable<SqlUuid>>, _>(column(postings, |p| p.reference))
+        .bind::<Array<Timestamptz>, _>(column(postings, |p| p.now))
         .load(connection)
         .await?;
     Ok(if entries.len() == 2 * postings.len() {
