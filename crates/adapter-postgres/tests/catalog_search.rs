@@ -12,7 +12,8 @@ use chrono::{DateTime, Duration, Utc};
 use reserva_adapter_postgres::PostgresStore;
 use reserva_adapter_postgres::test_support::TemporaryDatabase;
 use reserva_application::ports::catalog::{
-    CatalogQuery, CatalogRepository, CatalogSeeder, NewItem, SeedRegistration, SeedUser,
+    CatalogQuery, CatalogRepository, CatalogSeeder, NewItem, RegistrationRepository,
+    SeedRegistration, SeedUser,
 };
 use reserva_domain::accounts::UserId;
 use reserva_domain::catalog::{
@@ -229,4 +230,106 @@ async fn open_lists_page_alike_in_both_sorts_with_custom_and_generic_plans() {
             "round {round}"
         );
     }
+}
+
+#[derive(diesel::QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct IndexDefinition {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    definition: String,
+}
+
+/// Every index of catalog_items, as PostgreSQL prints it, and the deferred records.
+async fn item_indexes(url: &str) -> (Vec<IndexDefinition>, Vec<IndexDefinition>) {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    let mut connection = AsyncPgConnection::establish(url).await.unwrap();
+    let mut indexes: Vec<IndexDefinition> = diesel::sql_query(
+        "SELECT pg_get_indexdef(indexrelid) AS definition FROM pg_index
+         WHERE indrelid = 'catalog_items'::regclass",
+    )
+    .load(&mut connection)
+    .await
+    .unwrap();
+    indexes.sort();
+    let mut deferred: Vec<IndexDefinition> =
+        diesel::sql_query("SELECT definition FROM catalog_deferred_indexes")
+            .load(&mut connection)
+            .await
+            .unwrap();
+    deferred.sort();
+    (indexes, deferred)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_load_into_an_empty_catalog_sets_its_indexes_aside_and_builds_them_as_they_were() {
+    let database = TemporaryDatabase::create().await;
+    let url = database.url.clone();
+    let store = database.into_store().await;
+    let (migrated, none) = item_indexes(&url).await;
+    assert!(none.is_empty());
+    // the primary key and the six list and search indexes of the migrations
+    assert_eq!(migrated.len(), 7);
+
+    assert_eq!(store.defer_item_indexes().await, Ok(6));
+    let (kept, deferred) = item_indexes(&url).await;
+    assert_eq!(kept.len(), 1);
+    assert!(kept[0].definition.contains("catalog_items_pkey"));
+    let mut secondary: Vec<IndexDefinition> = migrated
+        .iter()
+        .filter(|index| !index.definition.contains("catalog_items_pkey"))
+        .map(|index| IndexDefinition {
+            definition: index.definition.clone(),
+        })
+        .collect();
+    secondary.sort();
+    assert_eq!(deferred, secondary);
+    // asked again while the catalog is still empty, the same six stay aside
+    assert_eq!(store.defer_item_indexes().await, Ok(6));
+
+    let now = Utc::now();
+    let items: Vec<NewItem> = (0..200)
+        .map(|n| item(n, &format!("Rare topic {n}"), now))
+        .collect();
+    assert_eq!(store.insert_items(&items).await, Ok(200));
+    assert_eq!(store.build_item_indexes().await, Ok(6));
+    let (rebuilt, deferred) = item_indexes(&url).await;
+    assert_eq!(rebuilt, migrated);
+    assert!(deferred.is_empty());
+    // nothing is left to build, and the rebuilt search index answers
+    assert_eq!(store.build_item_indexes().await, Ok(0));
+    store.recount().await.unwrap();
+    assert_eq!(
+        followed(&store, Some("rare"), None, CatalogSort::Created).await,
+        expected(&items, "rare", None)
+    );
+
+    // a catalog that holds items keeps its indexes
+    assert_eq!(store.defer_item_indexes().await, Ok(0));
+    assert_eq!(item_indexes(&url).await.0, migrated);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn indexes_an_interrupted_load_left_aside_are_reported_then_built_by_the_next_seed() {
+    let database = TemporaryDatabase::create().await;
+    let url = database.url.clone();
+    let store = database.into_store().await;
+    let (migrated, _) = item_indexes(&url).await;
+    assert_eq!(store.defer_item_indexes().await, Ok(6));
+    let now = Utc::now();
+    let items: Vec<NewItem> = (0..50)
+        .map(|n| item(n, &format!("Left {n}"), now))
+        .collect();
+    assert_eq!(store.insert_items(&items).await, Ok(50));
+    // the load stops here, killed: the audit names the six unbuilt indexes
+    let audit = store.verify_catalog().await.unwrap();
+    let unbuilt: Vec<&String> = audit
+        .violations
+        .iter()
+        .filter(|violation| violation.contains("is not built"))
+        .collect();
+    assert_eq!(unbuilt.len(), 6, "{:?}", audit.violations);
+    // the next seed finds items, so it sets nothing aside and builds what was left first
+    assert_eq!(store.defer_item_indexes().await, Ok(0));
+    assert_eq!(item_indexes(&url).await, (migrated, Vec::new()));
+    store.recount().await.unwrap();
+    assert!(store.verify_catalog().await.unwrap().violations.is_empty());
 }

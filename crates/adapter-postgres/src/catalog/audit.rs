@@ -39,6 +39,10 @@ UNION ALL
 SELECT 'registration ' || r.id || ' is ' || r.status || ' but its payment is ' || p.status
 FROM catalog_registrations r JOIN catalog_payments p ON p.id = r.payment_id
 WHERE (r.status <> 'cancelled') <> (p.status = 'paid')
+UNION ALL
+SELECT 'index ' || name || ' of catalog_items is not built: a bulk load deferred it at '
+       || deferred_at || ' and did not finish (the next `reserva seed catalog` builds it)'
+FROM catalog_deferred_indexes
 LIMIT 1000";
 
 /// Runs the audit in one read-only snapshot, without the statement timeout (it reads every

@@ -1,5 +1,6 @@
 //! Bulk loading for `reserva seed catalog`: multi-row inserts over arrays (`unnest`), a few
-//! thousand rows per statement, and one recount at the end. Seeded payments are rows only: they
+//! thousand rows per statement, into an empty catalog without its secondary indexes (built once
+//! after the load, see [`CatalogSeeder::defer_item_indexes`]), and one recount at the end. Seeded payments are rows only: they
 //! post no ledger transfers (a million provider → revenue transfers would prove nothing about
 //! the lists the seed is for).
 
@@ -203,8 +204,138 @@ async fn insert_registration_chunk(
     .bind::<Array<Text>, _>(&statuses))))
 }
 
+#[derive(diesel::QueryableByName)]
+struct Filled {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    filled: bool,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Deferred {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Definition {
+    #[diesel(sql_type = Text)]
+    definition: String,
+}
+
+/// Records the secondary indexes of catalog_items (the lists' and the search's: never the
+/// primary key, a unique or an exclusion index, which guard the rows while they are loaded),
+/// each by its `regclass` name and its `CREATE INDEX` statement as PostgreSQL prints it; the
+/// names, to drop in the same transaction.
+const RECORD_DEFERRED: &str = "\
+INSERT INTO catalog_deferred_indexes (name, definition)
+SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+FROM pg_index i
+WHERE i.indrelid = 'catalog_items'::regclass
+  AND NOT i.indisprimary AND NOT i.indisunique AND NOT i.indisexclusion
+RETURNING name";
+
+/// Memory for one index build (PostgreSQL's default of 64 MB makes the search index's build
+/// spill; the builds run [`PARALLEL`] at once).
+const BUILD_MEMORY: &str = "256MB";
+
+/// Builds the deferred index `name`, if still deferred: its record is deleted in the same
+/// transaction (so a concurrent builder waits, then finds nothing), and a failure keeps both.
+/// Whether it was built here.
+async fn build_index(store: &PostgresStore, name: String) -> Result<usize, DependencyError> {
+    let mut connection = store.connection().await?;
+    connection
+        .transaction(async |connection| {
+            connection
+                .batch_execute(&format!(
+                    "SET LOCAL statement_timeout = 0; SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'"
+                ))
+                .await?;
+            let claimed: Vec<Definition> = diesel::sql_query(
+                "DELETE FROM catalog_deferred_indexes WHERE name = $1 RETURNING definition",
+            )
+            .bind::<Text, _>(&name)
+            .load(connection)
+            .await?;
+            for deferred in &claimed {
+                connection.batch_execute(&deferred.definition).await?;
+            }
+            Ok(claimed.len())
+        })
+        .await
+        .map_err(write_outcome_error)
+}
+
+/// Builds every deferred index, [`PARALLEL`] at once, the search index (the longest) first.
+async fn build_deferred(store: &PostgresStore) -> Result<u64, DependencyError> {
+    let mut connection = store.connection().await?;
+    let deferred: Vec<Deferred> = diesel::sql_query(
+        "SELECT name FROM catalog_deferred_indexes
+         ORDER BY definition LIKE '% USING gin %' DESC, name",
+    )
+    .load(&mut connection)
+    .await
+    .map_err(write_outcome_error)?;
+    drop(connection);
+    run_all(
+        deferred
+            .into_iter()
+            .map(|deferred| build_index(store, deferred.name))
+            .collect(),
+    )
+    .await
+}
+
 #[async_trait]
 impl CatalogSeeder for PostgresStore {
+    /// In one transaction that holds catalog_items exclusively: when the table is empty, its
+    /// secondary indexes are recorded in catalog_deferred_indexes and dropped (indexes an
+    /// interrupted load left there stay deferred). When it holds rows, nothing is dropped, and
+    /// what an interrupted load left is built.
+    async fn defer_item_indexes(&self) -> Result<u64, DependencyError> {
+        let mut connection = self.connection().await?;
+        let deferred = connection
+            .transaction(async |connection| {
+                // A list holds the table only for its statement; a longer wait fails the seed.
+                connection
+                    .batch_execute(
+                        "SET LOCAL lock_timeout = '5s'; \
+                         LOCK TABLE catalog_items IN ACCESS EXCLUSIVE MODE",
+                    )
+                    .await?;
+                let table: Filled =
+                    diesel::sql_query("SELECT EXISTS (SELECT 1 FROM catalog_items) AS filled")
+                        .get_result(connection)
+                        .await?;
+                if table.filled {
+                    return Ok(None);
+                }
+                let dropped: Vec<Deferred> =
+                    diesel::sql_query(RECORD_DEFERRED).load(connection).await?;
+                for index in &dropped {
+                    // A name PostgreSQL printed (`regclass`), quoted where it must be.
+                    connection
+                        .batch_execute(&format!("DROP INDEX {}", index.name))
+                        .await?;
+                }
+                let all: Vec<Deferred> =
+                    diesel::sql_query("SELECT name FROM catalog_deferred_indexes")
+                        .load(connection)
+                        .await?;
+                Ok(Some(written(all.len())))
+            })
+            .await
+            .map_err(write_outcome_error)?;
+        drop(connection);
+        match deferred {
+            Some(deferred) => Ok(deferred),
+            None => build_deferred(self).await.map(|_| 0),
+        }
+    }
+
+    async fn build_item_indexes(&self) -> Result<u64, DependencyError> {
+        build_deferred(self).await
+    }
+
     async fn insert_items(&self, items: &[NewItem]) -> Result<u64, DependencyError> {
         let writes = items
             .chunks(CHUNK)

@@ -108,6 +108,8 @@ pub enum SeedStage {
     Tests,
     /// Courses.
     Courses,
+    /// Building the item indexes set aside for the load (only when the store set some aside).
+    Indexes,
     /// Users.
     Users,
     /// Registrations and their payments.
@@ -117,12 +119,13 @@ pub enum SeedStage {
 }
 
 impl SeedStage {
-    /// `tests`, `courses`, `users`, `registrations` or `recount`.
+    /// `tests`, `courses`, `indexes`, `users`, `registrations` or `recount`.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Tests => "tests",
             Self::Courses => "courses",
+            Self::Indexes => "indexes",
             Self::Users => "users",
             Self::Registrations => "registrations",
             Self::Recount => "recount",
@@ -177,6 +180,40 @@ pub async fn seed_catalog(
     let batch = u64::try_from(plan.batch.max(1)).unwrap_or(u64::MAX);
     let generator = Generator { plan, now };
     let mut report = SeedReport::default();
+    let deferred = seeder.defer_item_indexes().await?;
+    let loaded = write_items(seeder, &generator, batch, &mut report, progress).await;
+    if deferred > 0 {
+        // Built after a failed load too (then the load's error is the answer), so a failure
+        // leaves no index aside but when the store is down.
+        let mut meter = Meter::start(SeedStage::Indexes, deferred, progress);
+        let built = seeder.build_item_indexes().await;
+        if loaded.is_ok() {
+            meter.add(built?, progress);
+        }
+    }
+    loaded?;
+    let mut meter = Meter::start(SeedStage::Users, plan.users, progress);
+    for rows in batches(plan.users, batch) {
+        let users: Vec<SeedUser> = rows.map(|row| generator.user(row, password_hash)).collect();
+        meter.add(seeder.insert_users(&users).await?, progress);
+    }
+    report.users = meter.done;
+    report.registrations = write_registrations(seeder, &generator, batch, progress).await?;
+    let mut meter = Meter::start(SeedStage::Recount, 1, progress);
+    seeder.recount().await?;
+    meter.add(1, progress);
+    Ok(report)
+}
+
+/// Writes the tests, then the courses, batch by batch, counting them in `report`.
+async fn write_items(
+    seeder: &dyn CatalogSeeder,
+    generator: &Generator<'_>,
+    batch: u64,
+    report: &mut SeedReport,
+    progress: &mut (dyn FnMut(SeedProgress) + Send),
+) -> Result<(), DependencyError> {
+    let plan = generator.plan;
     for (kind, stage, total) in [
         (ItemKind::Test, SeedStage::Tests, plan.tests),
         (ItemKind::Course, SeedStage::Courses, plan.courses),
@@ -191,17 +228,7 @@ pub async fn seed_catalog(
             ItemKind::Course => report.courses = meter.done,
         }
     }
-    let mut meter = Meter::start(SeedStage::Users, plan.users, progress);
-    for rows in batches(plan.users, batch) {
-        let users: Vec<SeedUser> = rows.map(|row| generator.user(row, password_hash)).collect();
-        meter.add(seeder.insert_users(&users).await?, progress);
-    }
-    report.users = meter.done;
-    report.registrations = write_registrations(seeder, &generator, batch, progress).await?;
-    let mut meter = Meter::start(SeedStage::Recount, 1, progress);
-    seeder.recount().await?;
-    meter.add(1, progress);
-    Ok(report)
+    Ok(())
 }
 
 /// Rows `0..total` cut into ranges of at most `batch` (> 0).

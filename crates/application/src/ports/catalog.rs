@@ -445,7 +445,8 @@ pub trait RegistrationRepository: Send + Sync {
     async fn pending_refunds(&self, limit: u32) -> Result<Vec<Payment>, DependencyError>;
 
     /// Checks every item's `registration_count` against its live registrations, one live
-    /// registration per user and item, and one registration per paid payment.
+    /// registration per user and item, one registration per paid payment, and that no item
+    /// index is left unbuilt by an interrupted load ([`CatalogSeeder::defer_item_indexes`]).
     ///
     /// # Errors
     /// [`DependencyError`] when the store fails.
@@ -514,6 +515,25 @@ pub trait CatalogSeeder: Send + Sync {
         &self,
         registrations: &[SeedRegistration],
     ) -> Result<u64, DependencyError>;
+
+    /// Before items are loaded: when the store holds no item, it may set aside the item table's
+    /// secondary indexes (the lists' and the search's, never one that guards uniqueness) to
+    /// build each once from the loaded rows in [`Self::build_item_indexes`], which costs a
+    /// fraction of a million rows' index insertions. What is set aside is recorded durably, so a
+    /// load killed before the build leaves it to the next call of either method. Returns how
+    /// many indexes are set aside (0 when the store holds items, or builds its indexes as it
+    /// goes); when the store holds items, indexes an interrupted load left aside are built
+    /// first.
+    ///
+    /// # Errors
+    /// [`DependencyError`] when the store fails.
+    async fn defer_item_indexes(&self) -> Result<u64, DependencyError>;
+
+    /// Builds every index [`Self::defer_item_indexes`] set aside; returns how many.
+    ///
+    /// # Errors
+    /// [`DependencyError`] when the store fails (what is not built stays recorded).
+    async fn build_item_indexes(&self) -> Result<u64, DependencyError>;
 
     /// Sets every item's `registration_count` to its live registrations and refreshes the
     /// planner's statistics (`ANALYZE`).

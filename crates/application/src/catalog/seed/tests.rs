@@ -10,31 +10,41 @@ use reserva_domain::catalog::SearchText;
 use reserva_domain::catalog::{ItemId, ItemKind};
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use uuid::Uuid;
 
 /// Every call the seed made, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Call {
+    DeferIndexes,
+    BuildIndexes,
     Items(Vec<NewItem>),
     Users(Vec<SeedUser>),
     Registrations(Vec<SeedRegistration>),
     Recount,
 }
 
-/// Keeps the calls; fails the `fail_at`-th call (counting from 0) when set.
+/// Keeps the calls that succeeded; fails the `fail_at`-th call (counting every call from 0)
+/// when set; sets `deferred` indexes aside when asked to.
 #[derive(Default)]
 struct Recorder {
     calls: Mutex<Vec<Call>>,
+    attempts: AtomicUsize,
     fail_at: Option<usize>,
+    deferred: u64,
 }
 
 impl Recorder {
     fn record(&self, call: Call) -> Result<u64, DependencyError> {
         let mut calls = self.calls.lock().unwrap();
-        if self.fail_at == Some(calls.len()) {
+        if self.fail_at == Some(self.attempts.fetch_add(1, Ordering::Relaxed)) {
             return Err(DependencyError::Unavailable("seeder down".to_owned()));
         }
         let rows = match &call {
+            Call::DeferIndexes | Call::BuildIndexes => {
+                calls.push(call);
+                return Ok(self.deferred);
+            }
             Call::Items(rows) => rows.len(),
             Call::Users(rows) => rows.len(),
             Call::Registrations(rows) => rows.len(),
@@ -97,6 +107,14 @@ impl CatalogSeeder for Recorder {
         registrations: &[SeedRegistration],
     ) -> Result<u64, DependencyError> {
         self.record(Call::Registrations(registrations.to_vec()))
+    }
+
+    async fn defer_item_indexes(&self) -> Result<u64, DependencyError> {
+        self.record(Call::DeferIndexes)
+    }
+
+    async fn build_item_indexes(&self) -> Result<u64, DependencyError> {
+        self.record(Call::BuildIndexes)
     }
 
     async fn recount(&self) -> Result<(), DependencyError> {
@@ -168,6 +186,8 @@ async fn it_writes_every_row_asked_for_in_batches_then_recounts_once() {
     let sizes: Vec<(char, usize)> = calls
         .iter()
         .map(|call| match call {
+            Call::DeferIndexes => ('d', 0),
+            Call::BuildIndexes => ('b', 0),
             Call::Items(rows) => ('i', rows.len()),
             Call::Users(rows) => ('u', rows.len()),
             Call::Registrations(rows) => ('r', rows.len()),
@@ -177,6 +197,7 @@ async fn it_writes_every_row_asked_for_in_batches_then_recounts_once() {
     assert_eq!(
         sizes,
         [
+            ('d', 0),
             ('i', 300),
             ('i', 300),
             ('i', 300),
@@ -224,7 +245,8 @@ async fn registrations_straddle_batches_and_a_zero_batch_is_one() {
         ..plan(3, 0, 0)
     };
     let (recorder, _, _) = seed(&zero).await;
-    assert_eq!(recorder.calls().len(), 4);
+    // nothing set aside, three items of one row each, the recount
+    assert_eq!(recorder.calls().len(), 5);
 }
 
 #[tokio::test]
@@ -471,6 +493,87 @@ async fn the_first_failure_of_the_seeder_stops_the_seed() {
         Err(DependencyError::Unavailable("seeder down".to_owned()))
     );
     assert_eq!(recorder.calls().len(), 1);
+}
+
+/// The calls' kinds, in order: `d` defer, `i` items, `b` build, `u` users, `r` registrations,
+/// `c` recount.
+fn kinds(recorder: &Recorder) -> String {
+    let mut kinds: Vec<char> = recorder
+        .calls()
+        .iter()
+        .map(|call| match call {
+            Call::DeferIndexes => 'd',
+            Call::BuildIndexes => 'b',
+            Call::Items(_) => 'i',
+            Call::Users(_) => 'u',
+            Call::Registrations(_) => 'r',
+            Call::Recount => 'c',
+        })
+        .collect();
+    kinds.dedup();
+    kinds.into_iter().collect()
+}
+
+#[tokio::test]
+async fn indexes_set_aside_are_built_after_the_items_and_before_anything_reads_them() {
+    let recorder = Recorder {
+        deferred: 6,
+        ..Recorder::default()
+    };
+    let (report, progress) = seed_into(&recorder, &plan(650, 300, 3)).await;
+    assert_eq!(report.unwrap().rows(), 650 + 300 + 3 + 15);
+    assert_eq!(kinds(&recorder), "diburc");
+    let indexes: Vec<(u64, u64)> = progress
+        .iter()
+        .filter(|step| step.stage == SeedStage::Indexes)
+        .map(|step| (step.done, step.total))
+        .collect();
+    assert_eq!(indexes, [(0, 6), (6, 6)]);
+    let mut order: Vec<SeedStage> = progress.iter().map(|step| step.stage).collect();
+    order.dedup();
+    assert_eq!(
+        order[1..4],
+        [SeedStage::Courses, SeedStage::Indexes, SeedStage::Users]
+    );
+}
+
+#[tokio::test]
+async fn a_failed_load_still_builds_what_it_set_aside_and_answers_the_loads_error() {
+    // call 0 defers, 1 writes the first tests, 2 fails
+    let recorder = Recorder {
+        deferred: 6,
+        fail_at: Some(2),
+        ..Recorder::default()
+    };
+    let (report, progress) = seed_into(&recorder, &plan(900, 900, 10)).await;
+    assert_eq!(
+        report,
+        Err(DependencyError::Unavailable("seeder down".to_owned()))
+    );
+    assert_eq!(kinds(&recorder), "dib");
+    // the build is reported started, never complete
+    let indexes: Vec<u64> = progress
+        .iter()
+        .filter(|step| step.stage == SeedStage::Indexes)
+        .map(|step| step.done)
+        .collect();
+    assert_eq!(indexes, [0]);
+}
+
+#[tokio::test]
+async fn a_failed_build_stops_the_seed_before_the_users() {
+    // call 0 defers, 1–3 write the tests, 4 (the build) fails
+    let recorder = Recorder {
+        deferred: 6,
+        fail_at: Some(4),
+        ..Recorder::default()
+    };
+    let (report, _) = seed_into(&recorder, &plan(900, 0, 10)).await;
+    assert_eq!(
+        report,
+        Err(DependencyError::Unavailable("seeder down".to_owned()))
+    );
+    assert_eq!(kinds(&recorder), "di");
 }
 
 #[test]
