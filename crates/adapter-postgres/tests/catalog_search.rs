@@ -232,7 +232,7 @@ async fn open_lists_page_alike_in_both_sorts_with_custom_and_generic_plans() {
     }
 }
 
-#[derive(diesel::QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(diesel::QueryableByName, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct IndexDefinition {
     #[diesel(sql_type = diesel::sql_types::Text)]
     definition: String,
@@ -327,9 +327,87 @@ async fn indexes_an_interrupted_load_left_aside_are_reported_then_built_by_the_n
         .filter(|violation| violation.contains("is not built"))
         .collect();
     assert_eq!(unbuilt.len(), 6, "{:?}", audit.violations);
+    // and so does the start-up check
+    assert_eq!(store.deferred_item_indexes().await.unwrap().len(), 6);
     // the next seed finds items, so it sets nothing aside and builds what was left first
     assert_eq!(store.defer_item_indexes().await, Ok(0));
     assert_eq!(item_indexes(&url).await, (migrated, Vec::new()));
     store.recount().await.unwrap();
     assert!(store.verify_catalog().await.unwrap().violations.is_empty());
+}
+
+/// Runs `statement` on `url`.
+async fn execute(url: &str, statement: &str) {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    let mut connection = AsyncPgConnection::establish(url).await.unwrap();
+    connection.batch_execute(statement).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unique_index_stays_while_the_others_are_set_aside() {
+    let database = TemporaryDatabase::create().await;
+    let url = database.url.clone();
+    let store = database.into_store().await;
+    execute(
+        &url,
+        "CREATE UNIQUE INDEX catalog_items_extra_unique ON catalog_items (id, kind)",
+    )
+    .await;
+    let (migrated, _) = item_indexes(&url).await;
+    assert_eq!(migrated.len(), 8);
+    assert_eq!(store.defer_item_indexes().await, Ok(6));
+    let (kept, deferred) = item_indexes(&url).await;
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert!(
+        kept.iter()
+            .any(|index| index.definition.contains("extra_unique"))
+    );
+    assert!(
+        deferred
+            .iter()
+            .all(|index| !index.definition.contains("UNIQUE"))
+    );
+    assert_eq!(store.deferred_item_indexes().await.unwrap().len(), 6);
+    assert_eq!(store.build_item_indexes().await, Ok(6));
+    assert_eq!(item_indexes(&url).await, (migrated, Vec::new()));
+    assert!(store.deferred_item_indexes().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_whose_index_exists_again_is_dropped_and_one_that_is_no_index_is_refused() {
+    let database = TemporaryDatabase::create().await;
+    let url = database.url.clone();
+    let store = database.into_store().await;
+    let (migrated, _) = item_indexes(&url).await;
+    assert_eq!(store.defer_item_indexes().await, Ok(6));
+    // someone made one of them again by hand meanwhile
+    execute(
+        &url,
+        "CREATE INDEX catalog_tests_created_idx ON catalog_items (created_at DESC, id DESC,
+                starts_at, ends_at) WHERE deleted_at IS NULL AND kind = 'test'",
+    )
+    .await;
+    assert_eq!(store.build_item_indexes().await, Ok(5));
+    assert_eq!(item_indexes(&url).await, (migrated.clone(), Vec::new()));
+
+    // a record that is not one CREATE INDEX statement is never run, and stays recorded
+    execute(
+        &url,
+        "INSERT INTO catalog_deferred_indexes (name, definition)
+         VALUES ('catalog_items_evil', 'DROP TABLE catalog_items')",
+    )
+    .await;
+    assert!(store.build_item_indexes().await.is_err());
+    let (indexes, deferred) = item_indexes(&url).await;
+    assert_eq!(indexes, migrated);
+    assert_eq!(deferred.len(), 1);
+    // nor one that hides a second statement behind a first
+    execute(
+        &url,
+        "UPDATE catalog_deferred_indexes SET definition =
+           'CREATE INDEX catalog_items_evil ON catalog_items (title); DROP TABLE catalog_items'",
+    )
+    .await;
+    assert!(store.build_item_indexes().await.is_err());
+    assert_eq!(item_indexes(&url).await.0, migrated);
 }

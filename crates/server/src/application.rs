@@ -289,6 +289,23 @@ pub(crate) async fn connect_store(settings: &Settings) -> Result<StorePorts, Sta
     Ok(stores::connect_store(settings).await?)
 }
 
+/// Warns when a catalog load set item indexes aside and has not built them (one in progress, or
+/// one that was killed): the lists and the search then walk the whole table, and time out on a
+/// large one. Not a start-up failure: the rows are all there, and a load may be running.
+async fn warn_of_deferred_indexes(store: &StorePorts) {
+    match store.seeder.deferred_item_indexes().await {
+        Ok(deferred) if !deferred.is_empty() => tracing::warn!(
+            ?deferred,
+            "catalog indexes set aside by a bulk load are not built: lists and searches will be \
+             slow until they are (a running `reserva seed catalog` builds them when its load \
+             ends; after a killed one, `reserva seed catalog --tests 0 --courses 0 --users 0` \
+             builds them)"
+        ),
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "cannot read the catalog's deferred indexes"),
+    }
+}
+
 /// Connects the store (migrating it first when configured) and the shared state.
 pub(crate) async fn connect(
     settings: &Settings,
@@ -329,6 +346,7 @@ impl Application {
     ) -> Result<Self, StartupError> {
         let open_files = limits::raise_open_files();
         let (store, shared) = connect(settings).await?;
+        warn_of_deferred_indexes(&store).await;
         let exams = exams(settings, &store, &clock)?;
         // Slots must exist before the first booking; the job then keeps the horizon rolling.
         let created = exams.ensure_slots().await?;

@@ -41,7 +41,7 @@ FROM catalog_registrations r JOIN catalog_payments p ON p.id = r.payment_id
 WHERE (r.status <> 'cancelled') <> (p.status = 'paid')
 UNION ALL
 SELECT 'index ' || name || ' of catalog_items is not built: a bulk load deferred it at '
-       || deferred_at || ' and did not finish (the next `reserva seed catalog` builds it)'
+       || deferred_at || ' and did not finish (`reserva seed catalog --tests 0 --courses 0 --users 0` builds it)'
 FROM catalog_deferred_indexes
 LIMIT 1000";
 

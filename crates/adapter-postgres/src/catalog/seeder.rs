@@ -7,6 +7,7 @@
 use crate::{PostgresStore, write_outcome_error};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use diesel::result::Error as QueryError;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
 use futures_util::{StreamExt, TryStreamExt, stream};
@@ -220,6 +221,8 @@ struct Deferred {
 struct Definition {
     #[diesel(sql_type = Text)]
     definition: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    present: bool,
 }
 
 /// Records the secondary indexes of catalog_items (the lists' and the search's: never the
@@ -240,6 +243,7 @@ const BUILD_MEMORY: &str = "256MB";
 
 /// Builds the deferred index `name`, if still deferred: its record is deleted in the same
 /// transaction (so a concurrent builder waits, then finds nothing), and a failure keeps both.
+/// A record whose index exists again (made by hand or by a later migration) is only deleted.
 /// Whether it was built here.
 async fn build_index(store: &PostgresStore, name: String) -> Result<usize, DependencyError> {
     let mut connection = store.connection().await?;
@@ -251,15 +255,27 @@ async fn build_index(store: &PostgresStore, name: String) -> Result<usize, Depen
                 ))
                 .await?;
             let claimed: Vec<Definition> = diesel::sql_query(
-                "DELETE FROM catalog_deferred_indexes WHERE name = $1 RETURNING definition",
+                "DELETE FROM catalog_deferred_indexes WHERE name = $1
+                 RETURNING definition, to_regclass(name) IS NOT NULL AS present",
             )
             .bind::<Text, _>(&name)
             .load(connection)
             .await?;
-            for deferred in &claimed {
-                connection.batch_execute(&deferred.definition).await?;
+            let mut built = 0;
+            for deferred in claimed.iter().filter(|deferred| !deferred.present) {
+                // Only what PostgreSQL printed for one index: the extended protocol (a
+                // prepared statement) refuses a second statement in the text.
+                if !deferred.definition.starts_with("CREATE INDEX ") {
+                    return Err(QueryError::QueryBuilderError(
+                        format!("the deferred index {name} is not a CREATE INDEX statement").into(),
+                    ));
+                }
+                diesel::sql_query(&deferred.definition)
+                    .execute(connection)
+                    .await?;
+                built += 1;
             }
-            Ok(claimed.len())
+            Ok(built)
         })
         .await
         .map_err(write_outcome_error)
@@ -295,10 +311,11 @@ impl CatalogSeeder for PostgresStore {
         let mut connection = self.connection().await?;
         let deferred = connection
             .transaction(async |connection| {
-                // A list holds the table only for its statement; a longer wait fails the seed.
+                // A list holds the table only for its statement; a longer wait fails the seed
+                // (the statement timeout, 1 s by default, would end the wait first).
                 connection
                     .batch_execute(
-                        "SET LOCAL lock_timeout = '5s'; \
+                        "SET LOCAL statement_timeout = '30s'; SET LOCAL lock_timeout = '5s'; \
                          LOCK TABLE catalog_items IN ACCESS EXCLUSIVE MODE",
                     )
                     .await?;
@@ -330,6 +347,16 @@ impl CatalogSeeder for PostgresStore {
             Some(deferred) => Ok(deferred),
             None => build_deferred(self).await.map(|_| 0),
         }
+    }
+
+    async fn deferred_item_indexes(&self) -> Result<Vec<String>, DependencyError> {
+        let mut connection = self.connection().await?;
+        let deferred: Vec<Deferred> =
+            diesel::sql_query("SELECT name FROM catalog_deferred_indexes ORDER BY name")
+                .load(&mut connection)
+                .await
+                .map_err(crate::query_error)?;
+        Ok(deferred.into_iter().map(|deferred| deferred.name).collect())
     }
 
     async fn build_item_indexes(&self) -> Result<u64, DependencyError> {

@@ -171,6 +171,11 @@ impl CatalogSeeder for SqliteStore {
         Ok(0)
     }
 
+    /// Nothing is ever set aside (see [`Self::defer_item_indexes`]).
+    async fn deferred_item_indexes(&self) -> Result<Vec<String>, DependencyError> {
+        Ok(Vec::new())
+    }
+
     /// Nothing was set aside (see [`Self::defer_item_indexes`]).
     async fn build_item_indexes(&self) -> Result<u64, DependencyError> {
         Ok(0)

@@ -529,6 +529,14 @@ pub trait CatalogSeeder: Send + Sync {
     /// [`DependencyError`] when the store fails.
     async fn defer_item_indexes(&self) -> Result<u64, DependencyError>;
 
+    /// The indexes [`Self::defer_item_indexes`] set aside and no build has made yet (a load in
+    /// progress, or one that was killed): the lists and the search walk the whole table without
+    /// them. Empty for a store that never sets any aside.
+    ///
+    /// # Errors
+    /// [`DependencyError`] when the store fails.
+    async fn deferred_item_indexes(&self) -> Result<Vec<String>, DependencyError>;
+
     /// Builds every index [`Self::defer_item_indexes`] set aside; returns how many.
     ///
     /// # Errors

@@ -113,6 +113,10 @@ impl CatalogSeeder for Recorder {
         self.record(Call::DeferIndexes)
     }
 
+    async fn deferred_item_indexes(&self) -> Result<Vec<String>, DependencyError> {
+        Ok(Vec::new())
+    }
+
     async fn build_item_indexes(&self) -> Result<u64, DependencyError> {
         self.record(Call::BuildIndexes)
     }
