@@ -411,3 +411,42 @@ async fn a_record_whose_index_exists_again_is_dropped_and_one_that_is_no_index_i
     assert!(store.build_item_indexes().await.is_err());
     assert_eq!(item_indexes(&url).await.0, migrated);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reverting_the_deferral_migration_builds_what_a_load_left_aside() {
+    let database = TemporaryDatabase::create().await;
+    let url = database.url.clone();
+    let store = database.into_store().await;
+    let (migrated, _) = item_indexes(&url).await;
+    assert_eq!(store.defer_item_indexes().await, Ok(6));
+    assert_eq!(item_indexes(&url).await.0.len(), 1);
+    execute(
+        &url,
+        include_str!(
+            "../../../migrations/postgres/2026-12-03-000012_catalog_deferred_indexes/down.sql"
+        ),
+    )
+    .await;
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    let mut connection = AsyncPgConnection::establish(&url).await.unwrap();
+    let mut indexes: Vec<IndexDefinition> = diesel::sql_query(
+        "SELECT pg_get_indexdef(indexrelid) AS definition FROM pg_index
+         WHERE indrelid = 'catalog_items'::regclass",
+    )
+    .load(&mut connection)
+    .await
+    .unwrap();
+    indexes.sort();
+    assert_eq!(indexes, migrated);
+    #[derive(diesel::QueryableByName)]
+    struct Gone {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        gone: bool,
+    }
+    let table: Gone =
+        diesel::sql_query("SELECT to_regclass('catalog_deferred_indexes') IS NULL AS gone")
+            .get_result(&mut connection)
+            .await
+            .unwrap();
+    assert!(table.gone);
+}
