@@ -325,14 +325,33 @@ async fn page(api: &Api, token: &str, path: &str, cursor: Option<&str>) -> Resul
     }
 }
 
-/// `count` open tests, newest first.
+/// How long a test picked for the applies must stay open: a run reads the inputs up to half an
+/// hour after they were written, and a test that closes meanwhile answers every apply 409
+/// (correctly), which a spread run counts as a failure. With 133,000 of a million seeded tests
+/// open and windows of a few days, a run of a thousand tests met a few that closed within it.
+const OPEN_FOR_AT_LEAST: chrono::TimeDelta = chrono::TimeDelta::hours(2);
+
+/// Whether `item` (as listed) is still open `OPEN_FOR_AT_LEAST` from now.
+fn stays_open(item: &serde_json::Value) -> bool {
+    item["ends_at"]
+        .as_str()
+        .and_then(|ends| chrono::DateTime::parse_from_rfc3339(ends).ok())
+        .is_some_and(|ends| ends > chrono::Utc::now() + OPEN_FOR_AT_LEAST)
+}
+
+/// `count` open tests, newest first, each open for at least [`OPEN_FOR_AT_LEAST`] more.
 async fn open_tests(api: &Api, token: &str, count: usize) -> Result<Vec<OpenTest>, String> {
     let path = "/api/v1/tests?status=available&limit=100";
     let mut tests = Vec::with_capacity(count);
     let mut cursor: Option<String> = None;
     while tests.len() < count {
         let reply = page(api, token, path, cursor.as_deref()).await?;
-        for item in reply.body["items"].as_array().into_iter().flatten() {
+        for item in reply.body["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|item| stays_open(item))
+        {
             if let (Some(id), Some(price), Some(registrations)) = (
                 item["id"].as_str(),
                 item["price"].as_i64(),
@@ -531,5 +550,20 @@ async fn check_hot(
         Err(format!(
             "G-APPLY-HOT: count grew by {grew} for {users} users; first wrong users: {wrong:#?}"
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stays_open;
+    use serde_json::json;
+
+    #[test]
+    fn only_tests_open_for_two_more_hours_are_picked() {
+        let at = |hours: i64| (chrono::Utc::now() + chrono::TimeDelta::hours(hours)).to_rfc3339();
+        assert!(stays_open(&json!({ "ends_at": at(3) })));
+        assert!(!stays_open(&json!({ "ends_at": at(1) })));
+        assert!(!stays_open(&json!({ "ends_at": "not a date" })));
+        assert!(!stays_open(&json!({})));
     }
 }
