@@ -238,18 +238,27 @@ struct IndexDefinition {
     definition: String,
 }
 
-/// Every index of catalog_items, as PostgreSQL prints it, and the deferred records.
-async fn item_indexes(url: &str) -> (Vec<IndexDefinition>, Vec<IndexDefinition>) {
-    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-    let mut connection = AsyncPgConnection::establish(url).await.unwrap();
+/// Every index of catalog_items, as PostgreSQL prints it, sorted.
+async fn indexes_of_items(
+    connection: &mut diesel_async::AsyncPgConnection,
+) -> Vec<IndexDefinition> {
+    use diesel_async::RunQueryDsl;
     let mut indexes: Vec<IndexDefinition> = diesel::sql_query(
         "SELECT pg_get_indexdef(indexrelid) AS definition FROM pg_index
          WHERE indrelid = 'catalog_items'::regclass",
     )
-    .load(&mut connection)
+    .load(connection)
     .await
     .unwrap();
     indexes.sort();
+    indexes
+}
+
+/// Every index of catalog_items, as PostgreSQL prints it, and the deferred records.
+async fn item_indexes(url: &str) -> (Vec<IndexDefinition>, Vec<IndexDefinition>) {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    let mut connection = AsyncPgConnection::establish(url).await.unwrap();
+    let indexes = indexes_of_items(&mut connection).await;
     let mut deferred: Vec<IndexDefinition> =
         diesel::sql_query("SELECT definition FROM catalog_deferred_indexes")
             .load(&mut connection)
@@ -429,15 +438,7 @@ async fn reverting_the_deferral_migration_builds_what_a_load_left_aside() {
     .await;
     use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
     let mut connection = AsyncPgConnection::establish(&url).await.unwrap();
-    let mut indexes: Vec<IndexDefinition> = diesel::sql_query(
-        "SELECT pg_get_indexdef(indexrelid) AS definition FROM pg_index
-         WHERE indrelid = 'catalog_items'::regclass",
-    )
-    .load(&mut connection)
-    .await
-    .unwrap();
-    indexes.sort();
-    assert_eq!(indexes, migrated);
+    assert_eq!(indexes_of_items(&mut connection).await, migrated);
     #[derive(diesel::QueryableByName)]
     struct Gone {
         #[diesel(sql_type = diesel::sql_types::Bool)]
