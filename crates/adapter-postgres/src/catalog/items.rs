@@ -423,17 +423,19 @@ mod tests {
         assert_eq!(tsquery_words(&nothing), None);
     }
 
+    /// One line of an `EXPLAIN`.
+    #[derive(QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+
     /// The plan's lines for one page statement (`EXPLAIN`, the open instant and a cursor bound).
     async fn plan(
         connection: &mut AsyncPgConnection,
         query: &CatalogQuery,
         plan: Plan,
     ) -> Vec<String> {
-        #[derive(QueryableByName)]
-        struct Line {
-            #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
-            line: String,
-        }
         let mut statement = diesel::sql_query(format!("EXPLAIN {}", page_sql(query, plan)))
             .into_boxed::<diesel::pg::Pg>()
             .bind::<SqlUuid, _>(query.viewer.as_uuid());
@@ -565,11 +567,6 @@ mod tests {
             after: None,
             limit: PageLimit::DEFAULT,
         };
-        #[derive(QueryableByName)]
-        struct Line {
-            #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
-            line: String,
-        }
         connection
             .batch_execute(&format!(
                 "PREPARE page(uuid) AS {}",

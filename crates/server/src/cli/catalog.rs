@@ -62,7 +62,8 @@ pub struct SeedCatalogArgs {
 pub enum CatalogCommand {
     /// Audit the catalog: every item's registration count equals its live registrations, no
     /// user holds two live registrations for one item, every paid payment has its registration,
-    /// no index a bulk load set aside is left unbuilt. Exits 0 when clean, 1 on any violation, 3 when the store cannot be read.
+    /// no index a bulk load set aside is left unbuilt. Exits 0 when clean, 1 on any violation, 3
+    /// when the store cannot be read.
     Verify,
 }
 
@@ -130,8 +131,8 @@ pub async fn seed_catalog_into(
     display.finish();
     let report = report.map_err(|e| {
         format!(
-            "seeding stopped: {e} (rows written so far stay; item indexes the load set aside and \
-             could not build stay recorded: `reserva catalog verify` lists them, and \
+            "seeding stopped: {e} (rows written so far stay; on PostgreSQL, item indexes the load \
+             set aside and could not build stay recorded: `reserva catalog verify` lists them, and \
              `reserva seed catalog --tests 0 --courses 0 --users 0` builds them)"
         )
     })?;
