@@ -352,3 +352,67 @@ fn catalog_verify_of_an_unreachable_store_is_not_a_violation() {
     assert_eq!(unreachable.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("cannot audit the store"), "{stderr}");
 }
+
+/// The lines `reserva serve` writes to stderr up to the one that says it listens.
+fn serve_until_listening(scratch: &Scratch, environment: &[(&str, &str)]) -> Vec<String> {
+    use std::io::{BufRead as _, BufReader};
+    let mut child = scratch
+        .reserva(&["serve"])
+        .envs(environment.iter().copied())
+        .env("RESERVA_SERVER__PORT", "0")
+        .env("RESERVA_SERVER__WORKERS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("reserva starts");
+    let stderr = child.stderr.take().expect("stderr piped");
+    let mut lines = Vec::new();
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        let listening = line.contains("listening");
+        lines.push(line);
+        if listening {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        lines.last().is_some_and(|line| line.contains("listening")),
+        "serve never listened: {lines:#?}"
+    );
+    lines
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_warns_while_a_load_has_left_catalog_indexes_aside() {
+    use reserva_application::ports::catalog::CatalogSeeder as _;
+    const WARNING: &str = "catalog indexes set aside by a bulk load are not built";
+    let database = reserva_adapter_postgres::test_support::TemporaryDatabase::create().await;
+    let url = database.url.clone();
+    let store = database.into_store().await;
+    let scratch = Scratch::new("serve-deferred");
+    let environment = [("DATABASE_URL", url.as_str())];
+    let lines = serve_until_listening(&scratch, &environment);
+    assert!(
+        !lines.iter().any(|line| line.contains(WARNING)),
+        "{lines:#?}"
+    );
+    // a load killed between setting the indexes aside and building them
+    assert_eq!(store.defer_item_indexes().await, Ok(6));
+    let lines = serve_until_listening(&scratch, &environment);
+    let warning = lines
+        .iter()
+        .find(|line| line.contains(WARNING))
+        .unwrap_or_else(|| panic!("no warning: {lines:#?}"));
+    assert!(warning.contains("catalog_tests_created_idx"), "{warning}");
+    assert!(
+        warning.contains("reserva seed catalog --tests 0 --courses 0 --users 0"),
+        "{warning}"
+    );
+    assert_eq!(store.build_item_indexes().await, Ok(6));
+    let lines = serve_until_listening(&scratch, &environment);
+    assert!(
+        !lines.iter().any(|line| line.contains(WARNING)),
+        "{lines:#?}"
+    );
+}
