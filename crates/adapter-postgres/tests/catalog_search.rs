@@ -393,7 +393,8 @@ async fn a_record_whose_index_exists_again_is_dropped_and_one_that_is_no_index_i
     execute(
         &url,
         "CREATE INDEX catalog_tests_created_idx ON catalog_items (created_at DESC, id DESC,
-                starts_at, ends_at) WHERE deleted_at IS NULL AND kind = 'test'",
+                starts_at, ends_at) WITH (deduplicate_items = off)
+         WHERE deleted_at IS NULL AND kind = 'test'",
     )
     .await;
     assert_eq!(store.build_item_indexes().await, Ok(5));
@@ -450,4 +451,52 @@ async fn reverting_the_deferral_migration_builds_what_a_load_left_aside() {
             .await
             .unwrap();
     assert!(table.gone);
+}
+
+/// Migration 000013 (no deduplication in the indexes whose keys are unique per item) reaches the
+/// indexes a load has set aside too: their records are built with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deduplication_migration_reaches_indexes_a_load_set_aside() {
+    const DOWN: &str = include_str!(
+        "../../../migrations/postgres/2026-12-07-000013_catalog_killable_versions/down.sql"
+    );
+    const UP: &str = include_str!(
+        "../../../migrations/postgres/2026-12-07-000013_catalog_killable_versions/up.sql"
+    );
+    let database = TemporaryDatabase::create().await;
+    let url = database.url.clone();
+    let store = database.into_store().await;
+    let (migrated, _) = item_indexes(&url).await;
+    let without: Vec<_> = migrated
+        .iter()
+        .filter(|index| index.definition.contains("deduplicate_items=off"))
+        .collect();
+    // the primary key and the four sort indexes
+    assert_eq!(without.len(), 5, "{migrated:?}");
+    execute(&url, DOWN).await;
+    assert!(
+        item_indexes(&url)
+            .await
+            .0
+            .iter()
+            .all(|index| !index.definition.contains("deduplicate_items"))
+    );
+    assert_eq!(store.defer_item_indexes().await, Ok(6));
+    execute(&url, UP).await;
+    let (kept, deferred) = item_indexes(&url).await;
+    assert_eq!(kept.len(), 1);
+    assert!(
+        kept[0].definition.contains("deduplicate_items=off"),
+        "{kept:?}"
+    );
+    assert_eq!(
+        deferred
+            .iter()
+            .filter(|index| index.definition.contains("WITH (deduplicate_items=off)"))
+            .count(),
+        4,
+        "{deferred:?}"
+    );
+    assert_eq!(store.build_item_indexes().await, Ok(6));
+    assert_eq!(item_indexes(&url).await, (migrated, Vec::new()));
 }

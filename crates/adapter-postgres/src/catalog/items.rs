@@ -592,4 +592,130 @@ mod tests {
         );
         assert!(!text.contains("hashed"), "{text}");
     }
+
+    /// The buffers the first `EXPLAIN (ANALYZE, BUFFERS)` line of `statement` counts (hits and
+    /// reads): what one run of the statement touched.
+    async fn buffers(connection: &mut AsyncPgConnection, statement: &str) -> u64 {
+        let lines: Vec<Line> = diesel::sql_query(format!(
+            "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF, SUMMARY OFF) {statement}"
+        ))
+        .load(connection)
+        .await
+        .unwrap();
+        let text = lines
+            .into_iter()
+            .map(|line| line.line)
+            .collect::<Vec<_>>()
+            .join("\n");
+        let line = text
+            .lines()
+            .find(|line| line.trim_start().starts_with("Buffers: shared"))
+            .unwrap_or_else(|| panic!("no buffers counted:\n{text}"));
+        ["hit=", "read="]
+            .into_iter()
+            .filter_map(|counter| {
+                let (_, after) = line.split_once(counter)?;
+                after
+                    .split(|c: char| !c.is_ascii_digit())
+                    .next()?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .sum()
+    }
+
+    /// An item's dead versions cost a list nothing once a scan has seen them dead (migration
+    /// 000013). Every registration change is an UPDATE of the count, a key of the popular
+    /// indexes, so never HOT: each writes a new version and a new entry into every index. With
+    /// the created index's deduplication, the entries of one item's versions shared a posting
+    /// list with the live one, which no scan can mark dead, so every page of open tests followed
+    /// all the dead versions of its often-registered items into the table, on every request:
+    /// a few hundred more buffers here. Now the first page after the updates marks them, and
+    /// the next is as cheap as before them, give or take the index's new leaf pages.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_page_skips_the_dead_versions_of_its_items_once_seen() {
+        let database = TemporaryDatabase::create().await;
+        let mut connection = AsyncPgConnection::establish(&database.settings(1).url)
+            .await
+            .unwrap();
+        connection
+            .batch_execute(
+                "INSERT INTO catalog_items (id, kind, title, price, starts_at, ends_at, created_at,
+                                            updated_at)
+                 SELECT gen_random_uuid(), 'test', 'Test ' || n, 1000, now() - interval '1 hour',
+                        now() + interval '1 day', now() - n * interval '1 second', now()
+                 FROM generate_series(1, 2000) AS n",
+            )
+            .await
+            .unwrap();
+        // apart: a VACUUM refuses to run in the implicit transaction of several statements
+        connection
+            .batch_execute("VACUUM ANALYZE catalog_items")
+            .await
+            .unwrap();
+        connection
+            .batch_execute("SET enable_seqscan = off; SET enable_bitmapscan = off")
+            .await
+            .unwrap();
+        let query = CatalogQuery {
+            kind: ItemKind::Test,
+            viewer: UserId::from_uuid(Uuid::now_v7()),
+            open_at: Some(Utc::now()),
+            search: None,
+            sort: CatalogSort::Created,
+            after: None,
+            limit: PageLimit::DEFAULT,
+        };
+        connection
+            .batch_execute(&format!(
+                "PREPARE page(uuid, timestamptz) AS {}",
+                page_sql(&query, Plan::Plain)
+            ))
+            .await
+            .unwrap();
+        let execute = format!("EXECUTE page('{}', now())", query.viewer.as_uuid());
+        let before = buffers(&mut connection, &execute).await;
+        // the page's 21 items registered for 30 times, then the next 40 items (on the same leaf
+        // page) 10 times, one statement at a time as applies do, while another request's
+        // snapshot is open (as under load): the old versions are not yet dead to everyone when
+        // their entries are written, so the index cannot drop them then, and the full page is
+        // deduplicated instead of split (folding the page's live versions in too)
+        let mut reader = AsyncPgConnection::establish(&database.settings(1).url)
+            .await
+            .unwrap();
+        reader
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM users")
+            .await
+            .unwrap();
+        for (times, items) in [(30, "LIMIT 21"), (10, "LIMIT 40 OFFSET 21")] {
+            for _ in 0..times {
+                connection
+                    .batch_execute(&format!(
+                        "UPDATE catalog_items SET registration_count = registration_count + 1
+                         WHERE id IN (SELECT id FROM catalog_items
+                                      ORDER BY created_at DESC, id DESC {items})"
+                    ))
+                    .await
+                    .unwrap();
+            }
+        }
+        reader.batch_execute("COMMIT").await.unwrap();
+        let hot: Vec<Line> = diesel::sql_query(
+            "SELECT (n_tup_upd - n_tup_hot_upd)::text AS \"QUERY PLAN\" FROM pg_stat_user_tables
+             WHERE relname = 'catalog_items'",
+        )
+        .load(&mut connection)
+        .await
+        .unwrap();
+        let first = buffers(&mut connection, &execute).await;
+        let after = buffers(&mut connection, &execute).await;
+        assert!(
+            after <= before + 21,
+            "{before} buffers before the updates, {first} on the first page after them, \
+             {after} on the next (non-HOT updates: {})",
+            hot.as_slice()
+                .first()
+                .map_or("?", |line| line.line.as_str())
+        );
+    }
 }
