@@ -106,27 +106,12 @@ fn one_shot_commands_do_not_warn_about_a_development_secret() {
 
 #[test]
 fn serve_still_warns_about_a_development_secret() {
-    use std::io::{BufRead as _, BufReader};
     let scratch = Scratch::new("serve-warns");
-    let mut child = scratch
-        .reserva(&["serve"])
-        .env("RESERVA_SERVER__PORT", "0")
-        .env("RESERVA_SERVER__WORKERS", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("reserva starts");
-    let stderr = child.stderr.take().expect("stderr piped");
-    let mut warned = false;
-    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-        warned |= line.contains(DEV_SECRET_WARNING);
-        if line.contains("listening") {
-            break;
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    assert!(warned, "serve warns before it listens");
+    let lines = serve_until_listening(&scratch, &[]);
+    assert!(
+        lines.iter().any(|line| line.contains(DEV_SECRET_WARNING)),
+        "serve warns before it listens: {lines:#?}"
+    );
 }
 
 #[test]

@@ -534,6 +534,19 @@ mod tests {
         }
     }
 
+    /// A new viewer's first page of tests, newest first.
+    fn first_page_of_tests(open_at: Option<chrono::DateTime<Utc>>) -> CatalogQuery {
+        CatalogQuery {
+            kind: ItemKind::Test,
+            viewer: UserId::from_uuid(Uuid::now_v7()),
+            open_at,
+            search: None,
+            sort: CatalogSort::Created,
+            after: None,
+            limit: PageLimit::DEFAULT,
+        }
+    }
+
     /// `is_registered` probes the viewer's registration of each row of the page, whatever the
     /// table's size, in the generic plan a prepared statement settles on: never a hashed
     /// sub-plan that reads all the viewer's registrations first (an `EXISTS` in the select
@@ -558,15 +571,7 @@ mod tests {
             )
             .await
             .unwrap();
-        let query = CatalogQuery {
-            kind: ItemKind::Test,
-            viewer: UserId::from_uuid(Uuid::now_v7()),
-            open_at: None,
-            search: None,
-            sort: CatalogSort::Created,
-            after: None,
-            limit: PageLimit::DEFAULT,
-        };
+        let query = first_page_of_tests(None);
         connection
             .batch_execute(&format!(
                 "PREPARE page(uuid) AS {}",
@@ -657,15 +662,7 @@ mod tests {
             .batch_execute("SET enable_seqscan = off; SET enable_bitmapscan = off")
             .await
             .unwrap();
-        let query = CatalogQuery {
-            kind: ItemKind::Test,
-            viewer: UserId::from_uuid(Uuid::now_v7()),
-            open_at: Some(Utc::now()),
-            search: None,
-            sort: CatalogSort::Created,
-            after: None,
-            limit: PageLimit::DEFAULT,
-        };
+        let query = first_page_of_tests(Some(Utc::now()));
         connection
             .batch_execute(&format!(
                 "PREPARE page(uuid, timestamptz) AS {}",
