@@ -547,6 +547,25 @@ mod tests {
         }
     }
 
+    /// A connection to `database` holding `count` tests, open from an hour ago for a day, one
+    /// second apart in age.
+    async fn with_open_tests(database: &TemporaryDatabase, count: u32) -> AsyncPgConnection {
+        let mut connection = AsyncPgConnection::establish(&database.settings(1).url)
+            .await
+            .unwrap();
+        connection
+            .batch_execute(&format!(
+                "INSERT INTO catalog_items (id, kind, title, price, starts_at, ends_at, created_at,
+                                            updated_at)
+                 SELECT gen_random_uuid(), 'test', 'Test ' || n, 1000, now() - interval '1 hour',
+                        now() + interval '1 day', now() - n * interval '1 second', now()
+                 FROM generate_series(1, {count}) AS n"
+            ))
+            .await
+            .unwrap();
+        connection
+    }
+
     /// `is_registered` probes the viewer's registration of each row of the page, whatever the
     /// table's size, in the generic plan a prepared statement settles on: never a hashed
     /// sub-plan that reads all the viewer's registrations first (an `EXISTS` in the select
@@ -555,17 +574,10 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn is_registered_probes_each_row_in_the_generic_plan() {
         let database = TemporaryDatabase::create().await;
-        let mut connection = AsyncPgConnection::establish(&database.settings(1).url)
-            .await
-            .unwrap();
+        let mut connection = with_open_tests(&database, 20_000).await;
         connection
             .batch_execute(
-                "INSERT INTO catalog_items (id, kind, title, price, starts_at, ends_at, created_at,
-                                            updated_at)
-                 SELECT gen_random_uuid(), 'test', 'Test ' || n, 1000, now(),
-                        now() + interval '1 day', now() - n * interval '1 second', now()
-                 FROM generate_series(1, 20000) AS n;
-                 ANALYZE catalog_items;
+                "ANALYZE catalog_items;
                  SET plan_cache_mode = force_generic_plan;
                  SET enable_seqscan = off; SET enable_bitmapscan = off",
             )
@@ -640,19 +652,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_page_skips_the_dead_versions_of_its_items_once_seen() {
         let database = TemporaryDatabase::create().await;
-        let mut connection = AsyncPgConnection::establish(&database.settings(1).url)
-            .await
-            .unwrap();
-        connection
-            .batch_execute(
-                "INSERT INTO catalog_items (id, kind, title, price, starts_at, ends_at, created_at,
-                                            updated_at)
-                 SELECT gen_random_uuid(), 'test', 'Test ' || n, 1000, now() - interval '1 hour',
-                        now() + interval '1 day', now() - n * interval '1 second', now()
-                 FROM generate_series(1, 2000) AS n",
-            )
-            .await
-            .unwrap();
+        let mut connection = with_open_tests(&database, 2_000).await;
         // apart: a VACUUM refuses to run in the implicit transaction of several statements
         connection
             .batch_execute("VACUUM ANALYZE catalog_items")
