@@ -10,7 +10,8 @@
 //!   workload's words — and no other generated text contains them);
 //! - prices 10,000 to 100,000 won in steps of 100; `starts_at` within 30 days either side of
 //!   now, lasting 1 to 7 whole days (so about 7 % of the items are open now); `created_at` within
-//!   the past 365 days, the id a UUID v7 of that instant;
+//!   the past 365 days, rising with the row number (the rows come in the order they were
+//!   created), the id a UUID v7 of that instant;
 //! - courses: a category, a level and [`SeedPlan::tutor`];
 //! - users `seed-<n>` sharing one password hash; each registers for
 //!   [`SeedPlan::registrations_per_user`] distinct items open now, paid by card.
@@ -376,14 +377,34 @@ impl Generator<'_> {
         Schedule::from_stored(starts_at, ends_at)
     }
 
+    /// When item `row` of `total` was created: a drawn whole second inside the row's own slot of
+    /// the past 365 days, the slots in row order (row 0 the oldest). So the rows are written in
+    /// the order they were created, as a catalog's table receives them over time (and as the
+    /// source system's seed wrote them: its `created_at` is the instant of the insert). The heap
+    /// then holds consecutive items of a list's newest-first order together, a few to a page,
+    /// where instants drawn at random put every one of them on a page of its own.
+    fn created_at(&self, draws: &mut Draws, row: u64, total: u64) -> DateTime<Utc> {
+        let year = Duration::days(365).num_seconds().unsigned_abs();
+        let total = u128::from(total.max(row + 1));
+        let boundary = |row: u64| u128::from(row) * u128::from(year) / total;
+        let (start, end) = (boundary(row), boundary(row + 1));
+        let offset =
+            start + u128::from(draws.below(u64::try_from(end - start).unwrap_or(1).max(1)));
+        self.now - Duration::days(365) + Duration::seconds(i64::try_from(offset).unwrap_or(0))
+    }
+
     /// Item `row` of `kind`.
     fn item(&self, kind: ItemKind, row: u64) -> NewItem {
         let (stream, nouns, label) = match kind {
             ItemKind::Test => (TEST_STREAM, &TEST_NOUNS, "test"),
             ItemKind::Course => (COURSE_STREAM, &COURSE_NOUNS, "course"),
         };
+        let total = match kind {
+            ItemKind::Test => self.plan.tests,
+            ItemKind::Course => self.plan.courses,
+        };
         let mut draws = Draws::new(stream, row);
-        let created_at = self.now - draws.seconds(Duration::days(365).num_seconds());
+        let created_at = self.created_at(&mut draws, row, total);
         let id = ItemId::from_uuid(draws.uuid_v7(created_at));
         let mut title = format!(
             "{} {} {}",

@@ -168,9 +168,21 @@ async fn the_same_plan_at_the_same_instant_makes_the_same_rows() {
     let (first, _, _) = seed(&plan(700, 500, 20)).await;
     let (second, _, _) = seed(&plan(700, 500, 20)).await;
     assert_eq!(first.calls(), second.calls());
-    // And a row does not depend on how many others there are.
+    // And a row does not depend on how many others there are, but for its creation instant
+    // (and the id made of it): the rows split the year between them, in row order.
     let (fewer, _, _) = seed(&plan(300, 0, 0)).await;
-    assert_eq!(fewer.items()[..], first.items()[..300]);
+    let undated = |items: &[NewItem]| -> Vec<NewItem> {
+        items
+            .iter()
+            .map(|item| NewItem {
+                id: ItemId::from_uuid(Uuid::nil()),
+                now: now(),
+                ..item.clone()
+            })
+            .collect()
+    };
+    assert_eq!(undated(&fewer.items()), undated(&first.items()[..300]));
+    assert_ne!(fewer.items()[299].now, first.items()[299].now);
 }
 
 #[tokio::test]
@@ -416,6 +428,39 @@ async fn prices_schedules_and_creation_instants_stay_in_their_ranges() {
         created_spread > 500,
         "{created_spread} created over 300 days ago"
     );
+}
+
+#[tokio::test]
+async fn items_come_in_the_order_they_were_created_spread_over_the_year() {
+    let (recorder, _, _) = seed(&plan(3_000, 1_000, 0)).await;
+    let items = recorder.items();
+    for kind in [ItemKind::Test, ItemKind::Course] {
+        let rows: Vec<&NewItem> = items.iter().filter(|item| item.kind == kind).collect();
+        for pair in rows.windows(2) {
+            let (earlier, later) = (pair[0], pair[1]);
+            assert!(
+                (earlier.now, earlier.id.as_uuid()) < (later.now, later.id.as_uuid()),
+                "{kind:?}: {} then {}",
+                earlier.now,
+                later.now
+            );
+        }
+        let (first, last) = (rows[0].now, rows[rows.len() - 1].now);
+        assert!(
+            first < now() - Duration::days(364),
+            "{kind:?} first {first}"
+        );
+        assert!(
+            last > now() - Duration::days(1) && last < now(),
+            "{kind:?} last {last}"
+        );
+    }
+    // Slots of a year split by the row count: the draws inside them still differ between
+    // neighbours, and a second plan of other sizes keeps its rows in order too.
+    let (recorder, _, _) = seed(&plan(7, 0, 0)).await;
+    let instants: Vec<DateTime<Utc>> = recorder.items().iter().map(|item| item.now).collect();
+    assert!(instants.is_sorted(), "{instants:?}");
+    assert_eq!(instants.iter().collect::<HashSet<_>>().len(), 7);
 }
 
 #[tokio::test]
