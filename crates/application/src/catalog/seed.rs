@@ -384,13 +384,12 @@ impl Generator<'_> {
     /// then holds consecutive items of a list's newest-first order together, a few to a page,
     /// where instants drawn at random put every one of them on a page of its own.
     fn created_at(&self, draws: &mut Draws, row: u64, total: u64) -> DateTime<Utc> {
-        let year = Duration::days(365).num_seconds().unsigned_abs();
+        let year = Duration::days(365);
+        let seconds = u128::from(year.num_seconds().unsigned_abs());
         let total = u128::from(total.max(row + 1));
-        let boundary = |row: u64| u128::from(row) * u128::from(year) / total;
+        let boundary = |row: u64| i64::try_from(u128::from(row) * seconds / total).unwrap_or(0);
         let (start, end) = (boundary(row), boundary(row + 1));
-        let offset =
-            start + u128::from(draws.below(u64::try_from(end - start).unwrap_or(1).max(1)));
-        self.now - Duration::days(365) + Duration::seconds(i64::try_from(offset).unwrap_or(0))
+        self.now - year + Duration::seconds(start) + draws.seconds(end - start)
     }
 
     /// Item `row` of `kind`.
